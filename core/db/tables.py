@@ -1,0 +1,110 @@
+"""Table definitions (SQLAlchemy Core). docs/database.md describes each with an example row.
+
+Core, not the ORM: every write is one explicit statement (a conditional UPDATE, an INSERT), which
+is what the concurrency rules in repository.py rely on, and bulk loads stay fast.
+Money is stored as integer minor units (pence): exact, and summable in SQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("card_number", String(8), nullable=False, unique=True),
+    Column("name", String(100), nullable=False),
+    Column("phone", String(16), nullable=False, unique=True),  # E.164
+    Column("email", String(254)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("balance", BigInteger, nullable=False, default=0),
+    Column("lifetime_earned", BigInteger, nullable=False, default=0),
+    Column("lifetime_redeemed", BigInteger, nullable=False, default=0),
+    Column("tier", String(50), nullable=False),
+    Column("telegram_user_id", BigInteger, unique=True),
+    # Bumped by every balance change: writers update "WHERE version = :seen" (compare-and-swap),
+    # so two cashiers at once can never both spend the same points.
+    Column("version", Integer, nullable=False, default=0),
+    # The idempotency key of the /register confirmation that created this customer.
+    Column("registration_key", String(64), unique=True),
+    CheckConstraint("balance >= 0", name="balance_not_negative"),
+)
+
+ledger = Table(
+    "ledger",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("kind", String(16), nullable=False),  # signup_bonus / earn / redeem / adjust / void
+    Column("points", BigInteger, nullable=False),  # signed
+    Column("amount_minor", BigInteger),  # purchase amount in pence, for earn entries
+    Column("reward_id", String(20)),
+    Column("code", String(7)),  # redemption code shown to the customer
+    Column("actor_id", BigInteger),  # Telegram user id of the cashier
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("idempotency_key", String(64), unique=True),
+    Column("note", Text),
+    Column("balance_after", BigInteger, nullable=False),
+    # The quote this entry recorded, including the rule used (points_per_unit, multiplier, tier),
+    # so a later void or refund can reverse exactly what this entry gave.
+    Column("details", JSON, nullable=False),
+    CheckConstraint(
+        "kind IN ('signup_bonus', 'earn', 'redeem', 'adjust', 'void')", name="kind_known"
+    ),
+)
+# A customer's recent entries (/status) and the period scans of reports.
+Index("ix_ledger_customer_id_id", ledger.c.customer_id, ledger.c.id)
+Index("ix_ledger_created_at", ledger.c.created_at)
+
+staff = Table(
+    "staff",
+    metadata,
+    Column("telegram_user_id", BigInteger, primary_key=True),
+    Column("role", String(10), nullable=False),  # admin / cashier
+    Column("name", String(100)),
+    Column("added_by", BigInteger),
+    Column("added_at", DateTime(timezone=True), nullable=False),
+    CheckConstraint("role IN ('admin', 'cashier')", name="role_known"),
+)
+
+invites = Table(
+    "invites",
+    metadata,
+    Column("code", String(32), primary_key=True),
+    Column("role", String(10), nullable=False),
+    Column("created_by", BigInteger, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("used_by", BigInteger),
+    Column("used_at", DateTime(timezone=True)),
+)
+
+settings = Table(
+    "settings",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("value", JSON, nullable=False),
+)
