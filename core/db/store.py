@@ -50,8 +50,13 @@ class ConcurrentUpdate(RuntimeError):
 
 
 def utc(value: dt.datetime) -> dt.datetime:
-    """SQLite hands datetimes back without a zone; everything stored is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    """The same instant in UTC; a naive value is taken to be UTC already.
+
+    Everything is stored in UTC and SQLite keeps only the wall-clock digits (it drops the zone),
+    so `now` is converted on the way in (12:00+01:00 is stored as 11:00) and the zone is put back
+    on the way out.
+    """
+    return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def _customer(row: Row[Any]) -> Customer:
@@ -80,7 +85,7 @@ def _entry(row: Row[Any]) -> LedgerEntry:
         "customer_id": m["customer_id"],
         "kind": m["kind"],
         "points": m["points"],
-        "amount": None if minor is None else Decimal(minor) / 100,
+        "amount": None if minor is None else Decimal(minor).scaleb(-2),  # 2550 -> 25.50
         "reward_id": m["reward_id"],
         "actor_id": m["actor_id"],
         "created_at": utc(m["created_at"]),
@@ -193,12 +198,13 @@ class Store:
         key: str | None,
     ) -> int:
         result = await conn.execute(
-            customers.insert().values(
+            customers.insert()
+            .values(
                 card_number=new_card_number(),
                 name=new["name"],
                 phone=new["phone"],
                 email=new["email"],
-                created_at=now,
+                created_at=utc(now),
                 balance=bonus,
                 lifetime_earned=bonus,
                 lifetime_redeemed=0,
@@ -330,6 +336,8 @@ class Store:
                     reward_id=reward_id,
                     code=code,
                     amount_minor=None if amount is None else int(amount * 100),
+                    # Set only when the tier changes, so reports count tier-ups without JSON.
+                    new_tier=tier if tier is not None and tier != customer["tier"] else None,
                 )
         except IntegrityError:
             if key is not None and await self._replay(key) is not None:
@@ -352,9 +360,11 @@ class Store:
         code: str | None = None,
         amount_minor: int | None = None,
         note: str | None = None,
+        new_tier: str | None = None,
     ) -> int:
         result = await conn.execute(
-            ledger.insert().values(
+            ledger.insert()
+            .values(
                 customer_id=customer_id,
                 kind=kind,
                 points=points,
@@ -362,11 +372,12 @@ class Store:
                 reward_id=reward_id,
                 code=code,
                 actor_id=actor_id,
-                created_at=now,
+                created_at=utc(now),
                 idempotency_key=key,
                 note=note,
                 balance_after=balance_after,
                 details=details,
+                new_tier=new_tier,
             )
             .returning(ledger.c.id)
         )
@@ -398,6 +409,12 @@ class Store:
     async def entry_by_key(self, key: str) -> LedgerEntry | None:
         """The entry a confirmation recorded, if it was recorded ("already done")."""
         return await self._replay(key)
+
+    async def is_recorded(self, kind: str, key: str) -> bool:
+        """Whether a confirmation with this key was recorded ("reg" keys create customers)."""
+        if kind == "reg":
+            return await self._one(customers.c.registration_key == key) is not None
+        return await self._replay(key) is not None
 
     async def _replay(self, key: str | None) -> LedgerEntry | None:
         if key is None:

@@ -1,0 +1,1 @@
+"""The Telegram side of the loyalty bot: handlers, wiring and test doubles."""

@@ -1,0 +1,123 @@
+"""`loyalty-bot`: run the bot, try it in a terminal, check the config, upgrade the database.
+
+loyalty-bot run [--config PATH]            long polling (Telegram, or [telegram] base_url)
+loyalty-bot console [--as ROLE] [--demo]   the same bot in this terminal, no token needed
+loyalty-bot demo                           (re)build the demo database
+loyalty-bot check-config [--config PATH]   print what the config file means, or its error
+loyalty-bot db upgrade [--config PATH]     create or upgrade the database schema
+loyalty-bot report [--period P] [--format text|csv] [--out PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from core.config import Config, describe, load_config
+from core.errors import ConfigError
+
+from . import logs
+
+log = logging.getLogger(__name__)
+
+BOTFATHER_HELP = (
+    "No bot token. Create a bot: open Telegram, talk to @BotFather, send /newbot and follow the "
+    "steps; it replies with a token. Then either\n"
+    "  export TELEGRAM_BOT_TOKEN='<token>'   (recommended), or\n"
+    '  put it in config.toml under [telegram] token = "..." (see config.example.toml).\n'
+    "To try the bot without Telegram: loyalty-bot console --demo"
+)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        config = load_config(args.config)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    handler = _COMMANDS[args.command]
+    try:
+        return handler(args, config)
+    except ConfigError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="loyalty-bot",
+        description="A shop's customer loyalty program inside Telegram.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="--config defaults to ./config.toml, then to built-in defaults.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", type=Path, default=None, help="config file (TOML)")
+
+    sub.add_parser("run", parents=[common], help="run the bot (long polling)")
+    sub.add_parser("check-config", parents=[common], help="print the program the config defines")
+    db = sub.add_parser("db", parents=[common], help="database maintenance")
+    db.add_argument("action", choices=["upgrade"], help="upgrade: create/upgrade the schema")
+    return parser
+
+
+def _run(args: argparse.Namespace, config: Config) -> int:
+    """Runs the bot with long polling until SIGINT/SIGTERM."""
+    if not config.telegram.token:
+        print(BOTFATHER_HELP, file=sys.stderr)
+        return 2
+    logs.configure()
+    from .app import build_application  # imported here: check-config needs no telegram
+
+    app = build_application(config, announce=lambda text: print(text, flush=True))
+    log.info("starting; database %s", "ready")
+    # stop_signals: SIGINT/SIGTERM stop polling, finish the update in hand, and shut down.
+    app.run_polling(
+        allowed_updates=Update_ALL,
+        stop_signals=(signal.SIGINT, signal.SIGTERM),
+        drop_pending_updates=False,
+        close_loop=False,
+    )
+    return 0
+
+
+def _check_config(args: argparse.Namespace, config: Config) -> int:
+    print(describe(config))
+    return 0
+
+
+def _db(args: argparse.Namespace, config: Config) -> int:
+    from core.db.engine import open_engine
+    from core.db.migrate import current_revision, upgrade
+
+    async def go() -> str | None:
+        engine = open_engine(config.database_url)
+        try:
+            await upgrade(engine)
+            return await current_revision(engine)
+        finally:
+            await engine.dispose()
+
+    revision = asyncio.run(go())
+    print(f"database is at schema revision {revision}")
+    return 0
+
+
+Update_ALL = ["message", "callback_query"]
+
+_COMMANDS = {"run": _run, "check-config": _check_config, "db": _db}
+
+if os.name == "nt":  # pragma: no cover - SIGTERM does not exist on Windows
+    signal.SIGTERM = signal.SIGBREAK  # type: ignore[attr-defined,misc]

@@ -1,0 +1,55 @@
+"""The "which customer?" step shared by /earn, /redeem and /status, and customer notifications."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from core.errors import LoyaltyError
+from core.types import Customer
+
+from .replies import friendly
+from .services import services
+
+log = logging.getLogger(__name__)
+
+ASK_CUSTOMER_TEXT = (
+    "Whose card? Send their <b>card number</b> or <b>phone number</b> (/cancel to stop)."
+)
+
+
+async def find_or_explain(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, reference: str
+) -> Customer | None:
+    """The customer `reference` names, or None after telling the sender why not."""
+    try:
+        return await services(context).store.find_customer(reference)
+    except LoyaltyError as exc:
+        assert update.effective_message is not None
+        await update.effective_message.reply_text(
+            f"{friendly(exc)}\nSend the card or phone number again, or /cancel."
+        )
+        return None
+
+
+async def notify_customer(
+    context: ContextTypes.DEFAULT_TYPE, customer_id: int, text: str, *, actor_id: int | None
+) -> None:
+    """Tells a linked customer what just happened on their card (never the cashier themself).
+
+    A customer who blocked the bot must not make the cashier's confirmation fail: the points
+    are already recorded, so a failed notification is logged and dropped.
+    """
+    customer = await services(context).store.get_customer(customer_id)
+    chat_id = customer["telegram_user_id"]
+    if chat_id is None or chat_id == actor_id:
+        return
+    try:
+        await context.bot.send_message(chat_id, text)
+    except Forbidden:
+        log.info("customer %s has blocked the bot; notification dropped", customer_id)
+    except TelegramError as exc:
+        log.warning("notification to customer %s failed: %s", customer_id, exc)

@@ -1,0 +1,53 @@
+"""The friendly one-line replies for the engine's exceptions (core/errors.py).
+
+Handlers catch LoyaltyError and send `friendly(exc)`; anything else goes to the one error
+handler (bot/errors.py). Every text here is safe HTML: user input is escaped.
+"""
+
+from __future__ import annotations
+
+from core.errors import (
+    AlreadyLinked,
+    DuplicateCustomer,
+    InsufficientPoints,
+    InvalidAmount,
+    InvalidContact,
+    InvalidReference,
+    LoyaltyError,
+    UnknownCustomer,
+    UnknownReward,
+)
+
+from .texts import card, esc
+
+
+def friendly(exc: LoyaltyError) -> str:
+    """One line a cashier or customer can act on."""
+    match exc:
+        case UnknownCustomer():
+            return (
+                f"I can't find a customer with “{esc(exc.reference)}”. Check the number, "
+                "or register them with /register."
+            )
+        case InvalidReference():
+            return f"{esc(exc.why[:1].upper() + exc.why[1:])}."
+        case InvalidAmount():
+            return f"That amount won't work: {esc(exc.why)}."
+        case InsufficientPoints():
+            return (
+                f"Not enough points: the balance is {exc.balance:,}, the reward costs "
+                f"{exc.cost:,} ({exc.shortfall:,} short). Nothing was changed."
+            )
+        case DuplicateCustomer():
+            return f"That {exc.field} is already registered on card {card(exc.card_number)}."
+        case InvalidContact():
+            return f"That {exc.field} won't work: {esc(exc.why)}."
+        case UnknownReward():
+            known = esc(", ".join(exc.known))
+            return f"There is no reward “{esc(exc.reward_id)}”. Rewards: {known}."
+        case AlreadyLinked():
+            return (
+                "That card is already linked to another Telegram account. Please ask at the till."
+            )
+        case _:
+            return f"That didn't work: {esc(str(exc))}."
