@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import logging
 import os
 import signal
@@ -67,6 +68,18 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument("--config", type=Path, default=None, help="config file (TOML)")
 
     sub.add_parser("run", parents=[common], help="run the bot (long polling)")
+    console = sub.add_parser(
+        "console", parents=[common], help="use the bot in this terminal (no token, no network)"
+    )
+    console.add_argument(
+        "--as",
+        dest="role",
+        choices=["admin", "cashier", "customer"],
+        default="cashier",
+        help="who is typing at first (switch later with /as)",
+    )
+    console.add_argument("--demo", action="store_true", help="use the demo database")
+    sub.add_parser("demo", parents=[common], help="(re)build the demo database")
     sub.add_parser("check-config", parents=[common], help="print the program the config defines")
     db = sub.add_parser("db", parents=[common], help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="upgrade: create/upgrade the schema")
@@ -93,6 +106,40 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _console(args: argparse.Namespace, config: Config) -> int:
+    """The same bot in this terminal; --demo switches to the demo database (built if missing)."""
+    logs.configure(logging.WARNING)
+    if args.demo:
+        from core.demo import demo_database_url, demo_path
+
+        url = demo_database_url(config)
+        if not demo_path(url).exists():
+            _build_demo(config, url)
+        config = dataclasses.replace(config, database_url=url)
+    from .console import run_console
+
+    return run_console(config, role=args.role)
+
+
+def _demo(args: argparse.Namespace, config: Config) -> int:
+    from core.demo import demo_database_url
+
+    _build_demo(config, demo_database_url(config))
+    return 0
+
+
+def _build_demo(config: Config, url: str) -> None:
+    from core.demo import build_demo, demo_path
+
+    print(f"Building the demo database at {demo_path(url)} ...", flush=True)
+    counts = asyncio.run(build_demo(url, config))
+    print(
+        f"Demo ready: {counts['customers']} customers, {counts['purchases']} purchases, "
+        f"{counts['redemptions']} redemptions.",
+        flush=True,
+    )
+
+
 def _check_config(args: argparse.Namespace, config: Config) -> int:
     print(describe(config))
     return 0
@@ -117,7 +164,13 @@ def _db(args: argparse.Namespace, config: Config) -> int:
 
 Update_ALL = ["message", "callback_query"]
 
-_COMMANDS = {"run": _run, "check-config": _check_config, "db": _db}
+_COMMANDS = {
+    "run": _run,
+    "console": _console,
+    "demo": _demo,
+    "check-config": _check_config,
+    "db": _db,
+}
 
 if os.name == "nt":  # pragma: no cover - SIGTERM does not exist on Windows
     signal.SIGTERM = signal.SIGBREAK  # type: ignore[attr-defined,misc]

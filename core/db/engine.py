@@ -20,8 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 BUSY_TIMEOUT_MS = 10_000
 
 
-def open_engine(url: str, *, echo: bool = False) -> AsyncEngine:
-    """Creates the async engine for `url`; for SQLite, creates the folder and sets the pragmas."""
+def open_engine(url: str, *, echo: bool = False, durable: bool = True) -> AsyncEngine:
+    """Creates the async engine for `url`; for SQLite, creates the folder and sets the pragmas.
+
+    durable=False skips the fsync per commit: only for data that can be rebuilt (the demo).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_async_engine(url, echo=echo, pool_pre_ping=True)
@@ -34,7 +37,7 @@ def open_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA synchronous={'FULL' if durable else 'OFF'}")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
