@@ -1,0 +1,912 @@
+"""An in-process stand-in for the Telegram Bot API, for tests and the terminal console.
+
+``OfflineRequest`` plugs into python-telegram-bot where ``HTTPXRequest`` normally sits, so the
+real ``Bot``/``Application`` code runs unchanged but every API call lands in ``BotApiEmulator``.
+The emulator answers like Telegram does and, more importantly, refuses what Telegram refuses
+(over-long texts, oversized ``callback_data``, HTML it cannot parse, ...): a handler that passes
+against this fake should not meet a ``BadRequest`` in production.
+
+The HTTP fake server in ``tests/support/fake_bot_api.py`` reuses ``BotApiEmulator`` so both
+doubles accept and reject exactly the same things.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, TypeVar
+
+from telegram.request import BaseRequest, RequestData
+
+__all__ = [
+    "BOT_USER",
+    "BotApiEmulator",
+    "OfflineRequest",
+    "SentCall",
+    "decode_params",
+    "keyboard_rows",
+    "make_callback_update",
+    "make_contact_update",
+    "make_message_update",
+    "parse_html",
+]
+
+JSONDict = dict[str, Any]
+T = TypeVar("T")
+
+BOT_USER: Final[Mapping[str, Any]] = {
+    "id": 999000,
+    "is_bot": True,
+    "first_name": "Loyalty Test Bot",
+    "username": "loyalty_test_bot",
+    "can_join_groups": True,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+    "can_connect_to_business": False,
+    "has_main_web_app": False,
+}
+
+# Limits from the Bot API documentation. Telegram counts message length in Unicode code
+# points of the text *after* entity parsing, so "<b>" tags do not count against it.
+TEXT_LIMIT: Final = 4096
+CAPTION_LIMIT: Final = 1024
+CALLBACK_DATA_LIMIT: Final = 64  # bytes of UTF-8, not characters
+
+# Form-encoded requests carry every value as a string; non-string fields (chat_id, reply_markup,
+# booleans) arrive JSON-encoded. These are the parameters the Bot API types as String only
+# (taken from the published method list), which must never be JSON-decoded: a text of "123"
+# or a digits-only callback_query_id has to stay a string. (Word lists read better as text.)
+STRING_FIELDS: Final = frozenset(
+    """action address bio business_connection_id callback_query_id caption
+    chat_join_request_query_id comment currency custom_description custom_emoji_id custom_title
+    description description_parse_mode emoji emoji_status_custom_emoji_id error_message
+    explanation explanation_parse_mode file_id first_name format foursquare_id foursquare_type
+    game_short_name gift_id google_place_id google_place_type guest_query_id
+    icon_custom_emoji_id inline_message_id inline_query_id invite_link ip_address language_code
+    last_name message_effect_id name next_offset old_sticker owned_gift_id parse_mode payload
+    performer phone_number photo_url pre_checkout_query_id provider_data provider_token question
+    question_parse_mode secret_token shipping_query_id short_description start_parameter
+    sticker_format sticker_set_name sticker_type tag telegram_payment_charge_id text
+    text_parse_mode title type url username vcard web_app_query_id web_app_url""".split()
+)
+
+# Inline buttons must do something; a button with none of these is refused by Telegram.
+_BUTTON_ACTIONS: Final = frozenset(
+    """url callback_data web_app login_url switch_inline_query switch_inline_query_current_chat
+    switch_inline_query_chosen_chat copy_text callback_game pay""".split()
+)
+_HTML_TAGS: Final = frozenset(
+    {"a", "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "span", "tg-spoiler"}
+    | {"code", "pre", "blockquote", "tg-emoji"}
+)
+_NAMED_ENTITIES: Final = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+_ENTITY_RE: Final = re.compile(r"&(?:(lt|gt|amp|quot)|#([0-9]{1,7})|#[xX]([0-9a-fA-F]{1,6}));")
+_COMMAND_RE: Final = re.compile(r"[a-z0-9_]{1,32}")
+
+ApiResponse = tuple[int, JSONDict]
+Entity = tuple[str, str, int, int]  # (tag, argument, start, end) in visible-text positions
+
+
+class RequestRefused(Exception):
+    """Telegram would answer this call with an error (``description`` is its wording)."""
+
+    def __init__(self, description: str, status: int = 400) -> None:
+        super().__init__(description)
+        self.description = description
+        self.status = status
+
+
+@dataclass(frozen=True)
+class SentCall:
+    """One Bot API call as Telegram received it.
+
+    ``error`` holds Telegram's description when the call was refused; otherwise ``result`` is
+    what Telegram answered (the sent Message as a dict, True, ...).
+    """
+
+    method: str
+    params: dict[str, Any]
+    files: dict[str, bytes] = field(default_factory=dict)
+    error: str | None = None
+    result: Any = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def chat_id(self) -> Any:
+        return self.params.get("chat_id")
+
+    @property
+    def text(self) -> str | None:
+        """The text or caption exactly as the bot sent it (HTML tags included)."""
+        value = self.params.get("text", self.params.get("caption"))
+        return value if isinstance(value, str) else None
+
+    @property
+    def visible_text(self) -> str | None:
+        """The text or caption as the user reads it: HTML rendered only when sent as HTML."""
+        text = self.text
+        if text is None or str(self.params.get("parse_mode", "")).lower() != "html":
+            return text
+        try:
+            return parse_html(text)
+        except ValueError:
+            return text  # a refused call; its raw text is the most useful thing to show
+
+
+# --- pure helpers ------------------------------------------------------------------------------
+
+
+def parse_html(text: str) -> str:
+    """Returns the visible text of an HTML-formatted message, or raises ValueError.
+
+    Follows Telegram's parser (tdlib's ``parse_html``): only the documented tags, every tag closed
+    in order, tag names case-insensitive, unknown attributes ignored. One deliberate strictness:
+    a bare ``&`` or ``>`` is refused although Telegram tolerates them, because the Bot API says
+    they must be escaped and an unescaped one almost always means ``html.escape`` was forgotten
+    on user-supplied text (which breaks for real as soon as that text contains ``<``).
+    """
+    return _parse_html(text)[0]
+
+
+def _parse_html(text: str) -> tuple[str, list[Entity]]:
+    out: list[str] = []
+    entities: list[Entity] = []
+    stack: list[tuple[str, str, int]] = []  # open tags: (name, argument, visible start)
+    n = len(text)
+    i = 0
+
+    def fail(message: str) -> ValueError:
+        return ValueError(f"can't parse entities: {message}")
+
+    def byte_offset(pos: int) -> int:
+        # Telegram reports offsets in UTF-8 bytes of the original text.
+        return len(text[:pos].encode("utf-8"))
+
+    def visible_len() -> int:
+        return sum(len(part) for part in out)
+
+    while i < n:
+        char = text[i]
+        if char == "&":
+            match = _ENTITY_RE.match(text, i)
+            if match is None:
+                raise fail(
+                    f"Character '&' is reserved and must be escaped as &amp; "
+                    f"at byte offset {byte_offset(i)}"
+                )
+            out.append(_decode_entity(match))
+            i = match.end()
+            continue
+        if char == ">":
+            raise fail(
+                f"Character '>' is reserved and must be escaped as &gt; "
+                f"at byte offset {byte_offset(i)}"
+            )
+        if char != "<":
+            out.append(char)
+            i += 1
+            continue
+        begin = i
+        if i + 1 < n and text[i + 1] == "/":
+            j = i + 2
+            while j < n and not text[j].isspace() and text[j] != ">":
+                j += 1
+            end_name = text[i + 2 : j].lower()
+            while j < n and text[j].isspace():
+                j += 1
+            if j >= n or text[j] != ">":
+                raise fail(f"Unclosed end tag at byte offset {byte_offset(begin)}")
+            if not stack:
+                raise fail(f"Unexpected end tag at byte offset {byte_offset(begin)}")
+            name, argument, start = stack.pop()
+            if end_name and end_name != name:
+                raise fail(
+                    f"Unmatched end tag at byte offset {byte_offset(begin)}, "
+                    f'expected "</{name}>", found "</{end_name}>"'
+                )
+            entities.append((name, argument, start, visible_len()))
+            i = j + 1
+            continue
+        j = i + 1
+        while j < n and not text[j].isspace() and text[j] != ">":
+            j += 1
+        if j >= n:
+            raise fail(f"Unclosed start tag at byte offset {byte_offset(begin)}")
+        name = text[i + 1 : j].lower()
+        if name not in _HTML_TAGS:
+            raise fail(f'Unsupported start tag "{name}" at byte offset {byte_offset(begin)}')
+        attributes, i = _parse_attributes(text, j, name, byte_offset(begin))
+        argument = ""
+        if name == "a":
+            argument = attributes.get("href", "")
+        elif name == "span":
+            if attributes.get("class") != "tg-spoiler":
+                raise fail(
+                    f'Tag "span" must have class "tg-spoiler" at byte offset {byte_offset(begin)}'
+                )
+        elif name == "code":
+            argument = attributes.get("class", "")
+        stack.append((name, argument, visible_len()))
+    if stack:
+        raise fail(f'Can\'t find end tag corresponding to start tag "{stack[-1][0]}"')
+    return "".join(out), sorted(entities, key=lambda e: (e[2], -e[3]))
+
+
+def _parse_attributes(text: str, i: int, tag: str, tag_offset: int) -> tuple[dict[str, str], int]:
+    """Parses `name="value"` pairs from text[i:] up to '>'; returns them and the index after it."""
+    attributes: dict[str, str] = {}
+    n = len(text)
+    unclosed = ValueError(f"can't parse entities: Unclosed start tag at byte offset {tag_offset}")
+    while True:
+        while i < n and text[i].isspace():
+            i += 1
+        if i >= n:
+            raise unclosed
+        if text[i] == ">":
+            return attributes, i + 1
+        start = i
+        while i < n and not text[i].isspace() and text[i] not in "=>":
+            i += 1
+        attr = text[start:i].lower()
+        while i < n and text[i].isspace():
+            i += 1
+        if i >= n:
+            raise unclosed
+        if text[i] != "=":
+            if tag == "blockquote" and attr == "expandable":
+                attributes[attr] = ""
+                continue
+            raise ValueError(
+                "can't parse entities: Expected equal sign in declaration of an attribute "
+                f'of the tag "{tag}" at byte offset {tag_offset}'
+            )
+        i += 1
+        while i < n and text[i].isspace():
+            i += 1
+        if i >= n:
+            raise unclosed
+        if text[i] in "'\"":
+            quote = text[i]
+            end = text.find(quote, i + 1)
+            if end < 0:
+                raise unclosed
+            raw = text[i + 1 : end]
+            value = _ENTITY_RE.sub(_decode_entity, raw)
+            i = end + 1
+        else:
+            start = i
+            while i < n and (text[i].isalnum() or text[i] in ".-"):
+                i += 1
+            value = text[start:i]
+        attributes[attr] = value
+
+
+def _decode_entity(match: re.Match[str]) -> str:
+    named, decimal, hexadecimal = match.groups()
+    if named:
+        return _NAMED_ENTITIES[named]
+    code = int(decimal) if decimal else int(hexadecimal, 16)
+    return chr(code) if 0 < code <= 0x10FFFF else "\ufffd"
+
+
+def keyboard_rows(params: Mapping[str, Any]) -> list[list[dict[str, Any]]]:
+    """Returns the inline keyboard of a call's ``reply_markup`` as rows of button dicts."""
+    markup = _json_value(params.get("reply_markup"))
+    if not isinstance(markup, dict):
+        return []
+    rows = markup.get("inline_keyboard")
+    if not isinstance(rows, list):
+        return []
+    return [[b for b in row if isinstance(b, dict)] for row in rows if isinstance(row, list)]
+
+
+def decode_params(raw: Mapping[str, Any]) -> dict[str, Any]:
+    """Turns form-style parameters (every value a string) into the values Telegram sees.
+
+    String-typed Bot API fields stay as they are; others are JSON-decoded when they parse, so
+    ``chat_id`` becomes an int and ``reply_markup`` a dict whichever way the client encoded them.
+    """
+    return {
+        name: value if name in STRING_FIELDS else _json_value(value) for name, value in raw.items()
+    }
+
+
+def _json_value(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def _utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+# --- updates the tests feed to the bot -----------------------------------------------------
+
+
+def _user(user_id: int, first_name: str) -> JSONDict:
+    return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "en"}
+
+
+def _private_chat(chat_id: int, first_name: str) -> JSONDict:
+    return {"id": chat_id, "type": "private", "first_name": first_name}
+
+
+def make_message_update(
+    update_id: int,
+    *,
+    user_id: int,
+    text: str,
+    first_name: str = "Test",
+    chat_id: int | None = None,
+    message_id: int | None = None,
+) -> JSONDict:
+    """Builds an Update in which a user sends ``text``; "/cmd ..." carries a bot_command entity."""
+    chat = chat_id if chat_id is not None else user_id
+    message: JSONDict = {
+        "message_id": message_id if message_id is not None else update_id,
+        "date": int(time.time()),
+        "chat": _private_chat(chat, first_name),
+        "from": _user(user_id, first_name),
+        "text": text,
+    }
+    if text.startswith("/"):
+        # CommandHandler only matches messages whose first entity is a bot_command at offset 0.
+        command = text.split(maxsplit=1)[0]
+        message["entities"] = [{"type": "bot_command", "offset": 0, "length": _utf16_len(command)}]
+    return {"update_id": update_id, "message": message}
+
+
+def make_callback_update(
+    update_id: int,
+    *,
+    user_id: int,
+    data: str,
+    message_id: int,
+    chat_id: int | None = None,
+    message_text: str = "...",
+    first_name: str = "Test",
+    reply_markup: Mapping[str, Any] | None = None,
+) -> JSONDict:
+    """Builds an Update in which a user presses an inline button under the bot's message."""
+    chat = chat_id if chat_id is not None else user_id
+    message: JSONDict = {
+        "message_id": message_id,
+        "date": int(time.time()),
+        "chat": _private_chat(chat, first_name),
+        "from": dict(BOT_USER),
+        "text": message_text,
+    }
+    if reply_markup is not None:
+        message["reply_markup"] = dict(reply_markup)
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": str(7_000_000_000 + update_id),
+            "from": _user(user_id, first_name),
+            "chat_instance": str(-(10**12) - chat),
+            "data": data,
+            "message": message,
+        },
+    }
+
+
+def make_contact_update(
+    update_id: int,
+    *,
+    user_id: int,
+    phone_number: str,
+    contact_user_id: int,
+    first_name: str = "Test",
+    message_id: int | None = None,
+) -> JSONDict:
+    """Builds an Update in which a user shares a contact (their own when the ids match)."""
+    contact = {"phone_number": phone_number, "first_name": first_name, "user_id": contact_user_id}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": message_id if message_id is not None else update_id,
+            "date": int(time.time()),
+            "chat": _private_chat(user_id, first_name),
+            "from": _user(user_id, first_name),
+            "contact": contact,
+        },
+    }
+
+
+# --- the emulated server -------------------------------------------------------------------
+
+
+class BotApiEmulator:
+    """Telegram's side of the conversation: validates calls, answers them, records them.
+
+    Thread-safe, because the HTTP fake serves each connection on its own thread.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)  # a call was recorded / update queued
+        self._closed = False
+        self.calls: list[SentCall] = []
+        self._listeners: list[Callable[[SentCall], None]] = []
+        self._wakers: list[Callable[[], None]] = []
+        self._updates: list[JSONDict] = []
+        self._last_update_id = 0
+        self._last_message_id: dict[int, int] = {}
+        self._messages: dict[tuple[int, int], JSONDict] = {}
+        # What Telegram compares to decide "message is not modified": text, entities, keyboard.
+        self._content: dict[tuple[int, int], tuple[Any, ...]] = {}
+        self._commands: dict[str, Any] = {}
+        self._file_counter = 0
+        self._methods: dict[str, Callable[[JSONDict, dict[str, bytes], dict[str, str]], Any]] = {
+            "getMe": lambda p, f, n: dict(BOT_USER),
+            "sendMessage": self._send_message,
+            "editMessageText": self._edit_message_text,
+            "editMessageReplyMarkup": self._edit_reply_markup,
+            "sendPhoto": lambda p, f, n: self._send_file("photo", p, f, n),
+            "sendDocument": lambda p, f, n: self._send_file("document", p, f, n),
+            "deleteMessage": self._delete_message,
+            "getUpdates": self._get_updates,
+            "deleteWebhook": self._delete_webhook,
+            "setMyCommands": self._set_my_commands,
+            "getMyCommands": lambda p, f, n: self._commands.get(_scope_key(p), []),
+            "deleteMyCommands": self._delete_my_commands,
+        }
+
+    @property
+    def bad_requests(self) -> list[SentCall]:
+        with self._lock:
+            return [call for call in self.calls if not call.ok]
+
+    def add_listener(self, listener: Callable[[SentCall], None]) -> None:
+        """Calls ``listener`` with every recorded call (the console prints from it)."""
+        with self._lock:
+            self._listeners.append(listener)
+
+    def call(
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        files: Mapping[str, bytes] | None = None,
+        file_names: Mapping[str, str] | None = None,
+    ) -> ApiResponse:
+        """Handles one API call; returns (HTTP status, Telegram's JSON answer)."""
+        params = dict(params)
+        uploads = dict(files or {})
+        with self._lock:
+            handler = self._methods.get(method)
+            try:
+                # Unknown methods are accepted so a new bot feature doesn't need a new fake first.
+                names = dict(file_names or {})
+                result = True if handler is None else handler(params, uploads, names)
+            except RequestRefused as refused:
+                self._record(SentCall(method, params, uploads, refused.description))
+                status = refused.status
+                return status, {
+                    "ok": False,
+                    "error_code": status,
+                    "description": refused.description,
+                }
+            self._record(SentCall(method, params, uploads, result=result))
+            return 200, {"ok": True, "result": result}
+
+    def _record(self, call: SentCall) -> None:
+        self.calls.append(call)
+        self._notify()
+        for listener in self._listeners:
+            listener(call)
+
+    def _notify(self) -> None:
+        self._changed.notify_all()
+        for wake in self._wakers:
+            wake()
+
+    def add_waker(self, wake: Callable[[], None]) -> None:
+        """Runs ``wake`` after every recorded call or queued update, on the changing thread.
+
+        This is how asyncio code waits for the emulator without blocking its event loop.
+        """
+        with self._lock:
+            self._wakers.append(wake)
+
+    def remove_waker(self, wake: Callable[[], None]) -> None:
+        with self._lock:
+            self._wakers.remove(wake)
+
+    def snapshot(self) -> list[SentCall]:
+        """A copy of the calls recorded so far, safe to iterate while calls keep arriving."""
+        with self._lock:
+            return list(self.calls)
+
+    def find_call(self, predicate: Callable[[SentCall], bool], after: int = 0) -> SentCall | None:
+        """The first accepted call from index ``after`` on that satisfies ``predicate``."""
+        with self._lock:
+            return next((c for c in self.calls[after:] if c.ok and predicate(c)), None)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def until(self, probe: Callable[[], T | None]) -> T:
+        """Awaits the first non-None ``probe()``, re-checked after every change.
+
+        Bound it with ``asyncio.timeout``. Changes may come from any thread (the HTTP fake's
+        server threads, a console reading stdin), so they reach the loop via call_soon_threadsafe.
+        """
+        loop = asyncio.get_running_loop()
+        changed = asyncio.Event()
+
+        def wake() -> None:
+            loop.call_soon_threadsafe(changed.set)
+
+        self.add_waker(wake)
+        try:
+            while (found := probe()) is None:
+                await changed.wait()
+                changed.clear()
+            return found
+        finally:
+            self.remove_waker(wake)
+
+    # queue of incoming updates, read by getUpdates
+
+    def next_update_id(self) -> int:
+        with self._lock:
+            self._last_update_id += 1
+            return self._last_update_id
+
+    def next_message_id(self, chat_id: int) -> int:
+        """Allocates a message id in ``chat_id``; user and bot messages share one sequence."""
+        with self._lock:
+            self._last_message_id[chat_id] = self._last_message_id.get(chat_id, 0) + 1
+            return self._last_message_id[chat_id]
+
+    def push_update(self, update: Mapping[str, Any]) -> None:
+        with self._lock:
+            self._last_update_id = max(self._last_update_id, int(update["update_id"]))
+            self._updates.append(dict(update))
+            self._notify()
+
+    def has_updates(self, offset: int | None) -> bool:
+        with self._lock:
+            return any(u["update_id"] >= (offset or 0) for u in self._updates)
+
+    def wait_for_updates(self, offset: int | None, timeout: float) -> None:
+        """Blocks up to ``timeout`` seconds until an update at or after ``offset`` is queued."""
+        with self._lock:
+            self._changed.wait_for(lambda: self._closed or self.has_updates(offset), timeout)
+
+    def wait_for_call(
+        self, predicate: Callable[[SentCall], bool], timeout: float, after: int = 0
+    ) -> SentCall | None:
+        """Blocks until an accepted call from index ``after`` on satisfies ``predicate``."""
+        with self._lock:
+            self._changed.wait_for(
+                lambda: self._closed or self.find_call(predicate, after) is not None, timeout
+            )
+            return self.find_call(predicate, after)
+
+    def message(self, chat_id: int, message_id: int) -> JSONDict | None:
+        """The current state of a message the bot sent (after edits), if it exists."""
+        with self._lock:
+            stored = self._messages.get((chat_id, message_id))
+            return dict(stored) if stored is not None else None
+
+    def close(self) -> None:
+        """Wakes every waiter so a stopping server doesn't hang on long polls."""
+        with self._lock:
+            self._closed = True
+            self._notify()
+
+    # method implementations
+
+    def _get_updates(self, params: JSONDict, _f: object, _n: object) -> list[JSONDict]:
+        offset = int(params.get("offset") or 0)
+        limit = int(params.get("limit") or 100)
+        if offset < 0:
+            return self._updates[offset:][:limit]
+        # Asking from `offset` confirms (forgets) every update before it, as Telegram does.
+        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        return self._updates[:limit]
+
+    def _delete_webhook(self, params: JSONDict, _f: object, _n: object) -> bool:
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        return True
+
+    def _set_my_commands(self, params: JSONDict, _f: object, _n: object) -> bool:
+        commands = params.get("commands")
+        if not isinstance(commands, list):
+            raise RequestRefused("Bad Request: can't parse commands JSON object")
+        for command in commands:
+            if not _COMMAND_RE.fullmatch(str(command.get("command", ""))):
+                raise RequestRefused("Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(str(command.get("description", "")).strip()) <= 256:
+                raise RequestRefused("Bad Request: command description is empty")
+        self._commands[_scope_key(params)] = commands
+        return True
+
+    def _delete_my_commands(self, params: JSONDict, _f: object, _n: object) -> bool:
+        self._commands.pop(_scope_key(params), None)
+        return True
+
+    def _send_message(self, params: JSONDict, _f: object, _n: object) -> JSONDict:
+        chat_id = _chat_id(params)
+        text, entities = _checked_text(params, "text", TEXT_LIMIT)
+        markup = _checked_markup(params)
+        return self._new_message(chat_id, {"text": text}, entities, markup)
+
+    def _send_file(
+        self, kind: str, params: JSONDict, files: dict[str, bytes], names: dict[str, str]
+    ) -> JSONDict:
+        chat_id = _chat_id(params)
+        caption, entities = _checked_text(params, "caption", CAPTION_LIMIT, required=False)
+        markup = _checked_markup(params)
+        if kind in files:
+            size = len(files[kind])
+            self._file_counter += 1
+            file_id = f"fake-{kind}-{self._file_counter}"
+        elif isinstance(params.get(kind), str) and params[kind]:
+            size, file_id = 0, params[kind]  # re-sent by file_id or URL
+        else:
+            raise RequestRefused(f"Bad Request: there is no {kind} in the request")
+        unique = f"u{file_id[-24:]}"
+        media: Any
+        if kind == "photo":
+            media = [
+                {
+                    "file_id": file_id,
+                    "file_unique_id": unique,
+                    "width": 320,
+                    "height": 320,
+                    "file_size": size,
+                }
+            ]
+        else:
+            media = {
+                "file_id": file_id,
+                "file_unique_id": unique,
+                "file_size": size,
+                "file_name": names.get(kind, "document"),
+                "mime_type": "application/octet-stream",
+            }
+        content: JSONDict = {kind: media}
+        if caption:
+            content["caption"] = caption
+        return self._new_message(chat_id, content, entities, markup)
+
+    def _new_message(
+        self, chat_id: int, content: JSONDict, entities: list[Entity], markup: JSONDict | None
+    ) -> JSONDict:
+        message_id = self.next_message_id(chat_id)
+        message = {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": _chat(chat_id),
+            "from": dict(BOT_USER),
+            **content,
+        }
+        if markup is not None:
+            message["reply_markup"] = markup
+        key = (chat_id, message_id)
+        self._messages[key] = message
+        self._content[key] = (message.get("text"), entities, markup)
+        return message
+
+    def _edit_message_text(self, params: JSONDict, _f: object, _n: object) -> JSONDict | bool:
+        text, entities = _checked_text(params, "text", TEXT_LIMIT)
+        markup = _checked_markup(params)
+        # Telegram drops the inline keyboard when an edit doesn't resend it.
+        return self._edit(params, lambda old: (text, entities, markup))
+
+    def _edit_reply_markup(self, params: JSONDict, _f: object, _n: object) -> JSONDict | bool:
+        markup = _checked_markup(params)
+        return self._edit(params, lambda old: (old[0], old[1], markup))
+
+    def _edit(
+        self, params: JSONDict, change: Callable[[tuple[Any, ...]], tuple[Any, ...]]
+    ) -> JSONDict | bool:
+        if params.get("inline_message_id"):
+            return True  # Telegram answers True, not a Message, for inline-mode messages.
+        chat_id = _chat_id(params)
+        message_id = params.get("message_id")
+        if not isinstance(message_id, int):
+            raise RequestRefused("Bad Request: message identifier is not specified")
+        key = (chat_id, message_id)
+        old = self._content.get(key, (None, [], None))
+        new = change(old)
+        if key in self._content and new == old:
+            raise RequestRefused(
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message"
+            )
+        # A message the fake never sent (a test fed a callback for it) is taken as it is told.
+        message = self._messages.get(key) or {
+            "message_id": message_id,
+            "date": int(time.time()),
+            "chat": _chat(chat_id),
+            "from": dict(BOT_USER),
+        }
+        message = {k: v for k, v in message.items() if k != "reply_markup"}
+        if new[0] is not None:
+            message["text"] = new[0]
+        if new[2] is not None:
+            message["reply_markup"] = new[2]
+        message["edit_date"] = int(time.time())
+        self._messages[key] = message
+        self._content[key] = new
+        return message
+
+    def _delete_message(self, params: JSONDict, _f: object, _n: object) -> bool:
+        key = (_chat_id(params), params.get("message_id"))
+        self._messages.pop(key, None)  # type: ignore[arg-type]
+        self._content.pop(key, None)  # type: ignore[arg-type]
+        return True
+
+
+def _scope_key(params: Mapping[str, Any]) -> str:
+    return json.dumps([params.get("scope"), params.get("language_code")], sort_keys=True)
+
+
+def _chat_id(params: Mapping[str, Any]) -> int:
+    chat_id = params.get("chat_id")
+    if chat_id is None or chat_id == "":
+        raise RequestRefused("Bad Request: chat_id is empty")
+    if not isinstance(chat_id, int) or isinstance(chat_id, bool):
+        # "@channelname" chats exist on Telegram, but the fake knows none of them.
+        raise RequestRefused("Bad Request: chat not found")
+    return chat_id
+
+
+def _chat(chat_id: int) -> JSONDict:
+    if chat_id > 0:
+        return {"id": chat_id, "type": "private", "first_name": "Test"}
+    kind = "supergroup" if str(chat_id).startswith("-100") else "group"
+    return {"id": chat_id, "type": kind, "title": "Test group"}
+
+
+def _checked_text(
+    params: Mapping[str, Any], name: str, limit: int, *, required: bool = True
+) -> tuple[str, list[Entity]]:
+    """Validates a text or caption as Telegram does; returns its visible text and entities."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        if required:
+            raise RequestRefused("Bad Request: message text is empty")
+        return "", []
+    text = str(raw)
+    parse_mode = str(params.get("parse_mode") or "").lower()
+    entities: list[Entity] = []
+    if parse_mode == "html":
+        try:
+            text, entities = _parse_html(text)
+        except ValueError as error:
+            raise RequestRefused(f"Bad Request: {error}") from error
+    elif parse_mode not in ("", "markdown", "markdownv2"):
+        raise RequestRefused("Bad Request: unsupported parse_mode")
+    visible = text.strip()
+    if required and not visible:
+        raise RequestRefused("Bad Request: message text is empty")
+    if len(visible) > limit:
+        what = "message is too long" if name == "text" else "message caption is too long"
+        raise RequestRefused(f"Bad Request: {what}")
+    return text, entities
+
+
+def _checked_markup(params: Mapping[str, Any]) -> JSONDict | None:
+    """Validates reply_markup; returns it when it is an inline keyboard (Telegram echoes those)."""
+    if params.get("reply_markup") in (None, ""):
+        return None
+    markup = _json_value(params["reply_markup"])
+    if not isinstance(markup, dict):
+        raise RequestRefused("Bad Request: can't parse reply keyboard markup JSON object")
+    if "inline_keyboard" not in markup:
+        return None  # reply keyboards, keyboard removal, force_reply: not part of the Message
+    rows = markup["inline_keyboard"]
+    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
+        raise RequestRefused(
+            "Bad Request: can't parse inline keyboard button: "
+            'field "inline_keyboard" must be an Array of Arrays'
+        )
+    for row in rows:
+        for button in row:
+            if not isinstance(button, dict) or not isinstance(button.get("text"), str):
+                raise RequestRefused(
+                    "Bad Request: can't parse inline keyboard button: "
+                    'Field "text" must be of type String'
+                )
+            if not _BUTTON_ACTIONS & button.keys():
+                raise RequestRefused(
+                    "Bad Request: can't parse inline keyboard button: "
+                    "Text buttons are unallowed in the inline keyboard"
+                )
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode("utf-8")) <= CALLBACK_DATA_LIMIT:
+                raise RequestRefused("Bad Request: BUTTON_DATA_INVALID")
+    return {"inline_keyboard": rows}
+
+
+# --- the python-telegram-bot side --------------------------------------------------------
+
+
+class OfflineRequest(BaseRequest):
+    """A ``BaseRequest`` that sends every Bot API call to a ``BotApiEmulator`` in memory.
+
+    Pass the same ``emulator`` to the request and the get-updates request of one bot so their
+    calls land in one log and share message ids.
+    """
+
+    def __init__(
+        self,
+        *,
+        on_call: Callable[[SentCall], None] | None = None,
+        emulator: BotApiEmulator | None = None,
+    ) -> None:
+        self.emulator = emulator if emulator is not None else BotApiEmulator()
+        if on_call is not None:
+            self.emulator.add_listener(on_call)
+
+    @property
+    def calls(self) -> list[SentCall]:
+        return self.emulator.calls
+
+    @property
+    def bad_requests(self) -> list[SentCall]:
+        return self.emulator.bad_requests
+
+    @property
+    def read_timeout(self) -> float | None:
+        # Used by Bot.get_updates to size the long-poll wait; mirrors HTTPXRequest's default.
+        return 5.0
+
+    async def initialize(self) -> None:
+        """Nothing to open: there is no connection."""
+
+    async def shutdown(self) -> None:
+        """Nothing to close."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        api_method = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+        # Going through the same string encoding as the HTTP client keeps both fakes identical
+        # and catches values that would not survive serialisation.
+        params = decode_params(request_data.json_parameters) if request_data else {}
+        files: dict[str, bytes] = {}
+        names: dict[str, str] = {}
+        if request_data is not None:
+            for part, (filename, content, _mime) in request_data.multipart_data.items():
+                files[part] = content if isinstance(content, bytes) else content.read()
+                names[part] = filename
+        if api_method == "getUpdates":
+            await self._wait_for_updates(params)
+        status, body = self.emulator.call(api_method, params, files, names)
+        return status, json.dumps(body).encode("utf-8")
+
+    async def _wait_for_updates(self, params: Mapping[str, Any]) -> None:
+        # Long polling: without this wait, Updater.start_polling would spin on empty answers.
+        offset = params.get("offset")
+        with contextlib.suppress(TimeoutError):  # a long poll that times out answers []
+            async with asyncio.timeout(float(params.get("timeout") or 0)):
+                await self.emulator.until(
+                    lambda: self.emulator.closed or self.emulator.has_updates(offset) or None
+                )
