@@ -20,6 +20,8 @@ MAX_NAME_LENGTH = 100
 _REASONS = {
     phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "the country code is not valid",
     phonenumbers.ValidationResult.TOO_SHORT: "it is too short",
+    # Digits that could only be dialled inside one area ("123456" in a UK shop).
+    phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "it is too short: include the area code",
     phonenumbers.ValidationResult.TOO_LONG: "it is too long",
     phonenumbers.ValidationResult.INVALID_LENGTH: "it has the wrong number of digits",
 }
@@ -56,17 +58,23 @@ def normalize_phone(text: str, region: str, *, international: bool = False) -> s
     elif digits_only.isdigit() and not digits_only.startswith("0"):
         # "447400123456": a country code typed without the "+"; try local first, then this.
         candidates.append("+" + digits_only)
-    why = "it is not a valid phone number"
+    # The reason given is about the first reading that parses: what was typed, not the "+" we
+    # guessed ("482133790" in a UK shop is not a valid UK number, not "not valid for Poland").
+    why = ""
     for candidate in candidates:
         try:
             number = phonenumbers.parse(candidate, region)
-        except phonenumbers.NumberParseException:
+        except phonenumbers.NumberParseException as exc:
+            if exc.error_type == exc.INVALID_COUNTRY_CODE and candidate is candidates[0]:
+                why = _REASONS[phonenumbers.ValidationResult.INVALID_COUNTRY_CODE]
             continue
         if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         reason = phonenumbers.is_possible_number_with_reason(number)
-        why = _REASONS.get(reason, f"it is not a valid number for {_region_of(number, region)}")
-    raise InvalidContact("phone", why)
+        why = why or _REASONS.get(
+            reason, f"it is not a valid number for {_region_of(number, region)}"
+        )
+    raise InvalidContact("phone", why or "it is not a valid phone number")
 
 
 def _region_of(number: phonenumbers.PhoneNumber, default: str) -> str:
@@ -82,7 +90,9 @@ def format_phone(e164: str) -> str:
 
 def mask_phone(e164: str) -> str:
     """'+447400123456' -> '+44 ••• ••3456': enough for a cashier to confirm with the customer."""
-    return f"{e164[:3]} ••• ••{e164[-4:]}"
+    # The real country code, not the first two digits: "+1 ••• ••0123", never "+12 ••• ••0123".
+    country_code = phonenumbers.parse(e164, None).country_code
+    return f"+{country_code} ••• ••{e164[-4:]}"
 
 
 def normalize_email(text: str | None) -> str | None:

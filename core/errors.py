@@ -9,6 +9,7 @@
     ├── InvalidReference       why                        ("check digit does not match")
     ├── UnknownReward          the ids that exist
     ├── AlreadyLinked          the card already linked to another Telegram account
+    ├── InvalidPeriod          text, why                  ("2026-13 is not a month")
     └── ConfigError            key, problem               (one line, no traceback)
 
 Handlers in bot/ map each of these to a one-line reply; anything else is a bug and goes to the
@@ -78,6 +79,15 @@ class AlreadyLinked(LoyaltyError):
     def __init__(self, card_number: str) -> None:
         super().__init__(f"card {card_number} is linked to another Telegram account")
         self.card_number = card_number
+
+
+class InvalidPeriod(LoyaltyError):
+    """A report period that can't be read ("/report 2026-13"): what was typed and why."""
+
+    def __init__(self, text: str, why: str) -> None:
+        super().__init__(why)
+        self.text = text
+        self.why = why
 
 
 class ConfigError(LoyaltyError):

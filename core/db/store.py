@@ -145,16 +145,15 @@ class Store:
         self, new: NewCustomer, *, actor_id: int | None, now: dt.datetime, key: str | None = None
     ) -> RegisterResult:
         """Creates the customer with a fresh card number, plus the signup bonus entry if any."""
-        if key is not None:
-            done = await self._one(customers.c.registration_key == key)
-            if done is not None:
-                return {
-                    "customer": done,
-                    "signup_bonus": self.program.signup_bonus,
-                    "replayed": True,
-                }
+        replay = await self._registered_with(key)
+        if replay is not None:
+            return replay
         existing = await self.customer_by_phone(new["phone"])
         if existing is not None:
+            # A racing copy of this same confirmation may have just created it: that's a replay.
+            replay = await self._registered_with(key)
+            if replay is not None:
+                return replay
             raise DuplicateCustomer(existing["card_number"])
         bonus = self.program.signup_bonus
         tier = rules.tier_for(bonus, self.program.tiers).name
@@ -176,8 +175,11 @@ class Store:
                         )
             except IntegrityError as exc:
                 message = str(exc.orig)
-                if "registration_key" in message and key is not None:
-                    return await self.register(new, actor_id=actor_id, now=now, key=key)
+                # A racing copy of the same confirmation may trip the phone index before the
+                # key's: whichever fired, if our key is now recorded, return what it recorded.
+                replay = await self._registered_with(key)
+                if replay is not None:
+                    return replay
                 if "phone" in message:
                     existing = await self.customer_by_phone(new["phone"])
                     raise DuplicateCustomer(existing["card_number"] if existing else "?") from None
@@ -187,6 +189,15 @@ class Store:
             customer = await self.get_customer(customer_id)
             return {"customer": customer, "signup_bonus": bonus, "replayed": False}
         raise ConcurrentUpdate("could not find a free card number")
+
+    async def _registered_with(self, key: str | None) -> RegisterResult | None:
+        """The registration an idempotency key already made, as a replayed result."""
+        if key is None:
+            return None
+        done = await self._one(customers.c.registration_key == key)
+        if done is None:
+            return None
+        return {"customer": done, "signup_bonus": self.program.signup_bonus, "replayed": True}
 
     async def _insert_customer(
         self,

@@ -72,6 +72,9 @@ ledger = Table(
     # The quote this entry recorded, including the rule used (points_per_unit, multiplier, tier),
     # so a later void or refund can reverse exactly what this entry gave.
     Column("details", JSON, nullable=False),
+    # The tier this entry moved the customer into; NULL when the tier did not change (nearly
+    # always). Reports count tier-ups from it without parsing `details` of every entry.
+    Column("new_tier", String(50)),
     CheckConstraint(
         "kind IN ('signup_bonus', 'earn', 'redeem', 'adjust', 'void')", name="kind_known"
     ),

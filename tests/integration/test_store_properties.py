@@ -1,0 +1,102 @@
+"""The ledger's invariants over random sequences of earns and redemptions, in both reset modes.
+
+After every operation, whatever happened:  balance == sum(ledger entries)
+                                          balance == lifetime_earned - lifetime_redeemed
+                                          balance >= 0, and the tier follows lifetime points.
+A redemption is refused exactly when the balance is below the reward's cost.
+Each example gets a fresh in-memory database. Its tables come from metadata.create_all, several
+times faster than running the migrations for each of the ~60 examples; test_migrations.py
+proves the migrated schema and the metadata are the same.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core import rules
+from core.config import DEFAULT_PROGRAM
+from core.db.engine import open_engine
+from core.db.store import Store
+from core.db.tables import metadata
+from core.errors import InsufficientPoints
+from core.types import Program
+
+from .books import CASHIER, assert_books_balance, ledger_rows, new_customer
+
+NOW = dt.datetime(2026, 3, 14, 10, 30, tzinfo=dt.UTC)
+
+Earn = tuple[str, Decimal]
+Redeem = tuple[str, str]
+
+amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal(800), places=2)
+earns = st.tuples(st.just("earn"), amounts)
+redeems = st.tuples(st.just("redeem"), st.sampled_from([r.id for r in DEFAULT_PROGRAM.rewards]))
+operations = st.lists(st.one_of(earns, redeems), min_size=1, max_size=10)
+
+
+async def run_and_check(program: Program, ops: list[Earn | Redeem]) -> None:
+    # :memory: makes SQLAlchemy use one shared connection (a StaticPool) for the whole engine.
+    engine = open_engine("sqlite+aiosqlite:///:memory:")
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        store = Store(engine, program)
+        registered = await store.register(new_customer(), actor_id=CASHIER, now=NOW)
+        before = registered["customer"]
+        customer_id = before["id"]
+        balances = [before["balance"]] if program.signup_bonus else []  # one per entry
+        for kind, value in ops:
+            if kind == "earn":
+                assert isinstance(value, Decimal)
+                expected = before["balance"] + rules.quote_earn(before, value, program)["points"]
+                await store.earn(customer_id, value, actor_id=CASHIER, now=NOW)
+            else:
+                assert isinstance(value, str)
+                cost = rules.find_reward(value, program).cost
+                expected = 0 if program.reset_after_redemption else before["balance"] - cost
+                try:
+                    await store.redeem(customer_id, value, actor_id=CASHIER, now=NOW)
+                except InsufficientPoints:
+                    assert before["balance"] < cost
+                    assert await store.get_customer(customer_id) == before
+                    continue
+                assert before["balance"] >= cost
+            after = await store.get_customer(customer_id)
+            assert after["balance"] == expected >= 0
+            assert after["balance"] == after["lifetime_earned"] - after["lifetime_redeemed"]
+            assert after["tier"] == rules.tier_for(after["lifetime_earned"], program.tiers).name
+            assert after["lifetime_earned"] >= before["lifetime_earned"]
+            balances.append(after["balance"])
+            before = after
+        # The ledger recorded each of those balances, and its entries add up to every one.
+        rows = await ledger_rows(engine, customer_id)
+        assert [r["balance_after"] for r in rows] == balances
+        await assert_books_balance(store, customer_id)
+    finally:
+        await engine.dispose()
+
+
+@pytest.mark.parametrize("reset", [False, True], ids=["deduct-cost", "reset-mode"])
+@settings(max_examples=30, deadline=None)
+@given(ops=operations, signup_bonus=st.sampled_from([0, 30, 300]))
+def test_the_books_balance_after_any_sequence_of_earns_and_redemptions(
+    reset: bool, ops: list[Earn | Redeem], signup_bonus: int
+) -> None:
+    program = dataclasses.replace(
+        DEFAULT_PROGRAM, reset_after_redemption=reset, signup_bonus=signup_bonus
+    )
+    asyncio.run(run_and_check(program, ops))
+
+
+def test_the_property_test_database_really_is_fresh_for_each_example() -> None:
+    # Two runs registering the same phone would clash if the in-memory database were shared.
+    program = DEFAULT_PROGRAM
+    asyncio.run(run_and_check(program, [("earn", Decimal(5))]))
+    asyncio.run(run_and_check(program, [("earn", Decimal(5))]))
