@@ -42,7 +42,7 @@ from core.db.migrate import upgrade
 from core.db.staff import StaffStore
 from core.db.store import Store
 
-from . import common, earn, flows
+from . import common, earn, flows, link, redeem, register, staff, status
 from .concurrency import PerUserUpdateProcessor
 from .errors import on_error
 from .roles import role_of
@@ -120,7 +120,12 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     """
     app.add_handler(TypeHandler(Update, _private_only), group=-1)
 
-    conversations = [earn.conversation()]
+    conversations = [
+        earn.conversation(),
+        status.conversation(),
+        register.conversation(),
+        redeem.conversation(),
+    ]
     for offset, conversation in enumerate(conversations):
         app.add_handler(conversation, group=CONVERSATION_GROUP_START + offset)
 
@@ -128,6 +133,9 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("start", common.start), group=g)
     app.add_handler(CommandHandler("help", common.help_command), group=g)
     app.add_handler(CommandHandler("cancel", common.cancel_outside_flow), group=g)
+    app.add_handler(CommandHandler("staff", staff.staff_command), group=g)
+    app.add_handler(CommandHandler("claim", staff.claim), group=g)
+    app.add_handler(link.handler(), group=g)  # a shared contact links a customer's card
     kinds = "|".join(flows.KINDS)
     app.add_handler(
         CallbackQueryHandler(

@@ -44,6 +44,11 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greets: staff get their menu; customers see their card, or are asked to link it."""
     assert update.effective_user is not None and update.effective_message is not None
     flows.drop_preview(context)
+    if context.args and len(context.args) == 1 and context.args[0].startswith("inv"):
+        from .staff import accept_invite  # here: bot/staff.py imports this module's HELP
+
+        await accept_invite(update, context, context.args[0])
+        return
     svc = services(context)
     role = await role_of(svc, update.effective_user.id)
     if role != "customer":
@@ -61,11 +66,16 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         "Welcome to our loyalty program! 👋\n"
         "To see your points here, tap <b>Share my phone number</b> below: I'll find the card "
         "registered with that number. (Not registered yet? Ask at the till.)",
-        reply_markup=ReplyKeyboardMarkup(
-            [[KeyboardButton(SHARE_PHONE, request_contact=True)]],
-            resize_keyboard=True,
-            one_time_keyboard=True,
-        ),
+        reply_markup=share_keyboard(),
+    )
+
+
+def share_keyboard() -> ReplyKeyboardMarkup:
+    """The one-button keyboard that shares the sender's own phone number (see bot/link.py)."""
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(SHARE_PHONE, request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
     )
 
 

@@ -196,7 +196,7 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
             ],
             **flows.timeout_handlers(),
         },
-        fallbacks=flows.flow_fallbacks(),
+        fallbacks=flows.flow_fallbacks("earn"),
         allow_reentry=True,
         conversation_timeout=flows.IDLE_TIMEOUT,
         name="earn",

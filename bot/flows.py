@@ -18,6 +18,7 @@ forged copy of the button has no such key in their user_data, so it can never co
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Coroutine
 from typing import Any, NoReturn
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -153,10 +154,31 @@ async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     stay(ConversationHandler.END)
 
 
-async def other_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Ends this flow quietly when another command arrives; that command's own handler runs."""
-    drop_preview(context)
-    return ConversationHandler.END
+def drop_preview_of(context: ContextTypes.DEFAULT_TYPE, kind: str) -> None:
+    """Expires the open preview only if it belongs to `kind`'s flow.
+
+    When /earn arrives during /redeem, the earn flow (in one group) may already have made its
+    new preview before the redeem flow (in another group) ends: dropping "any" preview here
+    would expire the one just shown.
+    """
+    if context.user_data is not None:
+        pending = context.user_data.get(PENDING)
+        if pending and pending.get("kind") == kind:
+            del context.user_data[PENDING]
+
+
+def ending_on_other_command(
+    kind: str | None,
+) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, int]]:
+    """The callback that ends a flow quietly when another flow's command arrives."""
+
+    async def other_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+        """Ends this flow (expiring its own preview); the new command's own handler runs."""
+        if kind is not None:
+            drop_preview_of(context, kind)
+        return ConversationHandler.END
+
+    return other_command
 
 
 async def idle_timeout(update: object, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -171,7 +193,7 @@ async def idle_timeout(update: object, context: ContextTypes.DEFAULT_TYPE) -> in
     return ConversationHandler.END
 
 
-def flow_fallbacks() -> list[BaseHandler[Update, Any, Any]]:
+def flow_fallbacks(kind: str | None = None) -> list[BaseHandler[Update, Any, Any]]:
     """/cancel, and any other flow command ends the flow (see module docstring).
 
     An unknown command ("/ear") does not end it: the hint in the last group answers it and the
@@ -179,7 +201,7 @@ def flow_fallbacks() -> list[BaseHandler[Update, Any, Any]]:
     """
     return [
         CommandHandler("cancel", cancel),
-        CommandHandler([c for c in FLOW_COMMANDS if c != "cancel"], other_command),
+        CommandHandler([c for c in FLOW_COMMANDS if c != "cancel"], ending_on_other_command(kind)),
     ]
 
 

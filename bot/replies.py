@@ -41,7 +41,11 @@ def friendly(exc: LoyaltyError) -> str:
         case DuplicateCustomer():
             return f"That {exc.field} is already registered on card {card(exc.card_number)}."
         case InvalidContact():
-            return f"That {exc.field} won't work: {esc(exc.why)}."
+            # email_validator's reasons are whole sentences ("An email address must have an
+            # @-sign."): fold them into ours without a doubled full stop.
+            why = exc.why.rstrip(".")
+            field = "e-mail" if exc.field == "email" else exc.field
+            return f"That {field} won't work: {esc(why[:1].lower() + why[1:])}."
         case UnknownReward():
             known = esc(", ".join(exc.known))
             return f"There is no reward “{esc(exc.reward_id)}”. Rewards: {known}."
