@@ -1,0 +1,60 @@
+"""Helpers for the storage tests: making customers, and checking the books balance."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import RowMapping, func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.db.store import Store
+from core.db.tables import customers, ledger
+from core.types import Customer, NewCustomer
+
+CASHIER = 7001  # a Telegram user id
+
+
+def new_customer(phone: str = "+447400123456", name: str = "Ann Lee") -> NewCustomer:
+    return {"name": name, "phone": phone, "email": None}
+
+
+async def customer_with(store: Store, now: dt.datetime, points: int) -> Customer:
+    """A new Bronze customer holding `points` (from one purchase of that many pounds)."""
+    registered = await store.register(new_customer(), actor_id=CASHIER, now=now)
+    customer = registered["customer"]
+    if points:
+        await store.earn(customer["id"], Decimal(points), actor_id=CASHIER, now=now)
+    return await store.get_customer(customer["id"])
+
+
+async def ledger_rows(engine: AsyncEngine, customer_id: int) -> list[RowMapping]:
+    """The customer's ledger as stored, oldest first."""
+    query = select(ledger).where(ledger.c.customer_id == customer_id).order_by(ledger.c.id)
+    async with engine.connect() as conn:
+        return list((await conn.execute(query)).mappings().all())
+
+
+async def count(engine: AsyncEngine, table: Any) -> int:
+    async with engine.connect() as conn:
+        return int((await conn.execute(select(func.count()).select_from(table))).scalar_one())
+
+
+async def customer_count(engine: AsyncEngine) -> int:
+    return await count(engine, customers)
+
+
+async def assert_books_balance(store: Store, customer_id: int) -> Customer:
+    """balance == sum(ledger) == earned - redeemed >= 0, and every balance_after adds up."""
+    customer = await store.get_customer(customer_id)
+    rows = await ledger_rows(store.engine, customer_id)
+    running = 0
+    for row in rows:
+        running += row["points"]
+        assert row["balance_after"] == running, f"entry {row['id']} does not add up"
+    assert customer["balance"] == running == await store.ledger_sum(customer_id)
+    assert customer["balance"] == customer["lifetime_earned"] - customer["lifetime_redeemed"]
+    assert customer["balance"] >= 0
+    assert customer["version"] == sum(1 for r in rows if r["kind"] != "signup_bonus")
+    return customer
