@@ -24,8 +24,8 @@ CASHIER_HELP = (
     "<b>At the till</b>\n"
     "/register – new customer, e.g. /register\n"
     "/earn – record a purchase, e.g. <code>/earn 07400 123456 25.50</code>\n"
-    "/redeem – spend points on a reward, e.g. <code>/redeem 4821 3376 coffee</code>\n"
-    "/status – look up a card, e.g. <code>/status 4821 3376</code>\n"
+    "/redeem – spend points on a reward, e.g. <code>/redeem 4821 3379 coffee</code>\n"
+    "/status – look up a card, e.g. <code>/status 4821 3379</code>\n"
     "/cancel – stop what you're doing\n"
     "/help – this list"
 )

@@ -42,7 +42,7 @@ def card(number: str) -> str:
 
 
 def customer_line(c: Customer) -> str:
-    """'<b>Ann Lee</b> · card 4821 3376' (escaped)."""
+    """'<b>Ann Lee</b> · card 4821 3379' (escaped)."""
     return f"<b>{esc(c['name'])}</b> · card {card(c['card_number'])}"
 
 

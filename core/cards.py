@@ -1,6 +1,6 @@
 """Card numbers: eight digits, the last a Damm check digit.
 
-Eight digits read aloud in two groups ("4821 3376"). The Damm algorithm catches every
+Eight digits read aloud in two groups ("4821 3379"). The Damm algorithm catches every
 single-digit typo and every swap of two adjacent digits, so a mistyped card number is refused
 rather than matching somebody else's card.
 """
@@ -60,5 +60,5 @@ def new_card_number() -> str:
 
 
 def format_card(number: str) -> str:
-    """'48213376' -> '4821 3376', the way it is printed and read aloud."""
+    """'48213379' -> '4821 3379', the way it is printed and read aloud."""
     return f"{number[:4]} {number[4:]}"

@@ -23,7 +23,7 @@ Reference = tuple[Literal["card", "phone"], str]
 
 
 def parse_reference(text: str, region: str) -> Reference:
-    """Returns ("card", "48213376") or ("phone", "+447400123456"), or InvalidReference."""
+    """Returns ("card", "48213379") or ("phone", "+447400123456"), or InvalidReference."""
     raw = text.strip()
     compact = re.sub(r"[\s.-]", "", raw)
     if compact.isdigit() and len(compact) == CARD_DIGITS and is_valid_card(compact):

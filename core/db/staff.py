@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.types import Role, StaffMember
 
+from .store import utc
 from .tables import invites, settings, staff
 
 INVITE_TTL = dt.timedelta(days=7)
@@ -54,7 +55,7 @@ class StaffStore:
         if existing is None:
             await conn.execute(
                 staff.insert().values(
-                    telegram_user_id=user_id, role=role, name=name, added_by=by, added_at=now
+                    telegram_user_id=user_id, role=role, name=name, added_by=by, added_at=utc(now)
                 )
             )
         else:
@@ -95,7 +96,7 @@ class StaffStore:
         code = "inv" + secrets.token_urlsafe(12).replace("-", "x").replace("_", "y")
         async with self.engine.begin() as conn:
             await conn.execute(
-                invites.insert().values(code=code, role=role, created_by=by, created_at=now)
+                invites.insert().values(code=code, role=role, created_by=by, created_at=utc(now))
             )
         return code
 
@@ -107,16 +108,13 @@ class StaffStore:
             row = (await conn.execute(select(invites).where(invites.c.code == code))).first()
             if row is None:
                 return None
-            created = (
-                row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=dt.UTC)
-            )
-            if now - created > INVITE_TTL:
+            if utc(now) - utc(row.created_at) > INVITE_TTL:
                 return None
             claimed = await conn.execute(
                 update(invites)
                 .where(invites.c.code == code)
                 .where(invites.c.used_by.is_(None))
-                .values(used_by=user_id, used_at=now)
+                .values(used_by=user_id, used_at=utc(now))
             )
             if claimed.rowcount != 1:
                 return None

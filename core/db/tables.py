@@ -1,7 +1,7 @@
 """Table definitions (SQLAlchemy Core). docs/database.md describes each with an example row.
 
 Core, not the ORM: every write is one explicit statement (a conditional UPDATE, an INSERT), which
-is what the concurrency rules in repository.py rely on, and bulk loads stay fast.
+is what the concurrency rules in store.py rely on, and bulk loads stay fast.
 Money is stored as integer minor units (pence): exact, and summable in SQL.
 """
 
