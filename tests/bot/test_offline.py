@@ -383,3 +383,9 @@ def test_emulators_can_be_shared_so_one_log_holds_every_call() -> None:
     shared = BotApiEmulator()
     first, second = OfflineRequest(emulator=shared), OfflineRequest(emulator=shared)
     assert first.calls is second.calls is shared.calls
+
+
+async def test_editing_the_text_of_a_photo_is_refused(app: AnyApp) -> None:
+    photo = await app.bot.send_photo(USER, b"png", caption="Card")
+    with refused("there is no text in the message to edit"):
+        await app.bot.edit_message_text("New", chat_id=USER, message_id=photo.message_id)

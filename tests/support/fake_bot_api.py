@@ -71,6 +71,9 @@ class FakeBotApi:
 
     def start(self) -> str:
         """Starts serving on a free port and returns the base_url."""
+        if self.emulator.closed:
+            # Its emulator would answer every long poll at once: the bot would spin.
+            raise RuntimeError("a stopped FakeBotApi cannot be restarted; create a new one")
         if self._server is None:
             self._server = _Server(("127.0.0.1", 0))
             self._server.fake = self
@@ -90,6 +93,9 @@ class FakeBotApi:
         self.emulator.close()
         self._server.shutdown()
         self._server.server_close()
+        # Hanging up before a woken long poll has written its answer would turn a clean stop
+        # into a NetworkError in the bot.
+        self._server.wait_until_answered(timeout=5 + self.latency)
         self._server.close_connections()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -132,9 +138,10 @@ class FakeBotApi:
         """
         try:
             asyncio.get_running_loop()
-        except RuntimeError:
-            pass  # no loop on this thread: blocking is safe
-        else:
+            on_event_loop = True
+        except RuntimeError:  # the documented answer to "no loop runs on this thread"
+            on_event_loop = False
+        if on_event_loop:
             raise RuntimeError("wait_for() would block the event loop; use wait_for_async()")
         call = self.emulator.wait_for_call(predicate, timeout, after)
         if call is None:
@@ -234,12 +241,22 @@ class _ParsedRequest:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True  # a keep-alive connection must never hold up interpreter exit
+    # socketserver's default backlog of 5 drops connection attempts when the bot opens many at
+    # once (its pool holds 256); each drop costs a one-second TCP retry and skews benchmarks.
+    request_queue_size = 1024
     fake: FakeBotApi
 
     def __init__(self, address: tuple[str, int]) -> None:
         super().__init__(address, _Handler)
         self.connections: set[socket.socket] = set()
         self.connections_lock = threading.Lock()
+        self.answering = 0  # requests between "read" and "answer written"
+        self.all_answered = threading.Condition()
+
+    def wait_until_answered(self, timeout: float) -> None:
+        """Lets requests already being served (a woken long poll) write their answers."""
+        with self.all_answered:
+            self.all_answered.wait_for(lambda: self.answering == 0, timeout)
 
     def close_connections(self) -> None:
         """Hangs up on every client so no handler thread outlives the server."""
@@ -256,6 +273,9 @@ class _Server(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, like api.telegram.org; matters for benchmarks
     timeout = 120  # seconds an idle keep-alive connection may hold a thread
+    # Headers and body go out in two writes; with Nagle on, the body waits for the client's
+    # delayed ACK (~40 ms) and every call looks like a slow network.
+    disable_nagle_algorithm = True
     server: _Server
 
     def setup(self) -> None:
@@ -293,8 +313,15 @@ class _Handler(BaseHTTPRequestHandler):
                 {"ok": False, "error_code": 400, "description": f"Bad Request: {error}"},
             )
             return
-        status, body = self.server.fake._answer(parts[1], request)
-        self._reply(status, body)
+        with self.server.all_answered:
+            self.server.answering += 1
+        try:
+            status, body = self.server.fake._answer(parts[1], request)
+            self._reply(status, body)
+        finally:
+            with self.server.all_answered:
+                self.server.answering -= 1
+                self.server.all_answered.notify_all()
 
     def _parse(self, query: str) -> _ParsedRequest:
         request = _ParsedRequest()
