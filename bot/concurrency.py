@@ -39,6 +39,11 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
                 del self._users[key]
                 del self._locks[key]
 
+    @property
+    def users_in_flight(self) -> int:
+        """Users with an update running or waiting; idle users are forgotten (memory stays flat)."""
+        return len(self._locks)
+
     async def initialize(self) -> None:
         """Nothing to set up."""
 

@@ -173,6 +173,7 @@ async def confirm_earn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ob
     flows.stay(ConversationHandler.END)
 
 
+@requires("cashier")
 async def press_a_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     """Text while a preview waits: point at the buttons."""
     assert update.effective_message is not None

@@ -1,9 +1,10 @@
 """The one error handler: anything a handler did not expect ends here.
 
-It logs the traceback (the log filter in bot/logs.py keeps tokens and phone numbers out) and
-tells the user, in one line, that nothing was changed. That is true by construction: every
-change of points is a single database transaction (core/db/store.py), so an exception either
-happened before the commit (rolled back) or after it (already complete).
+It logs the traceback (the log filter in bot/logs.py keeps tokens and phone numbers out),
+tells the user in one line that nothing was changed, and stops the update there. "Nothing was
+changed" is true by construction: every change of points is a single database transaction
+(core/db/store.py), so an exception either happened before the commit (rolled back) or after
+it (already complete).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 log = logging.getLogger(__name__)
 
@@ -31,3 +32,6 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             await context.bot.send_message(update.effective_chat.id, SORRY)
     except TelegramError:  # e.g. the callback query is too old to answer, or no network
         log.warning("could not tell the user about the error")
+    # Without this, the update would go on to later handler groups after the failing one: the
+    # "free text" hint or the stale-button answer would follow the apology (two replies).
+    raise ApplicationHandlerStop

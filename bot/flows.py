@@ -143,9 +143,15 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 
 
 async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Ends the flow when its Cancel button is pressed."""
+    """Ends the flow when its Cancel button is pressed; an older preview's Cancel ends nothing."""
     query = update.callback_query
-    assert query is not None
+    assert query is not None and query.data is not None
+    pending = context.user_data.get(PENDING) if context.user_data is not None else None
+    kind = query.data.split(":", 1)[0]
+    if not pending or pending.get("kind") != kind or pending.get("key") != key_of(update):
+        # Cancel under an earlier preview (or forged data): the open preview is another one.
+        await query.answer("That is already closed; nothing to cancel.")
+        stay(None)
     drop_preview(context)
     await query.answer("Cancelled")
     await query.edit_message_reply_markup(None)

@@ -58,16 +58,22 @@ def entry_line(e: LedgerEntry, currency: str) -> str:
 
 
 def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Splits on line breaks into chunks of at most `limit` characters (tags never span lines)."""
+    """Splits on line breaks into chunks of at most `limit` characters (tags never span lines).
+
+    A single line longer than `limit` (rare: long names are capped) is cut between words where
+    it can be, and never inside an HTML tag or entity such as "&amp;", which Telegram would
+    refuse to parse.
+    """
     chunks: list[str] = []
     current = ""
     for line in text.split("\n"):
-        while len(line) > limit:  # a single over-long line: cut it (rare: long names are capped)
+        while len(line) > limit:
             if current:
                 chunks.append(current)
                 current = ""
-            chunks.append(line[:limit])
-            line = line[limit:]
+            cut = _cut_point(line, limit)
+            chunks.append(line[:cut])
+            line = line[cut:]
         candidate = f"{current}\n{line}" if current else line
         if len(candidate) > limit:
             chunks.append(current)
@@ -77,3 +83,18 @@ def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
     if current:
         chunks.append(current)
     return chunks
+
+
+def _cut_point(line: str, limit: int) -> int:
+    """Where to cut an over-long line: not inside a tag or an entity, after a space if one is
+    near the end; plainly at `limit` when there is no safe place at all."""
+    head = line[:limit]
+    cut = limit
+    if head.rfind("&") > head.rfind(";"):  # an entity is cut in half: keep it whole
+        cut = head.rfind("&")
+    if head.rfind("<") > head.rfind(">"):  # likewise a tag
+        cut = min(cut, head.rfind("<"))
+    space = head.rfind(" ", limit // 2, cut)
+    if space >= 0 and head.rfind("<", 0, space) <= head.rfind(">", 0, space):  # not in a tag
+        cut = space + 1
+    return cut if cut > 0 else limit
