@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import venv
@@ -33,7 +34,7 @@ def ensure_environment() -> None:
     wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
     if PYTHON.exists() and STAMP.exists() and STAMP.read_text() == wanted:
         return
-    if not PYTHON.exists():
+    if not _has_pip():  # none yet, or one interrupted half-made: (re)create it
         print("Creating .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
     print("Installing loyalty-bot and its dependencies into .venv (first run only) ...", flush=True)
@@ -42,19 +43,47 @@ def ensure_environment() -> None:
     STAMP.write_text(wanted)
 
 
+def _has_pip() -> bool:
+    if not PYTHON.exists():
+        return False
+    probe = [str(PYTHON), "-m", "pip", "--version"]
+    return subprocess.run(probe, capture_output=True).returncode == 0
+
+
+def run_in_foreground(args: list[str]) -> int:
+    """Runs the command and returns its exit code; Ctrl-C is the command's to handle.
+
+    The terminal sends Ctrl-C to this process and the command alike. The command stops cleanly
+    on its own (the console says "Bye.", pytest prints its summary); this process only waits for
+    it, rather than killing it mid-shutdown and printing a traceback of its own.
+    """
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
+    try:
+        return subprocess.run(args, cwd=ROOT).returncode
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in {"console", "test"}:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
-    ensure_environment()
+    try:
+        ensure_environment()
+    except KeyboardInterrupt:
+        print("\nInterrupted: run the same command again to finish setting up.", file=sys.stderr)
+        return 130
+    except subprocess.CalledProcessError:
+        print("Installing failed (pip's message is above); run the command again.", file=sys.stderr)
+        return 1
     if command == "test":
         args = [str(PYTHON), "-m", "pytest", *rest]
     else:
         if not any(a == "--demo" or a.startswith("--config") for a in rest):
             rest = ["--demo", *rest]
         args = [str(BIN / "loyalty-bot"), "console", *rest]
-    return subprocess.run(args, cwd=ROOT).returncode
+    return run_in_foreground(args)
 
 
 if __name__ == "__main__":

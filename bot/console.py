@@ -6,7 +6,7 @@ printed (HTML rendered to plain text, inline buttons as numbered choices). Piped
 a session can be scripted (tests/e2e/test_console.py does).
 
     /as admin|cashier|customer   switch who is typing
-    /share +447700900123         answer a "share my phone number" button
+    /share +447400123456         answer a "share my phone number" button
     1, 2, ...                    press a button of the last message that had buttons
     /quit, Ctrl-D, Ctrl-C        leave
 """
@@ -165,13 +165,15 @@ class Console:
             return True
         if line in ("/quit", "/exit"):
             return False
-        if line.startswith("/as"):
-            self._switch(line.removeprefix("/as").strip())
+        # Whole words only: a bot command that merely starts with "/as" must reach the bot.
+        word, _, rest = line.partition(" ")
+        if word == "/as":
+            self._switch(rest.strip())
             return True
-        if line.startswith("/share"):
-            phone = line.removeprefix("/share").strip()
+        if word == "/share":
+            phone = rest.strip()
             if not phone:
-                self._print("  usage: /share +447700900123")
+                self._print("  usage: /share +447400123456")
                 return True
             await self._feed(
                 make_contact_update(
@@ -232,19 +234,24 @@ class Console:
         interactive = lines.isatty()
         reader = _LineReader(lines)
         self._print(BANNER.format(who=self.person.label))
+        prompting = False  # a prompt is on screen, so "Bye." after Ctrl-C/Ctrl-D needs a new line
         try:
             while True:
                 if interactive:
                     self.out.write(f"{self.person.role}> ")
                     self.out.flush()
+                    prompting = True
                 line = await reader.get()
                 if not line:  # Ctrl-D or end of piped input
                     break
+                prompting = False
                 if not interactive:
                     self._print(f"{self.person.role}> {line.rstrip()}")
                 if not await self.handle_line(line):
                     break
         finally:
+            if prompting:
+                self._print()
             await app.stop()
             await app.shutdown()
             assert app.post_shutdown is not None
