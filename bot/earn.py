@@ -51,7 +51,10 @@ async def start_earn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obje
         except UnknownCustomer as exc:
             await update.effective_message.reply_text(f"{friendly(exc)}\n{ASK_CUSTOMER_TEXT}")
             return ASK_CUSTOMER
-        except LoyaltyError:
+        except LoyaltyError as exc:
+            if _is_amount(args[-1], context):  # "/earn 07700 900123 150": the number is bad
+                await update.effective_message.reply_text(f"{friendly(exc)}\n{ASK_CUSTOMER_TEXT}")
+                return ASK_CUSTOMER
             customer = None  # maybe it was all reference ("/earn 07400 123456"): try that
         if customer is not None:
             return await _preview(update, context, customer, args[-1])
@@ -59,6 +62,14 @@ async def start_earn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obje
     if customer is None:
         return ASK_CUSTOMER
     return await _ask_amount(update, context, customer)
+
+
+def _is_amount(word: str, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    try:
+        rules.parse_amount(word, services(context).config.program)
+    except LoyaltyError:
+        return False
+    return True
 
 
 @requires("cashier")

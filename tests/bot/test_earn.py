@@ -122,3 +122,9 @@ async def test_linked_customer_is_notified(bot: BotHarness) -> None:
     await bot.press(CASHIER, "Confirm")
     assert "You earned 20 points" in bot.last_text(CUSTOMER)
     assert Decimal(20) == (await bot.store.get_customer(customer["id"]))["balance"]
+
+
+async def test_one_line_earn_with_a_bad_number_quotes_only_the_number(bot: BotHarness) -> None:
+    await bot.send(CASHIER, "/earn 07700 900123 150")
+    reply = bot.last_text(CASHIER)
+    assert "07700 900123" in reply and "150" not in reply.split("\n")[0]
