@@ -22,7 +22,7 @@ from pathlib import Path
 from core.config import Config, describe, load_config
 from core.errors import ConfigError
 
-from . import logs
+from . import logs, report_cli
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +83,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("check-config", parents=[common], help="print the program the config defines")
     db = sub.add_parser("db", parents=[common], help="database maintenance")
     db.add_argument("action", choices=["upgrade"], help="upgrade: create/upgrade the schema")
+    report_cli.add_parser(sub, parents=[common])
     return parser
 
 
@@ -140,6 +141,10 @@ def _build_demo(config: Config, url: str) -> None:
     )
 
 
+def _report(args: argparse.Namespace, config: Config) -> int:
+    return report_cli.run(args)
+
+
 def _check_config(args: argparse.Namespace, config: Config) -> int:
     print(describe(config))
     return 0
@@ -170,6 +175,7 @@ _COMMANDS = {
     "demo": _demo,
     "check-config": _check_config,
     "db": _db,
+    "report": _report,
 }
 
 if os.name == "nt":  # pragma: no cover - SIGTERM does not exist on Windows

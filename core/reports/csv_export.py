@@ -1,0 +1,280 @@
+"""CSV exports: customers with their totals, the period's ledger, the redemption history.
+
+Each export is an async generator of UTF-8 bytes: a byte-order mark and the header row first
+(the mark is how spreadsheet programs recognise UTF-8, so "Zoë" and "£" survive), then one
+chunk per batch of rows. Rows come from a server-side cursor (`conn.stream`) a batch at a time,
+so exporting a million customers keeps memory flat; the caller writes the chunks to a file or
+a Telegram document as they come.
+
+Safety: any text cell starting with =, +, -, @, tab or carriage return gets a leading apostrophe,
+so a spreadsheet shows it instead of running it as a formula ("=cmd|' /C calc'!A0" is a
+classic). Numbers are written as plain numbers. Phone numbers and e-mails appear only when the
+caller passes include_contacts=True, which the bot does only for an admin who asked.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
+from typing import IO, Any, Final
+
+from sqlalchemy import String, case, func, select, type_coerce
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.cards import format_card
+from core.db.tables import customers, ledger, staff
+from core.types import Program
+
+from .cells import LocalTimes, money, neutralise
+from .periods import Period
+from .queries import in_period
+from .sections import reward_name
+
+__all__ = [
+    "BATCH_ROWS",
+    "CUSTOMER_COLUMNS",
+    "LEDGER_COLUMNS",
+    "REDEMPTION_COLUMNS",
+    "customers_csv",
+    "ledger_csv",
+    "redemptions_csv",
+    "write_csv",
+]
+
+BATCH_ROWS: Final = 2000
+_BOM: Final = "\ufeff"
+
+CUSTOMER_COLUMNS: Final = (
+    "card", "name", "tier", "joined", "balance", "lifetime_earned", "lifetime_redeemed",
+    "earned_in_period", "redeemed_in_period", "purchases_in_period", "spent_in_period",
+    "last_visit",
+)  # fmt: skip
+CONTACT_COLUMNS: Final = ("phone", "email")  # inserted after "name" with include_contacts
+LEDGER_COLUMNS: Final = (
+    "entry", "time", "card", "customer", "kind", "points", "amount", "reward_id", "reward",
+    "code", "cashier_id", "cashier", "balance_after", "note",
+)  # fmt: skip
+REDEMPTION_COLUMNS: Final = (
+    "entry", "time", "card", "customer", "reward_id", "reward", "points", "code", "cashier_id",
+    "cashier",
+)  # fmt: skip
+
+
+async def write_csv(chunks: AsyncIterator[bytes], out: IO[bytes]) -> int:
+    """Writes an export to a binary file as it is produced; returns the bytes written."""
+    written = 0
+    async for chunk in chunks:
+        out.write(chunk)
+        written += len(chunk)
+    return written
+
+
+# --- the three exports ---------------------------------------------------------------------
+
+
+async def customers_csv(
+    engine: AsyncEngine, period: Period, *, include_contacts: bool, batch: int = BATCH_ROWS
+) -> AsyncIterator[bytes]:
+    """Every customer who had joined by the period's end, oldest card first, with totals."""
+    points, kind = ledger.c.points, ledger.c.kind
+    per_customer = (
+        select(
+            ledger.c.customer_id,
+            func.sum(case((points > 0, points), else_=0)).label("earned"),
+            func.sum(case((kind == "redeem", -points), else_=0)).label("redeemed"),
+            func.sum(case((kind == "earn", 1), else_=0)).label("purchases"),
+            func.sum(case((kind == "earn", ledger.c.amount_minor), else_=0)).label("spent"),
+        )
+        .where(in_period(period))
+        .group_by(ledger.c.customer_id)
+        .subquery()
+    )
+    c = customers.c
+    query = (
+        select(
+            c.card_number,
+            c.name,
+            c.phone,
+            c.email,
+            c.tier,
+            _raw(c.created_at),
+            c.balance,
+            c.lifetime_earned,
+            c.lifetime_redeemed,
+            per_customer.c.earned,
+            per_customer.c.redeemed,
+            per_customer.c.purchases,
+            per_customer.c.spent,
+            _raw(c.last_visit_at),
+        )
+        .outerjoin_from(customers, per_customer, per_customer.c.customer_id == c.id)
+        .where(c.created_at < period.end)
+        .order_by(c.id)
+    )
+    header = list(CUSTOMER_COLUMNS)
+    if include_contacts:
+        header[2:2] = CONTACT_COLUMNS
+    local = LocalTimes(period.tz)
+
+    def row(r: Any) -> tuple[object, ...]:
+        (card, name, phone, email, tier, joined, balance, life_in, life_out) = r[:9]
+        (earned, redeemed, purchases, spent, last) = r[9:]
+        contacts = (neutralise(phone), neutralise(email or "")) if include_contacts else ()
+        return (
+            format_card(card),
+            neutralise(name),
+            *contacts,
+            neutralise(tier),
+            local(joined),
+            balance,
+            life_in,
+            life_out,
+            earned or 0,
+            redeemed or 0,
+            purchases or 0,
+            money(spent or 0),
+            local(last),
+        )
+
+    async for chunk in _stream(engine, query, header, row, batch):
+        yield chunk
+
+
+async def ledger_csv(
+    engine: AsyncEngine, period: Period, program: Program, *, batch: int = BATCH_ROWS
+) -> AsyncIterator[bytes]:
+    """Every ledger entry of the period, in the order it was recorded."""
+    entry = ledger.c
+    query = (
+        select(
+            entry.id,
+            _raw(entry.created_at),
+            customers.c.card_number,
+            customers.c.name,
+            entry.kind,
+            entry.points,
+            entry.amount_minor,
+            entry.reward_id,
+            entry.code,
+            entry.actor_id,
+            staff.c.name,
+            entry.balance_after,
+            entry.note,
+        )
+        .join_from(ledger, customers, customers.c.id == entry.customer_id)
+        .outerjoin(staff, staff.c.telegram_user_id == entry.actor_id)
+        .where(in_period(period))
+        .order_by(entry.id)
+    )
+    local = LocalTimes(period.tz)
+    rewards = _RewardNames(program)
+
+    def row(r: Any) -> tuple[object, ...]:
+        entry_id, when, card, customer, kind, points, minor, reward_id, code = r[:9]
+        actor_id, cashier, balance_after, note = r[9:]
+        return (
+            entry_id,
+            local(when),
+            format_card(card),
+            neutralise(customer),
+            kind,
+            points,
+            "" if minor is None else money(minor),
+            reward_id or "",
+            rewards(reward_id),
+            code or "",
+            actor_id or "",
+            neutralise(cashier or ""),
+            balance_after,
+            neutralise(note or ""),
+        )
+
+    async for chunk in _stream(engine, query, LEDGER_COLUMNS, row, batch):
+        yield chunk
+
+
+async def redemptions_csv(
+    engine: AsyncEngine, period: Period, program: Program, *, batch: int = BATCH_ROWS
+) -> AsyncIterator[bytes]:
+    """Every redemption of the period, oldest first: who, what, when, which cashier."""
+    entry = ledger.c
+    query = (
+        select(
+            entry.id,
+            _raw(entry.created_at),
+            customers.c.card_number,
+            customers.c.name,
+            entry.reward_id,
+            entry.points,
+            entry.code,
+            entry.actor_id,
+            staff.c.name,
+        )
+        .join_from(ledger, customers, customers.c.id == entry.customer_id)
+        .outerjoin(staff, staff.c.telegram_user_id == entry.actor_id)
+        .where(in_period(period), entry.kind == "redeem")
+        .order_by(entry.id)
+    )
+    local = LocalTimes(period.tz)
+    rewards = _RewardNames(program)
+
+    def row(r: Any) -> tuple[object, ...]:
+        entry_id, when, card, customer, reward_id, points, code, actor_id, cashier = r
+        return (
+            entry_id,
+            local(when),
+            format_card(card),
+            neutralise(customer),
+            reward_id or "",
+            rewards(reward_id),
+            -points,
+            code or "",
+            actor_id or "",
+            neutralise(cashier or ""),
+        )
+
+    async for chunk in _stream(engine, query, REDEMPTION_COLUMNS, row, batch):
+        yield chunk
+
+
+# --- helpers -------------------------------------------------------------------------------
+
+
+async def _stream(
+    engine: AsyncEngine,
+    query: Any,
+    header: Sequence[str],
+    make_row: Callable[[Any], tuple[object, ...]],
+    batch: int,
+) -> AsyncIterator[bytes]:
+    yield (_BOM + _encode([[neutralise(name) for name in header]])).encode("utf-8")
+    async with engine.connect() as conn:
+        result = await conn.stream(query.execution_options(yield_per=batch))
+        async for rows in result.partitions(batch):
+            yield _encode(map(make_row, rows)).encode("utf-8")
+
+
+def _encode(rows: Iterable[Sequence[object]]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer).writerows(rows)  # excel dialect: commas, quotes where needed, \r\n
+    return buffer.getvalue()
+
+
+def _raw(column: Any) -> Any:
+    """A datetime column as the database hands it over: SQLite's stored text, which
+    _LocalTimes parses far faster than the generic type conversion (a million rows)."""
+    return type_coerce(column, String).label(column.name)
+
+
+class _RewardNames:
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.names: dict[str, str] = {}
+
+    def __call__(self, reward_id: str | None) -> str:
+        if not reward_id:
+            return ""
+        if reward_id not in self.names:
+            self.names[reward_id] = neutralise(reward_name(reward_id, self.program))
+        return self.names[reward_id]

@@ -1,0 +1,264 @@
+"""CSV exports of the story's ledger: they parse back to the report's numbers, safely."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import io
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot import report_cli
+from core.db.engine import open_engine
+from core.reports import csv_export, queries
+from core.reports.cells import LocalTimes
+from core.reports.periods import Period, parse_period
+from tests.support.report_ledger import EVE_NAME, NOW, PHONES, PROGRAM, SAM_NAME, build_file
+
+LONDON = ZoneInfo("Europe/London")
+
+
+def month(key: str) -> Period:
+    return parse_period(key, now=NOW, tz=LONDON)
+
+
+@pytest.fixture(scope="module")
+def story(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    db = tmp_path_factory.mktemp("story") / "story.db"
+    build_file(db)
+    return db
+
+
+@pytest.fixture
+async def engine(story: Path) -> AsyncIterator[AsyncEngine]:
+    engine = open_engine(f"sqlite+aiosqlite:///{story}")
+    yield engine
+    await engine.dispose()
+
+
+async def collect(chunks: AsyncIterator[bytes]) -> bytes:
+    buffer = io.BytesIO()
+    await csv_export.write_csv(chunks, buffer)
+    return buffer.getvalue()
+
+
+def parse(data: bytes) -> list[dict[str, str]]:
+    assert data.startswith(b"\xef\xbb\xbf")  # the BOM that makes spreadsheets read UTF-8
+    return list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"), newline="")))
+
+
+# --- customers -------------------------------------------------------------------------------
+
+
+async def test_the_customers_export_parses_back_to_the_reports_totals(
+    engine: AsyncEngine,
+) -> None:
+    october = month("2026-10")
+    rows = parse(await collect(csv_export.customers_csv(engine, october, include_contacts=False)))
+    summary = await queries.summary(engine, october, PROGRAM, now=NOW)
+    assert len(rows) == summary["members"] == 5
+    assert sum(int(r["earned_in_period"]) for r in rows) == summary["points_issued"]
+    assert sum(int(r["redeemed_in_period"]) for r in rows) == summary["points_redeemed"]
+    assert sum(int(r["purchases_in_period"]) for r in rows) == summary["purchases"]
+    assert sum(Decimal(r["spent_in_period"]) for r in rows) == summary["sales"]
+    assert sum(int(r["balance"]) for r in rows) == 575  # balances today
+
+
+async def test_each_customer_row_carries_their_totals(engine: AsyncEngine) -> None:
+    rows = parse(
+        await collect(csv_export.customers_csv(engine, month("2026-10"), include_contacts=False))
+    )
+    ann = next(r for r in rows if r["name"] == "Ann")
+    assert ann == {
+        "card": ann["card"],
+        "name": "Ann",
+        "tier": "Silver",
+        "joined": "2026-09-10 11:00:00",  # local time: BST
+        "balance": "300",
+        "lifetime_earned": "650",
+        "lifetime_redeemed": "350",
+        "earned_in_period": "500",
+        "redeemed_in_period": "350",
+        "purchases_in_period": "2",
+        "spent_in_period": "480.00",
+        "last_visit": "2026-10-21 11:00:00",
+    }
+    assert len(ann["card"]) == 9 and ann["card"][4] == " "  # "1234 5678" stays text in Excel
+    cat = next(r for r in rows if r["name"] == "Cat")
+    assert cat["last_visit"] == ""  # registered, never bought
+
+
+async def test_a_name_that_looks_like_a_formula_is_neutralised(engine: AsyncEngine) -> None:
+    data = await collect(csv_export.customers_csv(engine, month("2026-10"), include_contacts=False))
+    names = [r["name"] for r in parse(data)]
+    assert "'" + EVE_NAME in names
+    assert not any(name.startswith(("=", "+", "-", "@")) for name in names)
+
+
+async def test_contacts_are_left_out_unless_asked_for(engine: AsyncEngine) -> None:
+    october = month("2026-10")
+    without = await collect(csv_export.customers_csv(engine, october, include_contacts=False))
+    assert b"+44" not in without and b"@example.org" not in without
+    assert "phone" not in parse(without)[0]
+    with_contacts = parse(
+        await collect(csv_export.customers_csv(engine, october, include_contacts=True))
+    )
+    ann = next(r for r in with_contacts if r["name"] == "Ann")
+    # A leading + would make a spreadsheet compute the number; the apostrophe keeps it text.
+    assert (ann["phone"], ann["email"]) == ("'" + PHONES["Ann"], "ann@example.org")
+
+
+async def test_customers_who_joined_after_the_period_are_not_in_its_export(
+    engine: AsyncEngine,
+) -> None:
+    rows = parse(
+        await collect(csv_export.customers_csv(engine, month("2026-09"), include_contacts=False))
+    )
+    assert sorted(r["name"] for r in rows) == sorted(["Dan", "Ann", "'" + EVE_NAME])
+
+
+async def test_the_export_comes_in_batches_that_all_add_up(engine: AsyncEngine) -> None:
+    chunks = [
+        c
+        async for c in csv_export.customers_csv(
+            engine, month("2026-10"), include_contacts=False, batch=2
+        )
+    ]
+    assert len(chunks) == 1 + 3  # header, then 2 + 2 + 1 customers
+    assert len(parse(b"".join(chunks))) == 5
+
+
+# --- ledger and redemptions ------------------------------------------------------------------
+
+
+async def test_the_ledger_export_holds_exactly_the_periods_entries(engine: AsyncEngine) -> None:
+    rows = parse(await collect(csv_export.ledger_csv(engine, month("2026-10"), PROGRAM)))
+    assert len(rows) == 9
+    assert sum(int(r["points"]) for r in rows) == 655 - 450
+    assert rows[0]["time"] == "2026-10-01 00:00:00"  # stamped exactly at the start: included
+    assert rows[-1]["time"] == "2026-10-31 23:59:59"  # 1 November 00:00 belongs to November
+    assert [r["kind"] for r in rows].count("redeem") == 3
+    assert sum(Decimal(r["amount"]) for r in rows if r["amount"]) == Decimal("535.50")
+    assert int(rows[0]["points"]) == 400 and rows[0]["reward"] == ""
+
+
+async def test_negative_points_stay_numbers_not_neutralised_text(engine: AsyncEngine) -> None:
+    rows = parse(await collect(csv_export.ledger_csv(engine, month("2026-10"), PROGRAM)))
+    assert {r["points"] for r in rows if r["kind"] == "redeem"} == {"-250", "-100"}
+
+
+async def test_the_redemption_history_export_says_who_what_when_and_by_whom(
+    engine: AsyncEngine,
+) -> None:
+    rows = parse(await collect(csv_export.redemptions_csv(engine, month("2026-10"), PROGRAM)))
+    assert [(r["time"], r["customer"], r["reward"], r["points"], r["cashier"]) for r in rows] == [
+        ("2026-10-10 10:00:00", "Ann", "Slice of cake", "250", SAM_NAME),
+        ("2026-10-15 13:00:00", "'" + EVE_NAME, "Free coffee", "100", ""),
+        ("2026-10-21 11:00:00", "Ann", "Free coffee", "100", ""),
+    ]
+    assert all(len(r["code"]) == 7 for r in rows)
+
+
+async def test_an_empty_period_exports_just_the_header(engine: AsyncEngine) -> None:
+    data = await collect(csv_export.ledger_csv(engine, month("2026-06"), PROGRAM))
+    assert data.decode("utf-8-sig").splitlines() == [",".join(csv_export.LEDGER_COLUMNS)]
+
+
+# --- from the command line -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("data", "rows"), [("customers", 5), ("ledger", 9), ("redemptions", 3)])
+def test_loyalty_bot_report_writes_each_csv_to_a_file(
+    story: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], data: str, rows: int
+) -> None:
+    out = tmp_path / f"{data}.csv"
+    args = argparse.Namespace(
+        config=story.with_name("config.toml"),
+        period="2026-10",
+        format="csv",
+        data=data,
+        contacts=False,
+        out=out,
+        now=NOW,
+    )
+    assert report_cli.run(args) == 0
+    assert len(parse(out.read_bytes())) == rows
+    assert capsys.readouterr().err == f"wrote the report for October 2026 to {out}\n"
+
+
+def test_loyalty_bot_report_includes_contacts_only_with_the_flag(
+    story: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "customers.csv"
+    args = argparse.Namespace(
+        config=story.with_name("config.toml"),
+        period="all",
+        format="csv",
+        data="customers",
+        contacts=True,
+        out=out,
+        now=NOW,
+    )
+    assert report_cli.run(args) == 0
+    phones = {r["phone"] for r in parse(out.read_bytes())}
+    assert phones == {"'" + phone for phone in PHONES.values()}
+
+
+def test_the_report_sub_command_parses_its_options_and_runs(story: Path, tmp_path: Path) -> None:
+    # As bot/cli.py wires it: a main parser with --config, and `report` added to its commands.
+    parser = argparse.ArgumentParser(prog="loyalty-bot")
+    parser.add_argument("--config", type=Path)
+    report_cli.add_parser(parser.add_subparsers(dest="command"))
+    out = tmp_path / "redemptions.csv"
+    config = str(story.with_name("config.toml"))
+    command = f"--config {config} report --period 2026-10 --format csv --data redemptions"
+    args = parser.parse_args([*command.split(), "--out", str(out), "--now", NOW.isoformat()])
+    assert report_cli.run(args) == 0
+    assert sum(int(r["points"]) for r in parse(out.read_bytes())) == 450
+
+
+# --- times in the shop's zone ----------------------------------------------------------------
+
+ZONES = [
+    "Europe/London",
+    "America/New_York",
+    "Asia/Kolkata",  # +5:30: minutes shift too
+    "Asia/Kathmandu",  # +5:45
+    "Australia/Lord_Howe",  # a half-hour daylight-saving change
+    "UTC",
+]
+
+
+@given(
+    moment=st.datetimes(dt.datetime(1990, 1, 1), dt.datetime(2037, 12, 31)),
+    zone=st.sampled_from(ZONES),
+)
+def test_export_times_are_the_exact_local_time_in_any_zone(moment: dt.datetime, zone: str) -> None:
+    tz = ZoneInfo(zone)
+    expected = moment.replace(tzinfo=dt.UTC).astimezone(tz).strftime("%Y-%m-%d %H:%M:%S")
+    local = LocalTimes(tz)
+    stored = moment.isoformat(" ", "microseconds")  # how SQLite keeps a UTC time
+    assert local(stored) == expected
+    assert local(stored) == expected  # again, from the per-hour cache
+    assert local(moment.replace(tzinfo=dt.UTC)) == expected  # as other databases hand it over
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("2026-03-29 00:59:59.000000", "2026-03-29 00:59:59"),  # last second of GMT
+        ("2026-03-29 01:00:00.000000", "2026-03-29 02:00:00"),  # clocks go forward
+        ("2026-10-25 00:59:59.999999", "2026-10-25 01:59:59"),  # last second of BST
+        ("2026-10-25 01:00:00.000000", "2026-10-25 01:00:00"),  # clocks go back: 01:00 again
+    ],
+)
+def test_export_times_follow_londons_clock_changes(stored: str, shown: str) -> None:
+    assert LocalTimes(LONDON)(stored) == shown

@@ -1,0 +1,127 @@
+"""A small ledger with known content, for asserting every report figure exactly.
+
+The story, in UTC, around October 2026 in Europe/London ([2026-09-30 23:00, 2026-11-01 00:00)
+in UTC, because London is on BST until 25 October). Signup bonus 50; coffee 100, cake 250;
+Silver from 500 lifetime points at x1.25. Cashier 101 has no name; 102 is "Sam <till 2>".
+
+     when (UTC)           who  what                         points  by
+  1  2026-07-01 10:00     Dan  registers                       +50  101
+  2  2026-09-01 10:00     Dan  buys 60.00                      +60  101
+  3  2026-09-10 10:00     Ann  registers                       +50  101
+  4  2026-09-20 12:00     Ann  buys 100.00                    +100  101
+  5  2026-09-25 10:00     Eve  registers                       +50  101
+  6  2026-09-26 10:00     Eve  buys 50.00                      +50  101
+  -- October starts ---------------------------------------------------------------
+  7  2026-09-30 23:00:00  Ann  buys 400.00 -> Silver          +400  101  (exactly at the start)
+  8  2026-10-05 11:00     Bob  registers                       +50  102
+  9  2026-10-05 11:05     Bob  buys 25.50                      +25  102
+ 10  2026-10-10 09:00     Ann  redeems cake                   -250  102
+ 11  2026-10-15 12:00     Eve  redeems coffee                 -100  101
+ 12  2026-10-16 12:00     Eve  buys 30.00                      +30  101
+ 13  2026-10-20 15:00     Ann  buys 80.00 (x1.25)             +100  102
+ 14  2026-10-21 10:00     Ann  redeems coffee                 -100  101
+ 15  2026-10-31 23:59:59  Cat  registers                       +50  101  (the last second)
+  -- October ends -----------------------------------------------------------------
+ 16  2026-11-01 00:00:00  Bob  buys 10.00                      +10  101  (exactly at the end)
+
+Balances today: Dan 110, Ann 300, Eve 30, Bob 85, Cat 50. Eve's name is a formula.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+from pathlib import Path
+from typing import Final
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from core.config import DEFAULT_PROGRAM
+from core.db.engine import open_engine
+from core.db.migrate import upgrade
+from core.db.staff import StaffStore
+from core.db.store import Store
+from core.types import Program
+
+PROGRAM: Final = dataclasses.replace(DEFAULT_PROGRAM, signup_bonus=50)
+NOW: Final = dt.datetime(2026, 11, 5, 12, 0, tzinfo=dt.UTC)  # when the report is asked for
+EVE_NAME: Final = "=cmd|' /C calc'!A0"
+CASHIER: Final = 101
+SAM: Final = 102
+SAM_NAME: Final = "Sam <till 2>"
+PHONES: Final = {
+    "Dan": "+447400100001",
+    "Ann": "+447400100002",
+    "Eve": "+447400100003",
+    "Bob": "+447400100004",
+    "Cat": "+447400100005",
+}
+
+
+def at(month: int, day: int, hour: int, minute: int = 0, second: int = 0) -> dt.datetime:
+    return dt.datetime(2026, month, day, hour, minute, second, tzinfo=dt.UTC)
+
+
+async def build(engine: AsyncEngine, program: Program = PROGRAM) -> dict[str, int]:
+    """Writes the story above through the real Store; returns customer ids by first name."""
+    store = Store(engine, program)
+    await StaffStore(engine).add(SAM, "cashier", by=None, now=at(1, 1, 0), name=SAM_NAME)
+    ids: dict[str, int] = {}
+
+    async def register(name: str, when: dt.datetime, by: int) -> None:
+        full = EVE_NAME if name == "Eve" else name
+        email = f"{name.lower()}@example.org" if name != "Cat" else None
+        result = await store.register(
+            {"name": full, "phone": PHONES[name], "email": email}, actor_id=by, now=when
+        )
+        ids[name] = result["customer"]["id"]
+
+    async def buy(name: str, amount: str, when: dt.datetime, by: int) -> None:
+        await store.earn(ids[name], Decimal(amount), actor_id=by, now=when)
+
+    async def redeem(name: str, reward: str, when: dt.datetime, by: int) -> None:
+        await store.redeem(ids[name], reward, actor_id=by, now=when)
+
+    await register("Dan", at(7, 1, 10), CASHIER)
+    await buy("Dan", "60.00", at(9, 1, 10), CASHIER)
+    await register("Ann", at(9, 10, 10), CASHIER)
+    await buy("Ann", "100.00", at(9, 20, 12), CASHIER)
+    await register("Eve", at(9, 25, 10), CASHIER)
+    await buy("Eve", "50.00", at(9, 26, 10), CASHIER)
+    await buy("Ann", "400.00", at(9, 30, 23), CASHIER)
+    await register("Bob", at(10, 5, 11), SAM)
+    await buy("Bob", "25.50", at(10, 5, 11, 5), SAM)
+    await redeem("Ann", "cake", at(10, 10, 9), SAM)
+    await redeem("Eve", "coffee", at(10, 15, 12), CASHIER)
+    await buy("Eve", "30.00", at(10, 16, 12), CASHIER)
+    await buy("Ann", "80.00", at(10, 20, 15), SAM)
+    await redeem("Ann", "coffee", at(10, 21, 10), CASHIER)
+    await register("Cat", at(10, 31, 23, 59, 59), CASHIER)
+    await buy("Bob", "10.00", at(11, 1, 0), CASHIER)
+    return ids
+
+
+def build_file(path: Path) -> dict[str, int]:
+    """A migrated SQLite file at `path` holding the story, plus a config.toml beside it.
+
+    Built once per test module (reports only read, so tests can share it), on its own event loop.
+    """
+
+    async def make() -> dict[str, int]:
+        engine = open_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            await upgrade(engine)
+            return await build(engine)
+        finally:
+            await engine.dispose()
+
+    ids = asyncio.run(make())
+    path.with_name("config.toml").write_text(
+        f'[database]\nurl = "sqlite+aiosqlite:///{path}"\n'
+        "[program]\nsignup_bonus = 50\n"
+        '[reports]\ntimezone = "Europe/London"\n',
+        encoding="utf-8",
+    )
+    return ids
