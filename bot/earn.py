@@ -142,13 +142,8 @@ async def confirm_earn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ob
     """Records the purchase once, however many times Confirm is pressed."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    key = flows.key_of(update)
-    pending = flows.take_preview(context, "earn", key)
-    if pending is None:  # an older preview's button: this one stays open
-        await flows.answer_stale(update, context, "earn", key)
-        flows.stay(None)
+    key, pending = await flows.claim_preview(update, context, "earn")
     svc = services(context)
-    await query.edit_message_reply_markup(None)
     try:
         result = await svc.store.earn(
             pending["customer_id"],

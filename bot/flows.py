@@ -80,6 +80,25 @@ def take_preview(context: ContextTypes.DEFAULT_TYPE, kind: str, key: str) -> dic
     return dict(pending)
 
 
+async def claim_preview(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, kind: str
+) -> tuple[str, dict[str, Any]]:
+    """The Confirm button's key and its preview, consumed; the buttons are taken off.
+
+    An older preview's button (or a second press) gets "already done" or "expired" and the
+    step stays where it is: this never returns then.
+    """
+    query = update.callback_query
+    assert query is not None
+    key = key_of(update)
+    pending = take_preview(context, kind, key)
+    if pending is None:
+        await answer_stale(update, context, kind, key)
+        stay(None)
+    await query.edit_message_reply_markup(None)
+    return key, pending
+
+
 def drop_preview(context: ContextTypes.DEFAULT_TYPE) -> None:
     """Makes any open preview's Confirm say it has expired."""
     if context.user_data is not None:

@@ -213,13 +213,8 @@ async def confirm_redeem(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """Deducts the points once, however many times Confirm is pressed, and gives the code."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    key = flows.key_of(update)
-    pending = flows.take_preview(context, "redeem", key)
-    if pending is None:  # an older preview's button: this one stays open
-        await flows.answer_stale(update, context, "redeem", key)
-        flows.stay(None)
+    key, pending = await flows.claim_preview(update, context, "redeem")
     svc = services(context)
-    await query.edit_message_reply_markup(None)
     try:
         result = await svc.store.redeem(
             pending["customer_id"],

@@ -167,13 +167,8 @@ async def confirm_register(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     """Saves the customer once, however many times Confirm is pressed."""
     query = update.callback_query
     assert query is not None and update.effective_user is not None
-    key = flows.key_of(update)
-    pending = flows.take_preview(context, "reg", key)
-    if pending is None:  # an older summary's button: this one stays open
-        await flows.answer_stale(update, context, "reg", key)
-        flows.stay(None)
+    key, pending = await flows.claim_preview(update, context, "reg")
     svc = services(context)
-    await query.edit_message_reply_markup(None)
     try:
         result = await svc.store.register(
             {"name": pending["name"], "phone": pending["phone"], "email": pending["email"]},
