@@ -7,6 +7,7 @@ one wiring, so what is tested is what runs.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import secrets
 import warnings
@@ -42,7 +43,7 @@ from core.db.migrate import upgrade
 from core.db.staff import StaffStore
 from core.db.store import Store
 
-from . import common, earn, flows, link, redeem, register, staff, status
+from . import common, digest, earn, flows, link, redeem, register, report, staff, status
 from .concurrency import PerUserUpdateProcessor
 from .errors import on_error
 from .roles import role_of
@@ -70,9 +71,19 @@ CASHIER_COMMANDS = [
 ADMIN_COMMANDS = [
     *CASHIER_COMMANDS[:-2],
     BotCommand("report", "How the program is doing"),
+    BotCommand("digest", "A daily or weekly summary"),
     BotCommand("staff", "Manage staff"),
     *CASHIER_COMMANDS[-2:],
 ]
+
+# Connections to the Bot API. httpcore checks every pooled connection on each request, so with
+# PTB's 256 and many cashiers at once that check cost more CPU than the bot's own work
+# (bench/throughput.py); 16 still carry 160 calls/s at 100 ms each, and Telegram lets a bot
+# send about 30 messages/s. In a burst a call waits up to POOL_TIMEOUT s for a free connection
+# (PTB's default of 1 s would turn a busy moment into errors).
+BOT_API_CONNECTIONS = 16
+POOL_TIMEOUT = 10.0
+MENU_CALLS_AT_ONCE = 8  # staff command menus set at start-up in parallel
 
 # Each conversation gets its own handler group: see bot/flows.py for why.
 CONVERSATION_GROUP_START = 1
@@ -103,6 +114,8 @@ def build_application(
         builder = builder.base_url(config.telegram.base_url)
     if request is not None:
         builder = builder.request(request)
+    else:
+        builder = builder.connection_pool_size(BOT_API_CONNECTIONS).pool_timeout(POOL_TIMEOUT)
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     application = builder.build()
@@ -135,6 +148,9 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CommandHandler("cancel", common.cancel_outside_flow), group=g)
     app.add_handler(CommandHandler("staff", staff.staff_command), group=g)
     app.add_handler(CommandHandler("claim", staff.claim), group=g)
+    app.add_handler(CommandHandler("report", report.report_command), group=g)
+    app.add_handler(CallbackQueryHandler(report.report_button, pattern=report.PATTERN), group=g)
+    app.add_handler(CommandHandler("digest", digest.digest_command), group=g)
     app.add_handler(link.handler(), group=g)  # a shared contact links a customer's card
     kinds = "|".join(flows.KINDS)
     app.add_handler(
@@ -175,6 +191,7 @@ def _post_init(
         if customize is not None:
             customize(svc)
         app.bot_data[SERVICES_KEY] = svc
+        await digest.restore_schedules(app)  # digests admins turned on survive restarts
         if not config.staff.admins and not svc.extra_admins and not await svc.staff.admin_count():
             svc.claim_code = secrets.token_hex(4)
             if announce is not None:
@@ -198,15 +215,29 @@ async def set_command_menus(app: Application) -> None:  # type: ignore[type-arg]
     svc = services_of(app)
     try:
         await app.bot.set_my_commands(CUSTOMER_COMMANDS, scope=BotCommandScopeAllPrivateChats())
-        staff_ids = {
-            *svc.config.staff.admins,
-            *svc.config.staff.cashiers,
-            *(m["telegram_user_id"] for m in await svc.staff.members()),
-        }
-        for user_id in sorted(staff_ids):
-            await set_menu_for(app, user_id)
     except TelegramError as exc:  # menus are a convenience: never a reason not to start
         log.warning("could not set the command menus: %s", exc)
+        return
+    staff_ids = {
+        *svc.config.staff.admins,
+        *svc.config.staff.cashiers,
+        *(m["telegram_user_id"] for m in await svc.staff.members()),
+    }
+    # One call per staff member, a few at a time: one after another, 50 staff at 100 ms a call
+    # held start-up for 5 s (bench/throughput.py).
+    turns = asyncio.Semaphore(MENU_CALLS_AT_ONCE)
+
+    async def menu_for(user_id: int) -> None:
+        async with turns:
+            await set_menu_for(app, user_id)
+
+    results = await asyncio.gather(*map(menu_for, sorted(staff_ids)), return_exceptions=True)
+    failures = [r for r in results if isinstance(r, BaseException)]
+    for failure in failures:
+        if not isinstance(failure, TelegramError):
+            raise failure
+    if failures:
+        log.warning("could not set %d staff command menus: %s", len(failures), failures[0])
 
 
 async def set_menu_for(app: Application, user_id: int) -> None:  # type: ignore[type-arg]

@@ -32,6 +32,7 @@ CASHIER_HELP = (
 ADMIN_HELP = (
     CASHIER_HELP + "\n\n<b>Managing</b>\n"
     "/report – how the program is doing, e.g. <code>/report 7d</code>\n"
+    "/digest – a summary every day or week, e.g. <code>/digest daily</code>\n"
     "/staff – list staff; <code>/staff add 123456789</code>, <code>/staff remove 123456789</code>, "
     "<code>/staff invite</code>"
 )

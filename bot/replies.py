@@ -12,11 +12,13 @@ from core.errors import (
     InsufficientPoints,
     InvalidAmount,
     InvalidContact,
+    InvalidPeriod,
     InvalidReference,
     LoyaltyError,
     UnknownCustomer,
     UnknownReward,
 )
+from core.reports.periods import EXAMPLES
 
 from .texts import card, esc
 
@@ -49,6 +51,10 @@ def friendly(exc: LoyaltyError) -> str:
         case UnknownReward():
             known = esc(", ".join(exc.known))
             return f"There is no reward “{esc(exc.reward_id)}”. Rewards: {known}."
+        case InvalidPeriod():
+            # One line with examples; the "can't read" reason already lists them.
+            examples = "" if EXAMPLES in exc.why else f" Try {EXAMPLES}."
+            return f"{esc(exc.why[:1].upper() + exc.why[1:])}.{examples}"
         case AlreadyLinked():
             return (
                 "That card is already linked to another Telegram account. Please ask at the till."

@@ -60,9 +60,9 @@ DEFAULT_PROGRAM: Final = Program(
         Tier("Gold", 2000, Decimal("1.5")),
     ),
     rewards=(
-        Reward("coffee", "Free coffee", 100),
-        Reward("cake", "Slice of cake", 250),
-        Reward("tenoff", "£10 off your shop", 1000),
+        Reward("coffee", "Free coffee", 100, Decimal("2.50")),
+        Reward("cake", "Slice of cake", 250, Decimal("3.50")),
+        Reward("tenoff", "£10 off your shop", 1000, Decimal("10.00")),
     ),
 )
 
@@ -283,7 +283,7 @@ def _rewards(data: dict[str, object]) -> tuple[Reward, ...]:
     rewards: list[Reward] = []
     seen: dict[str, str] = {}
     for t in items:
-        t.only("id", "name", "cost")
+        t.only("id", "name", "cost", "value")
         reward_id = t.get("id", _as_str)
         if not _REWARD_ID.fullmatch(reward_id):
             raise ConfigError(
@@ -296,7 +296,10 @@ def _rewards(data: dict[str, object]) -> tuple[Reward, ...]:
         cost = t.get("cost", _as_int)
         if cost <= 0:
             raise ConfigError(t.path("cost"), f"must be greater than 0, got {cost}")
-        rewards.append(Reward(id=reward_id, name=name, cost=cost))
+        value: Decimal | None = t.get("value", _as_number, None)
+        if value is not None:
+            _check_positive(value, t.path("value"))
+        rewards.append(Reward(id=reward_id, name=name, cost=cost, value=value))
     return tuple(rewards)
 
 
@@ -586,8 +589,9 @@ def describe(config: Config) -> str:
     id_width = max((len(w.id) for w in p.rewards), default=0)
     name_width = max((len(w.name) for w in p.rewards), default=0)
     for reward in p.rewards:
+        worth = "" if reward.value is None else f"  worth {_number(reward.value)} {p.currency}"
         lines.append(
-            f"  {reward.id:<{id_width}}  {reward.name:<{name_width}}  {reward.cost} points"
+            f"  {reward.id:<{id_width}}  {reward.name:<{name_width}}  {reward.cost} points{worth}"
         )
     return "\n".join(lines)
 

@@ -32,6 +32,9 @@ class Reward:
     id: str
     name: str
     cost: int  # points
+    # What the reward is worth in the program's currency (optional, > 0). Reports use the
+    # cheapest reward's value / cost to put outstanding points in money, saying so.
+    value: Decimal | None = None
 
 
 @dataclass(frozen=True)

@@ -63,10 +63,10 @@ def test_the_defaults_are_the_documented_program() -> None:
         ("Silver", 500, Decimal("1.25")),
         ("Gold", 2000, Decimal("1.5")),
     ]
-    assert [(r.id, r.name, r.cost) for r in DEFAULT_PROGRAM.rewards] == [
-        ("coffee", "Free coffee", 100),
-        ("cake", "Slice of cake", 250),
-        ("tenoff", "£10 off your shop", 1000),
+    assert [(r.id, r.name, r.cost, r.value) for r in DEFAULT_PROGRAM.rewards] == [
+        ("coffee", "Free coffee", 100, Decimal("2.50")),
+        ("cake", "Slice of cake", 250, Decimal("3.50")),
+        ("tenoff", "£10 off your shop", 1000, Decimal("10.00")),
     ]
 
 
@@ -90,6 +90,11 @@ def test_the_example_file_documents_every_key_with_a_comment() -> None:
     for key in keys:
         (index,) = [i for i, line in enumerate(lines) if line.startswith(f"{key} = ")]
         assert lines[index - 1].startswith("#"), f"{key} has no comment above it"
+    # The [[rewards]] keys repeat per reward, so they are documented once, above the first.
+    first_reward = lines.index("[[rewards]]")
+    rewards_comment = " ".join(lines[first_reward - 6 : first_reward])
+    for key in ("id:", "name:", "cost:", "value (optional):"):
+        assert key in rewards_comment, f"[[rewards]] {key} is not documented"
 
 
 def test_no_file_in_the_working_directory_gives_the_built_in_defaults(
@@ -205,6 +210,19 @@ def test_an_explicit_empty_rewards_list_means_no_rewards(tmp_path: Path) -> None
     assert load(tmp_path, "rewards = []\n").program.rewards == ()
 
 
+def test_a_reward_value_is_an_exact_decimal_and_optional(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        '[[rewards]]\nid = "tea"\nname = "Tea"\ncost = 40\nvalue = 1.10\n'
+        '[[rewards]]\nid = "mug"\nname = "Mug"\ncost = 900\nvalue = 12\n'
+        '[[rewards]]\nid = "hug"\nname = "Hug"\ncost = 5\n',
+    )
+    tea, mug, hug = config.program.rewards
+    assert isinstance(tea.value, Decimal) and str(tea.value) == "1.10"
+    assert mug.value == Decimal(12)
+    assert hug.value is None
+
+
 def test_a_toml_local_time_is_accepted_as_the_digest_time(tmp_path: Path) -> None:
     config = load(tmp_path, "[reports]\ndigest_time = 07:15:00\n")
     assert config.reports.digest_time == dt.time(7, 15)
@@ -311,6 +329,10 @@ ERRORS = [
     ('[telegram]\nchat = "x"\n', "telegram.chat", "unknown key"),
     (BRONZE + "colour = 'brown'\n", "tiers[0].colour", "unknown key"),
     (COFFEE + "stock = 3\n", "rewards[0].stock", "unknown key"),
+    (COFFEE + "value = 0\n", "rewards[0].value", "must be greater than 0, got 0"),
+    (COFFEE + "value = -2.50\n", "rewards[0].value", "must be greater than 0, got -2.50"),
+    (COFFEE + 'value = "2.50"\n', "rewards[0].value", "expected a number, got string '2.50'"),
+    (COFFEE + "value = nan\n", "rewards[0].value", "expected a number"),
     # wrong types
     (
         '[program]\nsignup_bonus = "abc"\n',
@@ -572,9 +594,9 @@ def test_describe_lists_the_program_tiers_and_rewards(tmp_path: Path) -> None:
     assert line_with("Bronze", "from 0 points", "x1.0")
     assert line_with("Silver", "from 500 points", "x1.25")
     assert line_with("Gold", "from 2000 points", "x1.5")
-    assert line_with("coffee", "Free coffee", "100 points")
-    assert line_with("cake", "Slice of cake", "250 points")
-    assert line_with("tenoff", "£10 off your shop", "1000 points")
+    assert line_with("coffee", "Free coffee", "100 points", "worth 2.50 GBP")
+    assert line_with("cake", "Slice of cake", "250 points", "worth 3.50 GBP")
+    assert line_with("tenoff", "£10 off your shop", "1000 points", "worth 10.00 GBP")
     assert "GBP" in text
     assert "0 admins, 0 cashiers" in text
     assert "bot token:      NOT SET" in text

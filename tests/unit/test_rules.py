@@ -273,7 +273,9 @@ def test_with_no_points_nothing_is_affordable(program: Program) -> None:
 
 
 def test_find_reward_ignores_case_and_spaces(program: Program) -> None:
-    assert rules.find_reward(" Coffee ", program) == Reward("coffee", "Free coffee", 100)
+    assert rules.find_reward(" Coffee ", program) == Reward(
+        "coffee", "Free coffee", 100, Decimal("2.50")
+    )
 
 
 def test_an_unknown_reward_lists_the_rewards_that_exist(program: Program) -> None:
