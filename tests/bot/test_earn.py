@@ -128,3 +128,13 @@ async def test_one_line_earn_with_a_bad_number_quotes_only_the_number(bot: BotHa
     await bot.send(CASHIER, "/earn 07700 900123 150")
     reply = bot.last_text(CASHIER)
     assert "07700 900123" in reply and "150" not in reply.split("\n")[0]
+
+
+async def test_an_earn_that_crosses_a_threshold_announces_the_new_tier(bot: BotHarness) -> None:
+    customer = await register(bot)
+    await bot.store.earn(customer["id"], Decimal(480), actor_id=CASHIER, now=bot.services.clock())
+    await bot.send(CASHIER, "/earn 07400123456 30")
+    assert "takes them to Silver" in bot.last_text(CASHIER)
+    await bot.press(CASHIER, "Confirm")
+    assert "Tier up: now Silver" in bot.last_text(CASHIER)
+    assert (await bot.store.get_customer(customer["id"]))["tier"] == "Silver"

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.e2e  # real subprocesses: skip with -m "not e2e"
+
 _SCRIPT = Path(sys.executable).with_name("loyalty-bot")
 # The installed command when there is one (what a person runs), else the same entry point.
 COMMAND = (
