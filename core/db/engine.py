@@ -6,18 +6,28 @@ SQLite settings, and why:
 - busy_timeout: a second writer waits its turn instead of failing with "database is locked";
 - foreign_keys=ON: a ledger entry can't point at a customer who doesn't exist.
 PostgreSQL needs none of this: the same code runs on it with an asyncpg URL.
+
+The Store's hot operations (lookup, earn, redeem) run on a synchronous twin of the async engine
+(`sync_twin`): the same SQLite file through the stdlib driver, with the same settings, so a whole
+unit of work is one hand-off to a worker thread instead of four or five per statement through
+aiosqlite (core/db/store.py says more). Both engines point at the same file; WAL lets them share.
 """
 
 from __future__ import annotations
 
+import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 BUSY_TIMEOUT_MS = 10_000
+
+# Whether each engine open_engine made is durable, so its twin is opened with the same settings.
+_DURABLE: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
 
 
 def open_engine(url: str, *, echo: bool = False, durable: bool = True) -> AsyncEngine:
@@ -35,9 +45,34 @@ def open_engine(url: str, *, echo: bool = False, durable: bool = True) -> AsyncE
     engine = create_async_engine(
         url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
     )
+    event.listen(engine.sync_engine, "connect", _sqlite_pragmas(durable=durable))
+    _DURABLE[engine.sync_engine] = durable
+    return engine
 
-    @event.listens_for(engine.sync_engine, "connect")
-    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+
+def sync_twin(engine: AsyncEngine) -> Engine | None:
+    """A synchronous engine on the same SQLite file with the same settings; None if there is none.
+
+    Only a SQLite file has one: an in-memory database lives inside its one connection, and other
+    databases are reached through the async engine (Store runs the same code there, see
+    AsyncConnection.run_sync). The caller owns the twin and disposes of it.
+    """
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    durable = _DURABLE.get(engine.sync_engine, True)
+    twin = create_engine(
+        url.set(drivername="sqlite+pysqlite"),
+        echo=engine.echo,
+        connect_args={"timeout": BUSY_TIMEOUT_MS / 1000},
+        hide_parameters=True,
+    )
+    event.listen(twin, "connect", _sqlite_pragmas(durable=durable))
+    return twin
+
+
+def _sqlite_pragmas(*, durable: bool) -> Callable[[Any, Any], None]:
+    def set_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute(f"PRAGMA synchronous={'FULL' if durable else 'OFF'}")
@@ -45,4 +80,4 @@ def open_engine(url: str, *, echo: bool = False, durable: bool = True) -> AsyncE
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
 
-    return engine
+    return set_pragmas

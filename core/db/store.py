@@ -5,10 +5,21 @@ Each change follows one pattern, so points are never lost or counted twice:
 2. Read the customer, let the pure rules (core/rules.py) compute the quote.
 3. In one transaction: compare-and-swap the customer row (UPDATE ... WHERE version = :seen)
    and append the ledger entry carrying the key. If another writer got there first the UPDATE
-   matches no row and we start again from 2 with fresh numbers; if the same key raced us, the
+   matches no row and we start again from 1 with fresh numbers; if the same key raced us, the
    unique index refuses our entry, the transaction rolls back, and we return theirs.
 No balance is ever read, changed in Python and written back unguarded; a CHECK constraint keeps
 balance >= 0 as a last line of defence.
+
+How it runs (issue "Scale": lookup, earn, redeem under 2 ms). Each operation is one plain
+function over one connection (`_earn_once`, ...), and the statements are built once, below, with
+bound parameters: building them per call cost more CPU than SQLite spent running them.
+- On a SQLite file the function runs whole in one `asyncio.to_thread` call on a synchronous twin
+  of the engine (core.db.engine.sync_twin: same file, same WAL/FULL/busy_timeout settings):
+  one hand-off to a worker thread per operation, where aiosqlite needed four or five per
+  statement. Readers run side by side (WAL); writers take turns (`_write_turn`).
+- Anywhere else (PostgreSQL through asyncpg, an in-memory SQLite) the very same function runs
+  through the async engine's `AsyncConnection.run_sync`: same code, same transactions.
+`Store.engine` stays the async engine, for the reports, staff and migrations.
 """
 
 from __future__ import annotations
@@ -16,13 +27,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import Connection, Select, bindparam, case, func, select, update
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import rules
 from core.cards import new_card_number
@@ -39,12 +51,17 @@ from core.types import (
     RedeemQuote,
     RedeemResult,
     RegisterResult,
+    Reward,
 )
 
+from .engine import sync_twin
 from .tables import customers, ledger
 
 MAX_ATTEMPTS = 20  # compare-and-swap retries; contention on one card is a handful of cashiers
 _DECIMAL_FIELDS = ("amount", "points_per_unit", "multiplier")
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 class ConcurrentUpdate(RuntimeError):
@@ -59,6 +76,77 @@ def utc(value: dt.datetime) -> dt.datetime:
     on the way out.
     """
     return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+# --- the statements, built once ------------------------------------------------------------------
+# Bound parameter names differ from the columns an UPDATE sets: SQLAlchemy reserves those names.
+
+
+def _customer_by(column: Any) -> Select[Any]:
+    return select(customers).where(column == bindparam("value"))
+
+
+_BY_ID = _customer_by(customers.c.id)
+_BY_CARD = _customer_by(customers.c.card_number)
+_BY_PHONE = _customer_by(customers.c.phone)
+_BY_TELEGRAM = _customer_by(customers.c.telegram_user_id)
+_BY_REGISTRATION = _customer_by(customers.c.registration_key)
+
+_ENTRY_BY_KEY = select(ledger).where(ledger.c.idempotency_key == bindparam("key"))
+# An earn's or a redemption's first read asks both questions at once: the customer, and the id of
+# the entry its key already recorded (NULL for a new confirmation). A round trip fewer per change.
+_CUSTOMER_UNLESS_RECORDED = select(
+    customers,
+    select(ledger.c.id)
+    .where(ledger.c.idempotency_key == bindparam("key"))
+    .scalar_subquery()
+    .label("recorded_id"),
+).where(customers.c.id == bindparam("customer_id"))
+_RECENT = (
+    select(ledger)
+    .where(ledger.c.customer_id == bindparam("customer_id"))
+    .order_by(ledger.c.id.desc())  # the (customer_id, id) index, newest first
+    .limit(bindparam("limit"))
+)
+_LEDGER_SUM = select(func.coalesce(func.sum(ledger.c.points), 0)).where(
+    ledger.c.customer_id == bindparam("customer_id")
+)
+
+_NOW = bindparam("now", type_=customers.c.last_visit_at.type)
+_LAST_VISIT = customers.c.last_visit_at
+# The compare-and-swap of an earn or a redemption: matches no row if the card changed since read.
+_SWAP = (
+    update(customers)
+    .where(customers.c.id == bindparam("customer_id"), customers.c.version == bindparam("seen"))
+    .values(
+        balance=customers.c.balance + bindparam("points"),
+        version=customers.c.version + 1,
+        lifetime_earned=customers.c.lifetime_earned + bindparam("earned"),
+        lifetime_redeemed=customers.c.lifetime_redeemed + bindparam("redeemed"),
+        tier=func.coalesce(bindparam("new_tier", type_=customers.c.tier.type), customers.c.tier),
+        # A visit; kept as the latest even if entries arrive out of order. Reports use it.
+        last_visit_at=case((_LAST_VISIT.is_(None) | (_LAST_VISIT < _NOW), _NOW), else_=_LAST_VISIT),
+        # Running totals for all-time reports and the customers CSV (migration 0004).
+        purchases=customers.c.purchases + bindparam("purchase"),
+        spent_minor=customers.c.spent_minor + bindparam("spent"),
+        redemptions=customers.c.redemptions + bindparam("redemption"),
+    )
+)
+_APPEND = ledger.insert().returning(ledger.c.id)  # values: every column but id, by name
+_INSERT_CUSTOMER = customers.insert().returning(customers.c.id)
+_UNLINK = (
+    update(customers)
+    .where(customers.c.telegram_user_id == bindparam("user_id"))
+    .values(telegram_user_id=None)
+)
+_LINK = (
+    update(customers)
+    .where(customers.c.id == bindparam("customer_id"), customers.c.telegram_user_id.is_(None))
+    .values(telegram_user_id=bindparam("user_id"))
+)
+
+
+# --- rows to records -----------------------------------------------------------------------------
 
 
 def _customer(row: Row[Any]) -> Customer:
@@ -106,12 +194,81 @@ def _from_json(details: dict[str, object]) -> dict[str, Any]:
     return {k: Decimal(str(v)) if k in _DECIMAL_FIELDS else v for k, v in details.items()}
 
 
+# --- units of work: each runs whole on one connection --------------------------------------------
+
+
+def _one(conn: Connection, query: Select[Any], value: object) -> Customer | None:
+    row = conn.execute(query, {"value": value}).first()
+    return None if row is None else _customer(row)
+
+
+def _existing(conn: Connection, customer_id: int) -> Customer:
+    customer = _one(conn, _BY_ID, customer_id)
+    if customer is None:
+        raise UnknownCustomer(f"#{customer_id}")
+    return customer
+
+
+def _customer_unless_recorded(
+    conn: Connection, customer_id: int, key: str | None
+) -> Customer | None:
+    """The customer about to change; None if `key` is already recorded or there is no such card."""
+    row = conn.execute(_CUSTOMER_UNLESS_RECORDED, {"customer_id": customer_id, "key": key}).first()
+    return None if row is None or row._mapping["recorded_id"] is not None else _customer(row)
+
+
+def _replay_of(conn: Connection, customer_id: int, key: str | None) -> LedgerEntry:
+    """What the key recorded, when _customer_unless_recorded found no customer to change."""
+    replay = _entry_by_key(conn, key)
+    if replay is None:
+        raise UnknownCustomer(f"#{customer_id}")
+    return replay
+
+
+def _entry_by_key(conn: Connection, key: str | None) -> LedgerEntry | None:
+    if key is None:
+        return None
+    row = conn.execute(_ENTRY_BY_KEY, {"key": key}).first()
+    return None if row is None else _entry(row)
+
+
+def _recent(conn: Connection, customer_id: int, limit: int) -> list[LedgerEntry]:
+    rows = conn.execute(_RECENT, {"customer_id": customer_id, "limit": limit}).all()
+    return [_entry(r) for r in rows]
+
+
+def _ledger_sum(conn: Connection, customer_id: int) -> int:
+    return int(conn.execute(_LEDGER_SUM, {"customer_id": customer_id}).scalar_one())
+
+
+def _link(conn: Connection, phone: str, user_id: int) -> Customer:
+    customer = _one(conn, _BY_PHONE, phone)
+    if customer is None:
+        raise UnknownCustomer(phone)
+    if customer["telegram_user_id"] == user_id:
+        return customer
+    if customer["telegram_user_id"] is not None:
+        raise AlreadyLinked(customer["card_number"])
+    try:
+        # One account, one card: unlink this account from any card it had before.
+        conn.execute(_UNLINK, {"user_id": user_id})
+        conn.execute(_LINK, {"customer_id": customer["id"], "user_id": user_id})
+    except IntegrityError:
+        raise AlreadyLinked(customer["card_number"]) from None
+    return _existing(conn, customer["id"])
+
+
 class Store:
-    """Customers and their ledger, over one async engine. The program's rules are fixed per run."""
+    """Customers and their ledger. The program's rules are fixed per run.
+
+    `engine` is the async engine everything else uses; on a SQLite file the Store also opens a
+    synchronous twin for its own operations, closed by close().
+    """
 
     def __init__(self, engine: AsyncEngine, program: Program) -> None:
         self.engine = engine
         self.program = program
+        self._twin = sync_twin(engine)
         # SQLite lets one writer in at a time and makes the others retry with growing sleeps,
         # in no order: with dozens of cashiers confirming at once, an unlucky writer waited
         # past busy_timeout and failed with "database is locked" (bench/throughput.py). So
@@ -121,33 +278,60 @@ class Store:
             asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
         )
 
+    def close(self) -> None:
+        """Closes the twin's connections (the async engine is its owner's to dispose of)."""
+        if self._twin is not None:
+            self._twin.dispose()
+
+    async def _read(
+        self, work: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Runs `work` on one connection, as one hand-off to a worker thread where possible."""
+        twin = self._twin
+        if twin is None:
+            async with self.engine.connect() as conn:
+                return await conn.run_sync(work, *args, **kwargs)
+
+        def job() -> T:
+            with twin.connect() as conn:
+                return work(conn, *args, **kwargs)
+
+        return await asyncio.to_thread(job)
+
+    async def _write(
+        self, work: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
+    ) -> T:
+        """Runs `work` in one transaction, committed if it returns, else rolled back."""
+        twin = self._twin
+        async with self._write_turn:
+            if twin is None:
+                async with self.engine.begin() as conn:
+                    return await conn.run_sync(work, *args, **kwargs)
+
+            def job() -> T:
+                with twin.begin() as conn:
+                    return work(conn, *args, **kwargs)
+
+            return await asyncio.to_thread(job)
+
     # --- finding customers -------------------------------------------------------------------
 
     async def find_customer(self, reference: str) -> Customer:
         """The customer a cashier means by a card or phone number (InvalidReference/Unknown)."""
         kind, value = parse_reference(reference, self.program.default_region)
-        column = customers.c.card_number if kind == "card" else customers.c.phone
-        customer = await self._one(column == value)
+        customer = await self._read(_one, _BY_CARD if kind == "card" else _BY_PHONE, value)
         if customer is None:
             raise UnknownCustomer(reference.strip())
         return customer
 
     async def get_customer(self, customer_id: int) -> Customer:
-        customer = await self._one(customers.c.id == customer_id)
-        if customer is None:
-            raise UnknownCustomer(f"#{customer_id}")
-        return customer
+        return await self._read(_existing, customer_id)
 
     async def customer_by_phone(self, phone: str) -> Customer | None:
-        return await self._one(customers.c.phone == phone)
+        return await self._read(_one, _BY_PHONE, phone)
 
     async def customer_by_telegram(self, user_id: int) -> Customer | None:
-        return await self._one(customers.c.telegram_user_id == user_id)
-
-    async def _one(self, where: Any) -> Customer | None:
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(select(customers).where(where))).first()
-        return None if row is None else _customer(row)
+        return await self._read(_one, _BY_TELEGRAM, user_id)
 
     # --- registering -------------------------------------------------------------------------
 
@@ -155,39 +339,14 @@ class Store:
         self, new: NewCustomer, *, actor_id: int | None, now: dt.datetime, key: str | None = None
     ) -> RegisterResult:
         """Creates the customer with a fresh card number, plus the signup bonus entry if any."""
-        replay = await self._registered_with(key)
-        if replay is not None:
-            return replay
-        existing = await self.customer_by_phone(new["phone"])
-        if existing is not None:
-            # A racing copy of this same confirmation may have just created it: that's a replay.
-            replay = await self._registered_with(key)
-            if replay is not None:
-                return replay
-            raise DuplicateCustomer(existing["card_number"])
-        bonus = self.program.signup_bonus
-        tier = rules.tier_for(bonus, self.program.tiers).name
         for _ in range(MAX_ATTEMPTS):
             try:
-                async with self._write_turn, self.engine.begin() as conn:
-                    customer_id = await self._insert_customer(conn, new, tier, bonus, now, key)
-                    if bonus:
-                        await self._append(
-                            conn,
-                            customer_id=customer_id,
-                            kind="signup_bonus",
-                            points=bonus,
-                            balance_after=bonus,
-                            actor_id=actor_id,
-                            now=now,
-                            key=None,
-                            details={"signup_bonus": bonus},
-                        )
+                return await self._write(self._register_once, new, actor_id, now, key)
             except IntegrityError as exc:
                 message = str(exc.orig)
                 # A racing copy of the same confirmation may trip the phone index before the
                 # key's: whichever fired, if our key is now recorded, return what it recorded.
-                replay = await self._registered_with(key)
+                replay = await self._read(self._registered_with, key)
                 if replay is not None:
                     return replay
                 if "phone" in message:
@@ -196,46 +355,63 @@ class Store:
                 if "card_number" in message:
                     continue  # two random card numbers collided: draw another
                 raise
-            customer = await self.get_customer(customer_id)
-            return {"customer": customer, "signup_bonus": bonus, "replayed": False}
         raise ConcurrentUpdate("could not find a free card number")
 
-    async def _registered_with(self, key: str | None) -> RegisterResult | None:
+    def _register_once(
+        self,
+        conn: Connection,
+        new: NewCustomer,
+        actor_id: int | None,
+        now: dt.datetime,
+        key: str | None,
+    ) -> RegisterResult:
+        replay = self._registered_with(conn, key)
+        if replay is not None:
+            return replay
+        existing = _one(conn, _BY_PHONE, new["phone"])
+        if existing is not None:
+            # A racing copy of this same confirmation may have just created it: that's a replay.
+            replay = self._registered_with(conn, key)
+            if replay is not None:
+                return replay
+            raise DuplicateCustomer(existing["card_number"])
+        bonus = self.program.signup_bonus
+        values = {
+            "card_number": new_card_number(),
+            "name": new["name"],
+            "phone": new["phone"],
+            "email": new["email"],
+            "created_at": utc(now),
+            "balance": bonus,
+            "lifetime_earned": bonus,
+            "lifetime_redeemed": 0,
+            "tier": rules.tier_for(bonus, self.program.tiers).name,
+            "version": 0,
+            "registration_key": key,
+        }
+        customer_id = int(conn.execute(_INSERT_CUSTOMER, values).scalar_one())
+        if bonus:
+            self._append(
+                conn,
+                customer_id=customer_id,
+                kind="signup_bonus",
+                points=bonus,
+                balance_after=bonus,
+                actor_id=actor_id,
+                now=now,
+                key=None,
+                details={"signup_bonus": bonus},
+            )
+        return {"customer": _existing(conn, customer_id), "signup_bonus": bonus, "replayed": False}
+
+    def _registered_with(self, conn: Connection, key: str | None) -> RegisterResult | None:
         """The registration an idempotency key already made, as a replayed result."""
         if key is None:
             return None
-        done = await self._one(customers.c.registration_key == key)
+        done = _one(conn, _BY_REGISTRATION, key)
         if done is None:
             return None
         return {"customer": done, "signup_bonus": self.program.signup_bonus, "replayed": True}
-
-    async def _insert_customer(
-        self,
-        conn: AsyncConnection,
-        new: NewCustomer,
-        tier: str,
-        bonus: int,
-        now: dt.datetime,
-        key: str | None,
-    ) -> int:
-        result = await conn.execute(
-            customers.insert()
-            .values(
-                card_number=new_card_number(),
-                name=new["name"],
-                phone=new["phone"],
-                email=new["email"],
-                created_at=utc(now),
-                balance=bonus,
-                lifetime_earned=bonus,
-                lifetime_redeemed=0,
-                tier=tier,
-                version=0,
-                registration_key=key,
-            )
-            .returning(customers.c.id)
-        )
-        return int(result.scalar_one())
 
     # --- earning and redeeming ---------------------------------------------------------------
 
@@ -250,32 +426,53 @@ class Store:
     ) -> EarnResult:
         """Records a purchase: points per the customer's tier, balance and tier updated."""
         for _ in range(MAX_ATTEMPTS):
-            replay = await self._replay(key)
-            if replay is not None:
+            try:
+                result = await self._write(self._earn_once, customer_id, amount, actor_id, now, key)
+            except IntegrityError:
+                # The same confirmation raced us (another process) and won: return its entry.
+                replay = await self._read(_entry_by_key, key)
+                if replay is None:
+                    raise
                 return self._earn_result(replay, replayed=True)
-            customer = await self.get_customer(customer_id)
-            quote = rules.quote_earn(customer, amount, self.program)
-            entry_id = await self._apply(
-                customer,
-                kind="earn",
-                points=quote["points"],
-                quote=quote,
-                tier=quote["tier_after"],
-                amount=quote["amount"],
-                actor_id=actor_id,
-                now=now,
-                key=key,
-            )
-            if entry_id is not None:
-                # What was just written, without reading it back: a round trip fewer per earn.
-                return {
-                    **quote,
-                    "card_number": customer["card_number"],
-                    "entry_id": entry_id,
-                    "customer_id": customer["id"],
-                    "replayed": False,
-                }
+            if result is not None:
+                return result
         raise ConcurrentUpdate(f"customer {customer_id} kept changing")
+
+    def _earn_once(
+        self,
+        conn: Connection,
+        customer_id: int,
+        amount: Decimal,
+        actor_id: int | None,
+        now: dt.datetime,
+        key: str | None,
+    ) -> EarnResult | None:
+        customer = _customer_unless_recorded(conn, customer_id, key)
+        if customer is None:
+            return self._earn_result(_replay_of(conn, customer_id, key), replayed=True)
+        quote = rules.quote_earn(customer, amount, self.program)
+        entry_id = self._apply(
+            conn,
+            customer,
+            kind="earn",
+            points=quote["points"],
+            quote=quote,
+            tier=quote["tier_after"],
+            amount=quote["amount"],
+            actor_id=actor_id,
+            now=now,
+            key=key,
+        )
+        if entry_id is None:
+            return None
+        # What was just written, without reading it back: a round trip fewer per earn.
+        return {
+            **quote,
+            "card_number": customer["card_number"],
+            "entry_id": entry_id,
+            "customer_id": customer["id"],
+            "replayed": False,
+        }
 
     async def redeem(
         self,
@@ -289,37 +486,61 @@ class Store:
         """Spends points on a reward (InsufficientPoints if the balance is short)."""
         reward = rules.find_reward(reward_id, self.program)
         for _ in range(MAX_ATTEMPTS):
-            replay = await self._replay(key)
-            if replay is not None:
+            try:
+                result = await self._write(
+                    self._redeem_once, customer_id, reward, actor_id, now, key
+                )
+            except IntegrityError:
+                # The same confirmation raced us (another process) and won: return its entry.
+                replay = await self._read(_entry_by_key, key)
+                if replay is None:
+                    raise
                 return self._redeem_result(replay, replayed=True)
-            customer = await self.get_customer(customer_id)
-            quote = rules.quote_redeem(customer, reward, self.program)
-            code = rules.new_redemption_code()
-            entry_id = await self._apply(
-                customer,
-                kind="redeem",
-                points=-quote["points"],
-                quote=quote,
-                reward_id=reward.id,
-                code=code,
-                actor_id=actor_id,
-                now=now,
-                key=key,
-            )
-            if entry_id is not None:
-                # What was just written, without reading it back: a round trip fewer per redeem.
-                return {
-                    **quote,
-                    "card_number": customer["card_number"],
-                    "code": code,
-                    "entry_id": entry_id,
-                    "customer_id": customer["id"],
-                    "replayed": False,
-                }
+            if result is not None:
+                return result
         raise ConcurrentUpdate(f"customer {customer_id} kept changing")
 
-    async def _apply(
+    def _redeem_once(
         self,
+        conn: Connection,
+        customer_id: int,
+        reward: Reward,
+        actor_id: int | None,
+        now: dt.datetime,
+        key: str | None,
+    ) -> RedeemResult | None:
+        customer = _customer_unless_recorded(conn, customer_id, key)
+        if customer is None:
+            return self._redeem_result(_replay_of(conn, customer_id, key), replayed=True)
+        quote = rules.quote_redeem(customer, reward, self.program)
+        code = rules.new_redemption_code()
+        entry_id = self._apply(
+            conn,
+            customer,
+            kind="redeem",
+            points=-quote["points"],
+            quote=quote,
+            reward_id=reward.id,
+            code=code,
+            actor_id=actor_id,
+            now=now,
+            key=key,
+        )
+        if entry_id is None:
+            return None
+        # What was just written, without reading it back: a round trip fewer per redeem.
+        return {
+            **quote,
+            "card_number": customer["card_number"],
+            "code": code,
+            "entry_id": entry_id,
+            "customer_id": customer["id"],
+            "replayed": False,
+        }
+
+    def _apply(
+        self,
+        conn: Connection,
         customer: Customer,
         *,
         kind: EntryKind,
@@ -334,60 +555,48 @@ class Store:
         code: str | None = None,
     ) -> int | None:
         """Compare-and-swap the balance and append the entry; None when another writer won."""
-        values: dict[str, Any] = {
-            "balance": customers.c.balance + points,
-            "version": customers.c.version + 1,
-        }
-        if points > 0:
-            values["lifetime_earned"] = customers.c.lifetime_earned + points
-        else:
-            values["lifetime_redeemed"] = customers.c.lifetime_redeemed - points
-        if tier is not None:
-            values["tier"] = tier
-        if kind in ("earn", "redeem"):
-            # A visit; kept as the latest even if entries arrive out of order. Reports use it.
-            seen = customers.c.last_visit_at
-            values["last_visit_at"] = case(
-                (seen.is_(None) | (seen < utc(now)), utc(now)), else_=seen
-            )
-        try:
-            async with self._write_turn, self.engine.begin() as conn:
-                swapped = await conn.execute(
-                    update(customers)
-                    .where(customers.c.id == customer["id"])
-                    .where(customers.c.version == customer["version"])
-                    .values(**values)
-                )
-                if swapped.rowcount != 1:
-                    return None  # somebody else changed this card since we read it: recompute
-                details = _to_json(quote)
-                details["card_number"] = customer["card_number"]
-                if code is not None:
-                    details["code"] = code
-                return await self._append(
-                    conn,
-                    customer_id=customer["id"],
-                    kind=kind,
-                    points=points,
-                    balance_after=customer["balance"] + points,
-                    actor_id=actor_id,
-                    now=now,
-                    key=key,
-                    details=details,
-                    reward_id=reward_id,
-                    code=code,
-                    amount_minor=None if amount is None else int(amount * 100),
-                    # Set only when the tier changes, so reports count tier-ups without JSON.
-                    new_tier=tier if tier is not None and tier != customer["tier"] else None,
-                )
-        except IntegrityError:
-            if key is not None and await self._replay(key) is not None:
-                return None  # the same confirmation raced us and won: the loop replays it
-            raise
+        amount_minor = None if amount is None else int(amount * 100)
+        swapped = conn.execute(
+            _SWAP,
+            {
+                "customer_id": customer["id"],
+                "seen": customer["version"],
+                "points": points,
+                "earned": max(points, 0),
+                "redeemed": max(-points, 0),
+                "new_tier": tier,  # None keeps the tier
+                "now": utc(now),
+                "purchase": int(kind == "earn"),
+                "spent": (amount_minor or 0) if kind == "earn" else 0,
+                "redemption": int(kind == "redeem"),
+            },
+        )
+        if swapped.rowcount != 1:
+            return None  # somebody else changed this card since we read it: recompute
+        details = _to_json(quote)
+        details["card_number"] = customer["card_number"]
+        if code is not None:
+            details["code"] = code
+        return self._append(
+            conn,
+            customer_id=customer["id"],
+            kind=kind,
+            points=points,
+            balance_after=customer["balance"] + points,
+            actor_id=actor_id,
+            now=now,
+            key=key,
+            details=details,
+            reward_id=reward_id,
+            code=code,
+            amount_minor=amount_minor,
+            # Set only when the tier changes, so reports count tier-ups without JSON.
+            new_tier=tier if tier is not None and tier != customer["tier"] else None,
+        )
 
-    async def _append(
+    def _append(
         self,
-        conn: AsyncConnection,
+        conn: Connection,
         *,
         customer_id: int,
         kind: EntryKind,
@@ -403,26 +612,22 @@ class Store:
         note: str | None = None,
         new_tier: str | None = None,
     ) -> int:
-        result = await conn.execute(
-            ledger.insert()
-            .values(
-                customer_id=customer_id,
-                kind=kind,
-                points=points,
-                amount_minor=amount_minor,
-                reward_id=reward_id,
-                code=code,
-                actor_id=actor_id,
-                created_at=utc(now),
-                idempotency_key=key,
-                note=note,
-                balance_after=balance_after,
-                details=details,
-                new_tier=new_tier,
-            )
-            .returning(ledger.c.id)
-        )
-        return int(result.scalar_one())
+        values = {
+            "customer_id": customer_id,
+            "kind": kind,
+            "points": points,
+            "amount_minor": amount_minor,
+            "reward_id": reward_id,
+            "code": code,
+            "actor_id": actor_id,
+            "created_at": utc(now),
+            "idempotency_key": key,
+            "note": note,
+            "balance_after": balance_after,
+            "details": details,
+            "new_tier": new_tier,
+        }
+        return int(conn.execute(_APPEND, values).scalar_one())
 
     def _earn_result(self, entry: LedgerEntry, *, replayed: bool) -> EarnResult:
         d = _from_json(entry["details"])
@@ -449,71 +654,27 @@ class Store:
 
     async def entry_by_key(self, key: str) -> LedgerEntry | None:
         """The entry a confirmation recorded, if it was recorded ("already done")."""
-        return await self._replay(key)
+        return await self._read(_entry_by_key, key)
 
     async def is_recorded(self, kind: str, key: str) -> bool:
         """Whether a confirmation with this key was recorded ("reg" keys create customers)."""
         if kind == "reg":
-            return await self._one(customers.c.registration_key == key) is not None
-        return await self._replay(key) is not None
-
-    async def _replay(self, key: str | None) -> LedgerEntry | None:
-        if key is None:
-            return None
-        async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(select(ledger).where(ledger.c.idempotency_key == key))
-            ).first()
-        return None if row is None else _entry(row)
+            return await self._read(_one, _BY_REGISTRATION, key) is not None
+        return await self._read(_entry_by_key, key) is not None
 
     async def recent_entries(self, customer_id: int, limit: int = 5) -> list[LedgerEntry]:
         """The customer's newest entries first (uses the (customer_id, id) index)."""
-        query = (
-            select(ledger)
-            .where(ledger.c.customer_id == customer_id)
-            .order_by(ledger.c.id.desc())
-            .limit(limit)
-        )
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(query)).all()
-        return [_entry(r) for r in rows]
+        return await self._read(_recent, customer_id, limit)
 
     async def ledger_sum(self, customer_id: int) -> int:
         """Sum of the customer's entries: always equal to their balance."""
-        query = select(func.coalesce(func.sum(ledger.c.points), 0)).where(
-            ledger.c.customer_id == customer_id
-        )
-        async with self.engine.connect() as conn:
-            return int((await conn.execute(query)).scalar_one())
+        return await self._read(_ledger_sum, customer_id)
 
     # --- linking a Telegram account ----------------------------------------------------------
 
     async def link_telegram(self, phone: str, user_id: int) -> Customer:
         """Links the card with this phone to a Telegram account (the customer's own contact)."""
-        customer = await self.customer_by_phone(phone)
-        if customer is None:
-            raise UnknownCustomer(phone)
-        if customer["telegram_user_id"] == user_id:
-            return customer
-        if customer["telegram_user_id"] is not None:
-            raise AlreadyLinked(customer["card_number"])
-        try:
-            async with self._write_turn, self.engine.begin() as conn:
-                # One account, one card: unlink this account from any card it had before.
-                await conn.execute(
-                    update(customers)
-                    .where(customers.c.telegram_user_id == user_id)
-                    .values(telegram_user_id=None)
-                )
-                await conn.execute(
-                    update(customers)
-                    .where(customers.c.id == customer["id"])
-                    .where(customers.c.telegram_user_id.is_(None))
-                    .values(telegram_user_id=user_id)
-                )
-        except IntegrityError:
-            raise AlreadyLinked(customer["card_number"]) from None
-        linked = await self.get_customer(customer["id"])
+        linked = await self._write(_link, phone, user_id)
         if linked["telegram_user_id"] != user_id:
-            raise AlreadyLinked(customer["card_number"])
+            raise AlreadyLinked(linked["card_number"])
         return linked

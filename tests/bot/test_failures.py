@@ -14,8 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Connection, select
 
 from bot.errors import SORRY
 from bot.logs import RedactingFilter
@@ -166,9 +165,9 @@ def break_ledger(monkeypatch: pytest.MonkeyPatch) -> Callable[[], list[int]]:
     def arm() -> list[int]:
         seen: list[int] = []
 
-        async def append(self: Store, conn: AsyncConnection, **entry: Any) -> int:
+        def append(self: Store, conn: Connection, **entry: Any) -> int:
             query = select(customers.c.balance).where(customers.c.id == entry["customer_id"])
-            seen.append((await conn.execute(query)).scalar_one())
+            seen.append(conn.execute(query).scalar_one())
             raise RuntimeError("disk full while writing the ledger")
 
         monkeypatch.setattr(Store, "_append", append)
