@@ -58,6 +58,7 @@ LEDGER_COLUMNS = (
 CUSTOMER_COLUMNS = (
     "id", "card_number", "name", "phone", "email", "created_at", "balance", "lifetime_earned",
     "lifetime_redeemed", "tier", "telegram_user_id", "version", "registration_key", "last_visit_at",
+    "purchases", "spent_minor", "redemptions",
 )  # fmt: skip
 
 
@@ -136,6 +137,8 @@ class Ledger:
         self.earned = [0] * n
         self.redeemed = [0] * n
         self.visits = [0] * n
+        self.redemptions = [0] * n  # purchases are visits - redemptions
+        self.spent = [0] * n  # pence, over every purchase
         self.last_visit: list[str | None] = [None] * n  # every entry here is a visit (earn/redeem)
         self.tier = [0] * n  # index into program.tiers; lifetime points only grow
         self.rewards = sorted(program.rewards, key=lambda r: (r.cost, r.id))
@@ -164,6 +167,7 @@ class Ledger:
         # Local names for the hot loop below (ten million turns: attribute lookups add up).
         balance, earned, tier, visits = self.balance, self.earned, self.tier, self.visits
         last_visit, goal_cost, cards = self.last_visit, self.goal_cost, self.cards
+        spent = self.spent
         tier_json, head = self.tier_json, self.earn_head
         tier_names = [t.name for t in self.program.tiers]
         max_minor = int(self.program.max_purchase * 100)
@@ -188,6 +192,7 @@ class Ledger:
                 else:
                     minor, was = amounts[j], tier[c]
                     rate, t = rates[was], was
+                    spent[c] += minor
                     points = minor * rate.numerator // rate.denominator
                     balance[c] = after = before + points
                     earned[c] = lifetime = earned[c] + points
@@ -216,6 +221,7 @@ class Ledger:
         spent = before if self.program.reset_after_redemption else reward.cost
         self.balance[c] = after = before - spent
         self.redeemed[c] += spent
+        self.redemptions[c] += 1
         letters = []
         for _ in range(6):
             code_number, i = divmod(code_number, len(_CODE_ALPHABET))
@@ -258,6 +264,9 @@ def customer_rows(p: Plan, ledger: Ledger, rng: np.random.Generator) -> list[tup
                 ledger.visits[i],  # version: one bump per balance change
                 keys[i],
                 ledger.last_visit[i],
+                ledger.visits[i] - ledger.redemptions[i],  # purchases: every other visit earns
+                ledger.spent[i],
+                ledger.redemptions[i],
             )
         )
     return rows

@@ -26,6 +26,7 @@ from core.cards import format_card
 from core.db.tables import customers, ledger, staff
 from core.types import Program
 
+from .all_time import CUSTOMER, csv_corrections, starts_before_history
 from .cells import LocalTimes, money, neutralise
 from .periods import Period
 from .queries import in_period
@@ -76,23 +77,32 @@ async def write_csv(chunks: AsyncIterator[bytes], out: IO[bytes]) -> int:
 async def customers_csv(
     engine: AsyncEngine, period: Period, *, include_contacts: bool, batch: int = BATCH_ROWS
 ) -> AsyncIterator[bytes]:
-    """Every customer who had joined by the period's end, oldest card first, with totals."""
-    points, kind = ledger.c.points, ledger.c.kind
-    per_customer = (
-        select(
-            ledger.c.customer_id,
-            func.sum(case((points > 0, points), else_=0)).label("earned"),
-            func.sum(case((kind == "redeem", -points), else_=0)).label("redeemed"),
-            func.sum(case((kind == "earn", 1), else_=0)).label("purchases"),
-            func.sum(case((kind == "earn", ledger.c.amount_minor), else_=0)).label("spent"),
+    """Every customer who had joined by the period's end, oldest card first, with totals.
+
+    A period that starts before the first entry ("all") takes the totals from the customers'
+    running totals, less the few entries after its end (all_time.csv_corrections): no pass
+    over the ledger, the first row comes at once (1M customers: 32 s of GROUP BY saved).
+    Any other period groups its entries per customer first, as before.
+    """
+    async with engine.connect() as conn:
+        fixes = (
+            await csv_corrections(conn, period.end)
+            if await starts_before_history(conn, period.start)
+            else None
         )
-        .where(in_period(period))
-        .group_by(ledger.c.customer_id)
-        .subquery()
-    )
     c = customers.c
+    totals: tuple[Any, ...]
+    source: Any
+    if fixes is None:
+        per = _per_customer(period)
+        totals = (per.c.earned, per.c.redeemed, per.c.purchases, per.c.spent)
+        source = customers.outerjoin(per, per.c.customer_id == c.id)
+    else:
+        totals = (c.lifetime_earned, c.lifetime_redeemed, c.purchases, c.spent_minor)
+        source = customers
     query = (
         select(
+            c.id,
             c.card_number,
             c.name,
             c.phone,
@@ -102,13 +112,10 @@ async def customers_csv(
             c.balance,
             c.lifetime_earned,
             c.lifetime_redeemed,
-            per_customer.c.earned,
-            per_customer.c.redeemed,
-            per_customer.c.purchases,
-            per_customer.c.spent,
+            *totals,
             _raw(c.last_visit_at),
         )
-        .outerjoin_from(customers, per_customer, per_customer.c.customer_id == c.id)
+        .select_from(source)
         .where(c.created_at < period.end)
         .order_by(c.id)
     )
@@ -118,27 +125,57 @@ async def customers_csv(
     local = LocalTimes(period.tz)
 
     def row(r: Any) -> tuple[object, ...]:
-        (card, name, phone, email, tier, joined, balance, life_in, life_out) = r[:9]
-        (earned, redeemed, purchases, spent, last) = r[9:]
-        contacts = (neutralise(phone), neutralise(email or "")) if include_contacts else ()
+        # One unpacking and one tuple per row: this runs a million times on the event loop's
+        # thread, which is what an export of every customer waits for.
+        (id_, card, name, phone, email, tier, joined, balance, life_in, life_out) = r[:10]
+        (earned, redeemed, purchases, spent, last) = r[10:]
+        if fixes and (fix := fixes.get(id_)):
+            earned, redeemed = earned - fix[0], redeemed - fix[1]
+            purchases, spent = purchases - fix[2], spent - fix[3]
+        totals = (earned or 0, redeemed or 0, purchases or 0, money(spent or 0), local(last))
+        if include_contacts:
+            return (
+                format_card(card),
+                neutralise(name),
+                neutralise(phone),
+                neutralise(email or ""),
+                neutralise(tier),
+                local(joined),
+                balance,
+                life_in,
+                life_out,
+                *totals,
+            )
         return (
             format_card(card),
             neutralise(name),
-            *contacts,
             neutralise(tier),
             local(joined),
             balance,
             life_in,
             life_out,
-            earned or 0,
-            redeemed or 0,
-            purchases or 0,
-            money(spent or 0),
-            local(last),
+            *totals,
         )
 
     async for chunk in _stream(engine, query, header, row, batch):
         yield chunk
+
+
+def _per_customer(period: Period) -> Any:
+    """The period's entries grouped per customer: what each earned, redeemed, bought, spent."""
+    points, kind = ledger.c.points, ledger.c.kind
+    return (
+        select(
+            CUSTOMER.label("customer_id"),
+            func.sum(case((points > 0, points), else_=0)).label("earned"),
+            func.sum(case((kind == "redeem", -points), else_=0)).label("redeemed"),
+            func.sum(case((kind == "earn", 1), else_=0)).label("purchases"),
+            func.sum(case((kind == "earn", ledger.c.amount_minor), else_=0)).label("spent"),
+        )
+        .where(in_period(period))
+        .group_by(CUSTOMER)  # not the bare column: see all_time.CUSTOMER
+        .subquery()
+    )
 
 
 async def ledger_csv(

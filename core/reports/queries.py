@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from core.db.tables import customers, ledger
 from core.types import Program, Reward
 
+from .all_time import CUSTOMER, Flows, all_time_flows, starts_before_history
 from .periods import Period
 
 __all__ = [
@@ -121,25 +122,25 @@ async def summary(
     now = now.astimezone(dt.UTC)
     reward = cheapest_reward(program)
     async with engine.connect() as conn:
-        flows = (await conn.execute(_period_flows(period, reward))).one()
+        flows = await _flows(conn, period, reward)
         active = (await conn.execute(_active(now))).one()
         later = await _scalar(conn, _points_since(period.end))
         by_tier = (await conn.execute(_members_by_tier(period, reward))).all()
         ups = {tier: int(n) for tier, n in (await conn.execute(_tier_ups(period))).all()}
-    entries = int(flows.entries or 0)
+    entries = flows["entries"]
     balances = sum(r.balances or 0 for r in by_tier)
     can_afford = sum(r.can_afford or 0 for r in by_tier)
-    purchases = int(flows.purchases or 0)
-    purchasers = int(flows.purchasers or 0)
-    repeat = int(flows.repeat_customers or 0)
-    redeemers = int(flows.redeemers or 0)
-    issued = int(flows.issued or 0)
-    redeemed = int(flows.redeemed or 0)
+    purchases = flows["purchases"]
+    purchasers = flows["purchasers"]
+    repeat = flows["repeat_customers"]
+    redeemers = flows["redeemers"]
+    issued = flows["issued"]
+    redeemed = flows["redeemed"]
     # Balances today minus what was recorded since the period ended = balances at its end.
     outstanding = balances - later
     # Everyone who redeemed, plus everyone who could afford to now but did not (counted once).
-    base = can_afford + redeemers - int(flows.redeemers_affording or 0)
-    sales = Decimal(int(flows.sales_minor or 0)).scaleb(-2)
+    base = can_afford + redeemers - flows["redeemers_affording"]
+    sales = Decimal(flows["sales_minor"]).scaleb(-2)
     return {
         "period": period,
         "has_data": entries > 0,
@@ -158,14 +159,14 @@ async def summary(
         "purchases_per_customer": _ratio(purchases, purchasers, _PENNY),
         "points_issued": issued,
         "points_redeemed": redeemed,
-        "points_removed": int(flows.removed or 0),
+        "points_removed": flows["removed"],
         "points_outstanding": outstanding,
         "point_value": point_value,
         "outstanding_value": (
             None if point_value is None else (outstanding * point_value).quantize(_PENNY)
         ),
         "earn_to_burn": _ratio(issued, redeemed, _PENNY),
-        "redemptions": int(flows.redemptions or 0),
+        "redemptions": flows["redemptions"],
         "redeemers": redeemers,
         "can_afford_now": can_afford,
         "redemption_base": base,
@@ -178,27 +179,49 @@ async def summary(
 # --- the statements ------------------------------------------------------------------------
 
 
-def _period_flows(period: Period, reward: Reward | None) -> _Query:
-    """One pass over the period's entries, grouped per customer, then summed.
+async def _flows(conn: AsyncConnection, period: Period, reward: Reward | None) -> Flows:
+    """The period's counts and sums: from the customers' running totals when the period
+    starts before the first entry ("all": 1.4 s instead of 19 s at 10M entries), else from the
+    period's entries in the covering index (never the wide entry rows with their JSON)."""
+    if await starts_before_history(conn, period.start):
+        return await all_time_flows(conn, period.end, reward)
+    sums = (await conn.execute(_period_sums(period))).one()
+    people = (await conn.execute(_period_people(period, reward))).one()
+    both = [*sums._mapping.items(), *people._mapping.items()]
+    return {str(name): int(value or 0) for name, value in both}
 
-    Grouping once gives every distinct-customer figure (purchasers, repeat customers,
-    redeemers) from a single sort, where separate COUNT(DISTINCT)s would sort the period
-    three times over.
-    """
+
+def _period_sums(period: Period) -> _Query:
+    """The period's counts and sums: one pass, no grouping (0.4 s for 1.2M entries)."""
     kind, points = ledger.c.kind, ledger.c.points
+    return select(
+        func.count().label("entries"),
+        func.sum(case((kind == "earn", 1), else_=0)).label("purchases"),
+        func.sum(case((kind == "earn", ledger.c.amount_minor), else_=0)).label("sales_minor"),
+        func.sum(case((points > 0, points), else_=0)).label("issued"),
+        func.sum(case((kind == "redeem", -points), else_=0)).label("redeemed"),
+        func.sum(case(((kind != "redeem") & (points < 0), -points), else_=0)).label("removed"),
+        func.sum(case((kind == "redeem", 1), else_=0)).label("redemptions"),
+    ).where(in_period(period))
+
+
+def _period_people(period: Period, reward: Reward | None) -> _Query:
+    """Distinct-customer figures: the period's entries grouped per customer, then counted.
+
+    The sort this grouping needs is the cost of a period report (1.4 s of CPU for 1.2M
+    entries at 1M customers), so it carries only two small counts per customer; the sums
+    are in _period_sums. One grouping gives purchasers, repeat customers and redeemers, where
+    separate COUNT(DISTINCT)s would sort the period three times over.
+    """
+    kind = ledger.c.kind
     per = (
         select(
-            ledger.c.customer_id,
-            func.count().label("entries"),
+            CUSTOMER.label("customer_id"),
             func.sum(case((kind == "earn", 1), else_=0)).label("purchases"),
-            func.sum(case((kind == "earn", ledger.c.amount_minor), else_=0)).label("sales_minor"),
-            func.sum(case((points > 0, points), else_=0)).label("issued"),
-            func.sum(case((kind == "redeem", -points), else_=0)).label("redeemed"),
-            func.sum(case(((kind != "redeem") & (points < 0), -points), else_=0)).label("removed"),
             func.sum(case((kind == "redeem", 1), else_=0)).label("redemptions"),
         )
         .where(in_period(period))
-        .group_by(ledger.c.customer_id)
+        .group_by(CUSTOMER)  # not the bare column: see all_time.CUSTOMER
         .subquery()
     )
     if reward is None:
@@ -210,15 +233,8 @@ def _period_flows(period: Period, reward: Reward | None) -> _Query:
         )
         affording = case((per.c.redemptions > 0, case((affords_now, 1), else_=0)), else_=0)
     return select(
-        func.sum(per.c.entries).label("entries"),
-        func.sum(per.c.purchases).label("purchases"),
-        func.sum(per.c.sales_minor).label("sales_minor"),
         func.sum(case((per.c.purchases > 0, 1), else_=0)).label("purchasers"),
         func.sum(case((per.c.purchases >= 2, 1), else_=0)).label("repeat_customers"),
-        func.sum(per.c.issued).label("issued"),
-        func.sum(per.c.redeemed).label("redeemed"),
-        func.sum(per.c.removed).label("removed"),
-        func.sum(per.c.redemptions).label("redemptions"),
         func.sum(case((per.c.redemptions > 0, 1), else_=0)).label("redeemers"),
         func.sum(affording).label("redeemers_affording"),
     )

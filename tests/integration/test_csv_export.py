@@ -18,10 +18,22 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import report_cli
 from core.db.engine import open_engine
+from core.db.migrate import upgrade
+from core.db.store import utc
+from core.db.tables import customers, ledger
 from core.reports import csv_export, queries
 from core.reports.cells import LocalTimes
-from core.reports.periods import Period, parse_period
-from tests.support.report_ledger import EVE_NAME, NOW, PHONES, PROGRAM, SAM_NAME, build_file
+from core.reports.periods import ALL_TIME_START, Period, parse_period
+from tests.support.report_ledger import (
+    EVE_NAME,
+    NOW,
+    PHONES,
+    PROGRAM,
+    SAM_NAME,
+    at,
+    build,
+    build_file,
+)
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -262,3 +274,86 @@ def test_export_times_are_the_exact_local_time_in_any_zone(moment: dt.datetime, 
 )
 def test_export_times_follow_londons_clock_changes(stored: str, shown: str) -> None:
     assert LocalTimes(LONDON)(stored) == shown
+
+
+# --- all time, from the customers' running totals (issue "Scale") -----------------------------
+
+
+async def scanned_csv(
+    engine: AsyncEngine, period: Period, monkeypatch: pytest.MonkeyPatch
+) -> bytes:
+    """The customers export as grouping the period's entries gives it: the truth."""
+    with monkeypatch.context() as patched:
+
+        async def never(*_: object) -> bool:
+            return False
+
+        patched.setattr(csv_export, "starts_before_history", never)
+        return await collect(csv_export.customers_csv(engine, period, include_contacts=True))
+
+
+# Now; exactly at Bob's 1 November purchase (the one entry after the end); between Ann's
+# redemptions; before anything happened.
+@pytest.mark.parametrize("end", [NOW, at(11, 1, 0), at(10, 15, 12), at(6, 1, 0)])
+async def test_the_customers_export_since_the_start_equals_grouping_the_ledger(
+    engine: AsyncEngine, end: dt.datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    period = Period(ALL_TIME_START, end, "all", "all time", LONDON)
+    fast = await collect(csv_export.customers_csv(engine, period, include_contacts=True))
+    assert fast == await scanned_csv(engine, period, monkeypatch)
+
+
+async def test_the_all_time_export_holds_bobs_purchase_after_octobers_end(
+    engine: AsyncEngine,
+) -> None:
+    rows = parse(
+        await collect(csv_export.customers_csv(engine, month("all"), include_contacts=False))
+    )
+    bob = next(r for r in rows if r["name"] == "Bob")
+    assert (bob["earned_in_period"], bob["purchases_in_period"], bob["spent_in_period"]) == (
+        "85",
+        "2",
+        "35.50",
+    )
+    october = parse(
+        await collect(csv_export.customers_csv(engine, month("2026-10"), include_contacts=False))
+    )
+    assert next(r for r in october if r["name"] == "Bob")["purchases_in_period"] == "1"
+
+
+async def test_a_void_counts_as_redeemed_in_the_all_time_export_as_in_the_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = open_engine(f"sqlite+aiosqlite:///{tmp_path / 'void.db'}")
+    try:
+        await upgrade(engine)
+        ids = await build(engine)
+        async with engine.begin() as conn:
+            # 30 of Dan's points voided on 2 October, with the balance, as Store would.
+            await conn.execute(
+                ledger.insert().values(
+                    customer_id=ids["Dan"],
+                    kind="void",
+                    points=-30,
+                    created_at=utc(at(10, 2, 9)),
+                    balance_after=80,
+                    details={},
+                )
+            )
+            await conn.execute(
+                customers.update()
+                .where(customers.c.id == ids["Dan"])
+                .values(
+                    balance=customers.c.balance - 30,
+                    lifetime_redeemed=customers.c.lifetime_redeemed + 30,
+                    version=customers.c.version + 1,
+                )
+            )
+        for end in (NOW, at(10, 2, 9)):
+            period = Period(ALL_TIME_START, end, "all", "all time", LONDON)
+            fast = await collect(csv_export.customers_csv(engine, period, include_contacts=True))
+            assert fast == await scanned_csv(engine, period, monkeypatch)
+        dan = next(r for r in parse(fast) if r["name"] == "Dan")
+        assert dan["redeemed_in_period"] == "0"  # the void happened after this period's end
+    finally:
+        await engine.dispose()

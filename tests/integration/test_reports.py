@@ -15,9 +15,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy import text as text_sql
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql import ClauseElement
 
 from bot import report_cli
 from bot.offline import parse_html
@@ -25,8 +26,8 @@ from core.db.engine import open_engine
 from core.db.migrate import upgrade
 from core.db.store import utc
 from core.db.tables import customers, ledger
-from core.reports import queries, sections, series, text
-from core.reports.periods import Period, parse_period
+from core.reports import all_time, queries, sections, series, text
+from core.reports.periods import ALL_TIME_START, Period, parse_period
 from tests.support.report_ledger import (
     EVE_NAME,
     NOW,
@@ -34,6 +35,7 @@ from tests.support.report_ledger import (
     SAM,
     SAM_NAME,
     at,
+    build,
     build_file,
 )
 
@@ -450,3 +452,175 @@ def test_the_cli_explains_a_bad_period_in_one_line(
         capsys.readouterr().err
         == "loyalty-bot report: 2026-13 is not a month: use YYYY-MM, like 2026-10\n"
     )
+
+
+# --- all time, from the customers' running totals (issue "Scale") -----------------------------
+
+# Periods that start before the first entry, ending: now; exactly at Bob's 1 November purchase
+# (the tail holds one entry, which made Bob a repeat customer); between Ann's redemptions; on
+# the second Ann went Silver; and before anything happened (everything is tail).
+HISTORY_ENDS = [NOW, at(11, 1, 0), at(10, 15, 12), at(9, 30, 23), at(6, 1, 0)]
+
+
+def since_the_start(end: dt.datetime) -> Period:
+    return Period(ALL_TIME_START, end, "all", "all time", LONDON)
+
+
+async def scanned_summary(
+    engine: AsyncEngine, period: Period, monkeypatch: pytest.MonkeyPatch
+) -> queries.Summary:
+    """The summary as a pass over the period's entries gives it: the truth to compare with."""
+    with monkeypatch.context() as patched:
+
+        async def never(*_: object) -> bool:
+            return False
+
+        patched.setattr(queries, "starts_before_history", never)
+        return await queries.summary(engine, period, PROGRAM, now=NOW)
+
+
+@pytest.mark.parametrize("end", HISTORY_ENDS)
+async def test_a_summary_since_the_start_from_running_totals_equals_a_scan_of_the_ledger(
+    engine: AsyncEngine, end: dt.datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    period = since_the_start(end)
+    fast = await queries.summary(engine, period, PROGRAM, now=NOW)
+    assert fast == await scanned_summary(engine, period, monkeypatch)
+
+
+async def test_the_all_time_summary_counts_every_figure_of_the_story(engine: AsyncEngine) -> None:
+    s = await queries.summary(engine, month("all"), PROGRAM, now=NOW)
+    assert (s["entries"], s["purchases"], s["purchasers"], s["repeat_customers"]) == (16, 8, 4, 3)
+    assert s["sales"] == Decimal("755.50")
+    assert (s["points_issued"], s["points_redeemed"], s["points_removed"]) == (1025, 450, 0)
+    assert (s["redemptions"], s["redeemers"], s["points_outstanding"]) == (3, 2, 575)
+
+
+@pytest.fixture
+async def corrected(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """The story plus a void of 30 of Dan's points on 2 October, written as Store would
+    (balance, lifetime_redeemed and version move with the entry)."""
+    engine = open_engine(f"sqlite+aiosqlite:///{tmp_path / 'corrected.db'}")
+    await upgrade(engine)
+    ids = await build(engine)
+    async with engine.begin() as conn:
+        await conn.execute(
+            ledger.insert().values(
+                customer_id=ids["Dan"],
+                kind="void",
+                points=-30,
+                created_at=utc(at(10, 2, 9)),
+                balance_after=80,
+                details={},
+            )
+        )
+        await conn.execute(
+            customers.update()
+            .where(customers.c.id == ids["Dan"])
+            .values(
+                balance=customers.c.balance - 30,
+                lifetime_redeemed=customers.c.lifetime_redeemed + 30,
+                version=customers.c.version + 1,
+            )
+        )
+    yield engine
+    await engine.dispose()
+
+
+@pytest.mark.parametrize("end", [NOW, at(10, 2, 9), at(10, 2, 10)])
+async def test_a_void_is_removed_points_not_a_redemption_in_the_all_time_summary(
+    corrected: AsyncEngine, end: dt.datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    period = since_the_start(end)
+    fast = await queries.summary(corrected, period, PROGRAM, now=NOW)
+    assert fast == await scanned_summary(corrected, period, monkeypatch)
+    assert fast["points_removed"] == (30 if end > at(10, 2, 9) else 0)
+
+
+async def test_customers_carry_their_purchases_spending_and_redemptions(
+    engine: AsyncEngine,
+) -> None:
+    # Kept by Store in the same transaction as each entry; the ledger is the truth.
+    kind = ledger.c.kind
+    from_ledger = (
+        select(
+            ledger.c.customer_id,
+            func.sum(case((kind == "earn", 1), else_=0)),
+            func.sum(case((kind == "earn", ledger.c.amount_minor), else_=0)),
+            func.sum(case((kind == "redeem", 1), else_=0)),
+        )
+        .group_by(ledger.c.customer_id)
+        .order_by(ledger.c.customer_id)
+    )
+    on_customers = select(
+        customers.c.id, customers.c.purchases, customers.c.spent_minor, customers.c.redemptions
+    ).order_by(customers.c.id)
+    async with engine.connect() as conn:
+        expected = [tuple(r) for r in await conn.execute(from_ledger)]
+        counted = [tuple(r) for r in await conn.execute(on_customers)]
+    assert counted == expected
+    assert sum(r[1] for r in counted) == 8 and sum(r[2] for r in counted) == 75550
+
+
+async def test_a_database_upgraded_from_before_the_counters_gets_them_from_the_ledger(
+    tmp_path: Path,
+) -> None:
+    engine = open_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await upgrade(engine, "0003")
+        async with engine.begin() as conn:
+            for sql in (
+                "INSERT INTO customers (id, card_number, name, phone, created_at, balance,"
+                " lifetime_earned, lifetime_redeemed, tier, version) VALUES"
+                " (1, '12345674', 'Old', '+447400100009', '2026-01-01 00:00:00.000000',"
+                " 40, 50, 10, 'Bronze', 4),"
+                " (2, '23456781', 'New', '+447400100008', '2026-01-01 00:00:00.000000',"
+                " 0, 0, 0, 'Bronze', 0)",
+                "INSERT INTO ledger (customer_id, kind, points, amount_minor, created_at,"
+                " balance_after, details) VALUES"
+                " (1, 'earn', 20, 2000, '2026-01-02 10:00:00.000000', 20, '{}'),"
+                " (1, 'redeem', -10, NULL, '2026-02-03 10:00:00.000000', 10, '{}'),"
+                " (1, 'earn', 10, 1050, '2026-02-04 10:00:00.000000', 20, '{}'),"
+                " (1, 'adjust', 20, NULL, '2026-03-04 10:00:00.000000', 40, '{}')",
+            ):
+                await conn.execute(text_sql(sql))
+        await upgrade(engine)
+        query = select(
+            customers.c.id, customers.c.purchases, customers.c.spent_minor, customers.c.redemptions
+        ).order_by(customers.c.id)
+        async with engine.connect() as conn:
+            rows = [tuple(r) for r in await conn.execute(query)]
+    finally:
+        await engine.dispose()
+    assert rows == [(1, 2, 3050, 1), (2, 0, 0, 0)]  # the adjustment is neither
+
+
+async def plan_of(engine: AsyncEngine, statement: ClauseElement) -> str:
+    """SQLite's plan for the statement (bound values inlined, as the real ones would be)."""
+    sql = str(statement.compile(engine.sync_engine, compile_kwargs={"literal_binds": True}))
+    async with engine.connect() as conn:
+        rows = await conn.execute(text_sql("EXPLAIN QUERY PLAN " + sql))
+        return "\n".join(str(r[-1]) for r in rows)
+
+
+async def test_a_periods_flows_read_only_the_covering_index(engine: AsyncEngine) -> None:
+    # Without it, 30 days at 1M customers read the wide entry rows: 3 s instead of 1.
+    october = month("2026-10")
+    for statement in (
+        queries._period_sums(october),
+        queries._period_people(october, PROGRAM.rewards[0]),
+    ):
+        plan = await plan_of(engine, statement)
+        assert "COVERING INDEX ix_ledger_created_at_kind_customer_id_points_amount_minor" in plan
+        assert "SCAN ledger" not in plan
+
+
+async def test_the_all_time_figures_never_scan_the_ledger(engine: AsyncEngine) -> None:
+    affords = customers.c.balance >= 100
+    plans = [
+        await plan_of(engine, all_time._tail(NOW, affords)),
+        await plan_of(engine, all_time._others(NOW)),
+    ]
+    assert "COVERING INDEX ix_ledger_created_at_kind_customer_id_points_amount_minor" in plans[0]
+    assert "COVERING INDEX ix_ledger_other_kinds" in plans[1]
+    assert not any("SCAN ledger" in plan for plan in plans)
