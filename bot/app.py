@@ -8,6 +8,8 @@ one wiring, so what is tested is what runs.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import secrets
 import warnings
@@ -42,6 +44,7 @@ from core.db.engine import open_engine
 from core.db.migrate import upgrade
 from core.db.staff import StaffStore
 from core.db.store import Store
+from core.types import Role
 
 from . import common, digest, earn, flows, link, redeem, register, report, staff, status
 from .concurrency import PerUserUpdateProcessor
@@ -84,6 +87,7 @@ ADMIN_COMMANDS = [
 BOT_API_CONNECTIONS = 16
 POOL_TIMEOUT = 10.0
 MENU_CALLS_AT_ONCE = 8  # staff command menus set at start-up in parallel
+MENUS_SETTING = "command_menus"  # the fingerprint of the menus last set in full
 
 # Each conversation gets its own handler group: see bot/flows.py for why.
 CONVERSATION_GROUP_START = 1
@@ -207,41 +211,58 @@ def _post_init(
 async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     svc = app.bot_data.get(SERVICES_KEY)
     if isinstance(svc, Services):
+        svc.store.close()  # the Store's own SQLite connections (core/db/store.py)
         await svc.engine.dispose()
 
 
 async def set_command_menus(app: Application) -> None:  # type: ignore[type-arg]
-    """Each person sees only the commands they can use (command scopes)."""
+    """Each person sees only the commands they can use (command scopes).
+
+    Telegram keeps menus across restarts, so they are set only when what they depend on (the
+    bot, the command lists, who is staff in which role) changed since they were last all set.
+    """
     svc = services_of(app)
-    try:
-        await app.bot.set_my_commands(CUSTOMER_COMMANDS, scope=BotCommandScopeAllPrivateChats())
-    except TelegramError as exc:  # menus are a convenience: never a reason not to start
-        log.warning("could not set the command menus: %s", exc)
-        return
     staff_ids = {
         *svc.config.staff.admins,
         *svc.config.staff.cashiers,
         *(m["telegram_user_id"] for m in await svc.staff.members()),
     }
+    roles = {user_id: await role_of(svc, user_id) for user_id in sorted(staff_ids)}
+    fingerprint = _menus_fingerprint(app.bot.id, roles)
+    if await svc.staff.get_setting(MENUS_SETTING) == fingerprint:
+        return
+    try:
+        await app.bot.set_my_commands(CUSTOMER_COMMANDS, scope=BotCommandScopeAllPrivateChats())
+    except TelegramError as exc:  # menus are a convenience: never a reason not to start
+        log.warning("could not set the command menus: %s", exc)
+        return
     # One call per staff member, a few at a time: one after another, 50 staff at 100 ms a call
     # held start-up for 5 s (bench/throughput.py).
     turns = asyncio.Semaphore(MENU_CALLS_AT_ONCE)
 
     async def menu_for(user_id: int) -> None:
         async with turns:
-            await set_menu_for(app, user_id)
+            await _set_menu(app, user_id)
 
-    results = await asyncio.gather(*map(menu_for, sorted(staff_ids)), return_exceptions=True)
+    results = await asyncio.gather(*map(menu_for, roles), return_exceptions=True)
     failures = [r for r in results if isinstance(r, BaseException)]
     for failure in failures:
         if not isinstance(failure, TelegramError):
             raise failure
-    if failures:
+    if failures:  # not remembered: the next start tries them all again
         log.warning("could not set %d staff command menus: %s", len(failures), failures[0])
+    else:
+        await svc.staff.set_setting(MENUS_SETTING, fingerprint)
 
 
 async def set_menu_for(app: Application, user_id: int) -> None:  # type: ignore[type-arg]
     """The menu for one person, by their current role (called when staff change)."""
+    # Forget what the menus were last set to: if this call fails, the next start sets them all.
+    await services_of(app).staff.set_setting(MENUS_SETTING, None)
+    await _set_menu(app, user_id)
+
+
+async def _set_menu(app: Application, user_id: int) -> None:  # type: ignore[type-arg]
     role = await role_of(services_of(app), user_id)
     commands = {"admin": ADMIN_COMMANDS, "cashier": CASHIER_COMMANDS}.get(role)
     scope = BotCommandScopeChat(user_id)
@@ -249,3 +270,13 @@ async def set_menu_for(app: Application, user_id: int) -> None:  # type: ignore[
         await app.bot.delete_my_commands(scope=scope)
     else:
         await app.bot.set_my_commands(commands, scope=scope)
+
+
+def _menus_fingerprint(bot_id: int, roles: dict[int, Role]) -> str:
+    """A digest of everything the command menus depend on."""
+    menus = [
+        [(c.command, c.description) for c in commands]
+        for commands in (CUSTOMER_COMMANDS, CASHIER_COMMANDS, ADMIN_COMMANDS)
+    ]
+    facts = json.dumps([bot_id, menus, sorted(roles.items())])
+    return hashlib.sha256(facts.encode()).hexdigest()

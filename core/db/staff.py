@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
 from typing import Any, cast
 
 from sqlalchemy import delete, select, update
@@ -21,23 +22,49 @@ from .tables import invites, settings, staff
 INVITE_TTL = dt.timedelta(days=7)
 
 
+# How old the roles held in memory may get: the delay before a change made by anything but
+# this StaffStore (another process, a hand edit of the database) reaches the role checks.
+ROLES_MAX_AGE = 30.0  # seconds
+
+
 class StaffStore:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
+        # role_of runs on every update a cashier sends (bot/roles.py): two database reads per
+        # /earn. The table is a few rows, so it is read whole and kept; every change made here
+        # drops it at once, and a read that raced a change is used once but not kept.
+        self._roles: dict[int, Role] | None = None
+        self._roles_read_at = 0.0
+        self._changes = 0
 
     async def role_of(self, user_id: int) -> Role | None:
+        return (await self._all_roles()).get(user_id)
+
+    async def _all_roles(self) -> dict[int, Role]:
+        if self._roles is not None and time.monotonic() - self._roles_read_at < ROLES_MAX_AGE:
+            return self._roles
+        changes, read_at = self._changes, time.monotonic()
         async with self.engine.connect() as conn:
-            role = (
-                await conn.execute(select(staff.c.role).where(staff.c.telegram_user_id == user_id))
-            ).scalar_one_or_none()
-        return cast(Role | None, role)
+            rows = (await conn.execute(select(staff.c.telegram_user_id, staff.c.role))).all()
+        roles = {row.telegram_user_id: cast(Role, row.role) for row in rows}
+        if changes == self._changes:
+            self._roles, self._roles_read_at = roles, read_at
+        return roles
+
+    def _changed(self) -> None:
+        """Forgets the roles held in memory; called after every write to the staff table."""
+        self._changes += 1
+        self._roles = None
 
     async def add(
         self, user_id: int, role: Role, *, by: int | None, now: dt.datetime, name: str | None = None
     ) -> None:
         """Adds or re-roles a staff member."""
-        async with self.engine.begin() as conn:
-            await self._add(conn, user_id, role, by=by, now=now, name=name)
+        try:
+            async with self.engine.begin() as conn:
+                await self._add(conn, user_id, role, by=by, now=now, name=name)
+        finally:
+            self._changed()
 
     @staticmethod
     async def _add(
@@ -67,8 +94,13 @@ class StaffStore:
             )
 
     async def remove(self, user_id: int) -> bool:
-        async with self.engine.begin() as conn:
-            result = await conn.execute(delete(staff).where(staff.c.telegram_user_id == user_id))
+        try:
+            async with self.engine.begin() as conn:
+                result = await conn.execute(
+                    delete(staff).where(staff.c.telegram_user_id == user_id)
+                )
+        finally:
+            self._changed()
         return bool(result.rowcount)
 
     async def members(self) -> list[StaffMember]:
@@ -104,6 +136,14 @@ class StaffStore:
         self, code: str, user_id: int, *, now: dt.datetime, name: str | None
     ) -> Role | None:
         """Consumes the invite (once, atomically) and makes `user_id` staff; None if not valid."""
+        try:
+            return await self._use_invite(code, user_id, now=now, name=name)
+        finally:
+            self._changed()
+
+    async def _use_invite(
+        self, code: str, user_id: int, *, now: dt.datetime, name: str | None
+    ) -> Role | None:
         async with self.engine.begin() as conn:
             row = (await conn.execute(select(invites).where(invites.c.code == code))).first()
             if row is None:
