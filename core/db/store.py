@@ -62,6 +62,7 @@ _DECIMAL_FIELDS = ("amount", "points_per_unit", "multiplier")
 
 P = ParamSpec("P")
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class ConcurrentUpdate(RuntimeError):
@@ -425,18 +426,9 @@ class Store:
         key: str | None = None,
     ) -> EarnResult:
         """Records a purchase: points per the customer's tier, balance and tier updated."""
-        for _ in range(MAX_ATTEMPTS):
-            try:
-                result = await self._write(self._earn_once, customer_id, amount, actor_id, now, key)
-            except IntegrityError:
-                # The same confirmation raced us (another process) and won: return its entry.
-                replay = await self._read(_entry_by_key, key)
-                if replay is None:
-                    raise
-                return self._earn_result(replay, replayed=True)
-            if result is not None:
-                return result
-        raise ConcurrentUpdate(f"customer {customer_id} kept changing")
+        return await self._until_applied(
+            self._earn_once, self._earn_result, key, customer_id, amount, actor_id, now, key
+        )
 
     def _earn_once(
         self,
@@ -485,17 +477,30 @@ class Store:
     ) -> RedeemResult:
         """Spends points on a reward (InsufficientPoints if the balance is short)."""
         reward = rules.find_reward(reward_id, self.program)
+        return await self._until_applied(
+            self._redeem_once, self._redeem_result, key, customer_id, reward, actor_id, now, key
+        )
+
+    async def _until_applied(
+        self,
+        once: Callable[Concatenate[Connection, int, P], R | None],
+        replayed: Callable[..., R],
+        key: str | None,
+        customer_id: int,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> R:
+        """Runs one change until its compare-and-swap wins (None from `once` means another
+        writer changed the card first: read again and recompute). If the same confirmation
+        raced us from elsewhere and won, the unique key refuses ours: return its entry."""
         for _ in range(MAX_ATTEMPTS):
             try:
-                result = await self._write(
-                    self._redeem_once, customer_id, reward, actor_id, now, key
-                )
+                result = await self._write(once, customer_id, *args, **kwargs)
             except IntegrityError:
-                # The same confirmation raced us (another process) and won: return its entry.
                 replay = await self._read(_entry_by_key, key)
                 if replay is None:
                     raise
-                return self._redeem_result(replay, replayed=True)
+                return replayed(replay, replayed=True)
             if result is not None:
                 return result
         raise ConcurrentUpdate(f"customer {customer_id} kept changing")
