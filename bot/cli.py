@@ -96,10 +96,10 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     from .app import build_application  # imported here: check-config needs no telegram
 
     app = build_application(config, announce=lambda text: print(text, flush=True))
-    log.info("starting; database %s", "ready")
+    log.info("starting: long polling %s", config.telegram.base_url)
     # stop_signals: SIGINT/SIGTERM stop polling, finish the update in hand, and shut down.
     app.run_polling(
-        allowed_updates=Update_ALL,
+        allowed_updates=ALLOWED_UPDATES,
         stop_signals=(signal.SIGINT, signal.SIGTERM),
         drop_pending_updates=False,
         close_loop=False,
@@ -167,7 +167,8 @@ def _db(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-Update_ALL = ["message", "callback_query"]
+# The only update types the bot handles: messages (commands, text, contacts) and buttons.
+ALLOWED_UPDATES = ["message", "callback_query"]
 
 _COMMANDS = {
     "run": _run,
