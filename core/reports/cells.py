@@ -12,7 +12,7 @@ import datetime as dt
 from typing import Final
 from zoneinfo import ZoneInfo
 
-__all__ = ["LocalTimes", "money", "neutralise"]
+__all__ = ["LocalTimes", "money", "neutralise", "text_cell"]
 
 _FORMULA_STARTS: Final = "=+-@\t\r"
 _HOUR: Final = dt.timedelta(hours=1)
@@ -21,6 +21,16 @@ _HOUR: Final = dt.timedelta(hours=1)
 def neutralise(value: str) -> str:
     """Text that a spreadsheet would read as a formula gets a leading apostrophe."""
     return "'" + value if value and value[0] in _FORMULA_STARTS else value
+
+
+def text_cell(value: str) -> str:
+    """A text cell ready for a CSV line: neutralised, then quoted as csv.writer's excel dialect
+    quotes (only when it holds a comma, a double quote or a line break; quotes doubled)."""
+    if value and value[0] in _FORMULA_STARTS:
+        value = "'" + value
+    if "," in value or '"' in value or "\n" in value or "\r" in value:
+        return '"' + value.replace('"', '""') + '"'
+    return value
 
 
 def money(minor: int) -> str:
@@ -44,21 +54,33 @@ class LocalTimes:
         self.hours: dict[str, str | None] = {}  # UTC "2026-10-21 10" -> local "2026-10-21 11"
 
     def __call__(self, value: object) -> str:
+        # The fast path, taken for nearly every cell: SQLite's text, from an hour already seen.
+        if isinstance(value, str) and (prefix := self.hours.get(value[:13])):
+            return prefix + value[13:19]
         if value is None:
             return ""
-        if isinstance(value, dt.datetime):  # databases other than SQLite hand over datetimes
+        return self._first_of_hour(value)
+
+    def _first_of_hour(self, value: object) -> str:
+        """A datetime (databases other than SQLite), text from an hour not yet seen, or from
+        an hour that takes the exact conversion."""
+        if isinstance(value, dt.datetime):
             utc = value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
             value = utc.isoformat(" ")
         if not isinstance(value, str):
             raise TypeError(f"not a time: {value!r}")
         # SQLite hands over the stored text: "2026-10-21 10:00:00.000000", in UTC.
         key = value[:13]
-        try:
+        if key in self.hours:
             prefix = self.hours[key]
-        except KeyError:
+        else:
             prefix = self.hours[key] = self._local_hour(key)
-        if prefix is not None:
-            return prefix + value[13:19]
+        if prefix is None:
+            return self._exact(value)
+        return prefix + value[13:19]
+
+    def _exact(self, value: str) -> str:
+        """An hour in which the clocks change, or a zone whose offset is not whole hours."""
         moment = dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC).astimezone(self.tz)
         return moment.replace(tzinfo=None).isoformat(" ", "seconds")
 

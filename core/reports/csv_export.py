@@ -27,7 +27,7 @@ from core.db.tables import customers, ledger, staff
 from core.types import Program
 
 from .all_time import CUSTOMER, csv_corrections, starts_before_history
-from .cells import LocalTimes, money, neutralise
+from .cells import LocalTimes, money, neutralise, text_cell
 from .periods import Period
 from .queries import in_period
 from .sections import reward_name
@@ -124,41 +124,27 @@ async def customers_csv(
         header[2:2] = CONTACT_COLUMNS
     local = LocalTimes(period.tz)
 
-    def row(r: Any) -> tuple[object, ...]:
-        # One unpacking and one tuple per row: this runs a million times on the event loop's
-        # thread, which is what an export of every customer waits for.
+    def line(r: Any) -> str:
+        # A million of these on the event loop's thread are what an export of every customer
+        # waits for, so each row is one f-string rather than a tuple for csv.writer: 40% less
+        # time (bench/README.md). text_cell quotes exactly as csv.writer would (a hypothesis
+        # test holds them equal); the other cells are digits, dates and card numbers, which
+        # never need quotes. Phone numbers are E.164 ("+44..."): always neutralised.
         (id_, card, name, phone, email, tier, joined, balance, life_in, life_out) = r[:10]
         (earned, redeemed, purchases, spent, last) = r[10:]
         if fixes and (fix := fixes.get(id_)):
             earned, redeemed = earned - fix[0], redeemed - fix[1]
             purchases, spent = purchases - fix[2], spent - fix[3]
-        totals = (earned or 0, redeemed or 0, purchases or 0, money(spent or 0), local(last))
-        if include_contacts:
-            return (
-                format_card(card),
-                neutralise(name),
-                neutralise(phone),
-                neutralise(email or ""),
-                neutralise(tier),
-                local(joined),
-                balance,
-                life_in,
-                life_out,
-                *totals,
-            )
+        contacts = f"{text_cell(phone)},{text_cell(email or '')}," if include_contacts else ""
         return (
-            format_card(card),
-            neutralise(name),
-            neutralise(tier),
-            local(joined),
-            balance,
-            life_in,
-            life_out,
-            *totals,
+            f"{card[:4]} {card[4:]},{text_cell(name)},{contacts}{text_cell(tier)},"
+            f"{local(joined)},{balance},{life_in},{life_out},{earned or 0},{redeemed or 0},"
+            f"{purchases or 0},{money(spent or 0)},{local(last)}\r\n"
         )
 
-    async for chunk in _stream(engine, query, header, row, batch):
-        yield chunk
+    yield _header(header)
+    async for rows in _batches(engine, query, batch):
+        yield "".join(map(line, rows)).encode("utf-8")
 
 
 def _per_customer(period: Period) -> Any:
@@ -285,11 +271,22 @@ async def _stream(
     make_row: Callable[[Any], tuple[object, ...]],
     batch: int,
 ) -> AsyncIterator[bytes]:
-    yield (_BOM + _encode([[neutralise(name) for name in header]])).encode("utf-8")
+    yield _header(header)
+    async for rows in _batches(engine, query, batch):
+        yield _encode(map(make_row, rows)).encode("utf-8")
+
+
+def _header(names: Sequence[str]) -> bytes:
+    """The byte-order mark and the header row."""
+    return (_BOM + _encode([[neutralise(name) for name in names]])).encode("utf-8")
+
+
+async def _batches(engine: AsyncEngine, query: Any, batch: int) -> AsyncIterator[Sequence[Any]]:
+    """The query's rows, `batch` at a time, from a server-side cursor: memory stays flat."""
     async with engine.connect() as conn:
         result = await conn.stream(query.execution_options(yield_per=batch))
         async for rows in result.partitions(batch):
-            yield _encode(map(make_row, rows)).encode("utf-8")
+            yield rows
 
 
 def _encode(rows: Iterable[Sequence[object]]) -> str:
