@@ -44,8 +44,8 @@ from core.types import Program
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = 4  # 2: ledger.new_tier (migration 0002); 3: customers.last_visit_at (0003)
-# 4: customers.purchases, spent_minor, redemptions (0004)
+GENERATOR_VERSION = 5  # 2: ledger.new_tier (migration 0002); 3: customers.last_visit_at (0003)
+# 4: customers.purchases, spent_minor, redemptions (0004); 5: latest purchases/redemption (0005)
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_SEED = 20240601
 

@@ -58,7 +58,8 @@ LEDGER_COLUMNS = (
 CUSTOMER_COLUMNS = (
     "id", "card_number", "name", "phone", "email", "created_at", "balance", "lifetime_earned",
     "lifetime_redeemed", "tier", "telegram_user_id", "version", "registration_key", "last_visit_at",
-    "purchases", "spent_minor", "redemptions",
+    "purchases", "spent_minor", "redemptions", "last_purchase_at", "prev_purchase_at",
+    "last_redemption_at",
 )  # fmt: skip
 
 
@@ -140,6 +141,10 @@ class Ledger:
         self.redemptions = [0] * n  # purchases are visits - redemptions
         self.spent = [0] * n  # pence, over every purchase
         self.last_visit: list[str | None] = [None] * n  # every entry here is a visit (earn/redeem)
+        # The entries come in time order, so the latest so far is the latest (migration 0005).
+        self.last_purchase: list[str | None] = [None] * n
+        self.prev_purchase: list[str | None] = [None] * n
+        self.last_redemption: list[str | None] = [None] * n
         self.tier = [0] * n  # index into program.tiers; lifetime points only grow
         self.rewards = sorted(program.rewards, key=lambda r: (r.cost, r.id))
         liking = 0.4 ** np.arange(len(self.rewards))
@@ -168,6 +173,7 @@ class Ledger:
         balance, earned, tier, visits = self.balance, self.earned, self.tier, self.visits
         last_visit, goal_cost, cards = self.last_visit, self.goal_cost, self.cards
         spent = self.spent
+        last_buy, prev_buy = self.last_purchase, self.prev_purchase
         tier_json, head = self.tier_json, self.earn_head
         tier_names = [t.name for t in self.program.tiers]
         max_minor = int(self.program.max_purchase * 100)
@@ -189,7 +195,9 @@ class Ledger:
                 last_visit[c] = when[j]
                 if before >= goal_cost[c] and dice[j] < REDEEM_CHANCE:
                     body = self._redeem(c, codes[j])
+                    self.last_redemption[c] = when[j]
                 else:
+                    prev_buy[c], last_buy[c] = last_buy[c], when[j]
                     minor, was = amounts[j], tier[c]
                     rate, t = rates[was], was
                     spent[c] += minor
@@ -267,6 +275,9 @@ def customer_rows(p: Plan, ledger: Ledger, rng: np.random.Generator) -> list[tup
                 ledger.visits[i] - ledger.redemptions[i],  # purchases: every other visit earns
                 ledger.spent[i],
                 ledger.redemptions[i],
+                ledger.last_purchase[i],
+                ledger.prev_purchase[i],
+                ledger.last_redemption[i],
             )
         )
     return rows

@@ -45,7 +45,12 @@ def _totals(conn: sqlite3.Connection) -> list[str]:
                    SUM(CASE WHEN points > 0 THEN points ELSE 0 END) AS earned,
                    SUM(CASE WHEN points < 0 THEN -points ELSE 0 END) AS redeemed,
                    COUNT(*) AS entries,
-                   MAX(CASE WHEN kind IN ('earn', 'redeem') THEN created_at END) AS last_visit
+                   MAX(CASE WHEN kind IN ('earn', 'redeem') THEN created_at END) AS last_visit,
+                   MAX(CASE WHEN kind = 'earn' THEN created_at END) AS last_purchase,
+                   MAX(CASE WHEN kind = 'redeem' THEN created_at END) AS last_redemption,
+                   SUM(CASE WHEN kind = 'earn' THEN 1 ELSE 0 END) AS purchases,
+                   SUM(CASE WHEN kind = 'earn' THEN amount_minor ELSE 0 END) AS spent,
+                   SUM(CASE WHEN kind = 'redeem' THEN 1 ELSE 0 END) AS redemptions
             FROM ledger NOT INDEXED GROUP BY customer_id
         )
         SELECT COUNT(*) FROM customers c LEFT JOIN sums s ON s.customer_id = c.id
@@ -54,6 +59,11 @@ def _totals(conn: sqlite3.Connection) -> list[str]:
            OR c.lifetime_redeemed != COALESCE(s.redeemed, 0)
            OR c.version != COALESCE(s.entries, 0)
            OR c.last_visit_at IS NOT s.last_visit
+           OR c.last_purchase_at IS NOT s.last_purchase
+           OR c.last_redemption_at IS NOT s.last_redemption
+           OR c.purchases != COALESCE(s.purchases, 0)
+           OR c.spent_minor != COALESCE(s.spent, 0)
+           OR c.redemptions != COALESCE(s.redemptions, 0)
         """
     ).fetchone()[0]
     # The schema's CHECK constraints, which the generator switched off while loading.
@@ -65,8 +75,19 @@ def _totals(conn: sqlite3.Connection) -> list[str]:
     problems = []
     if bad:
         problems.append(
-            f"{bad} customers' balance/lifetime/version/last visit differ from their ledger"
+            f"{bad} customers' balance/lifetime/version/visits/counters differ from their ledger"
         )
+    # The purchase before the latest, for a sample (ranking every purchase would sort them all).
+    previous = conn.execute(
+        "SELECT COUNT(*) FROM (SELECT id, prev_purchase_at FROM customers"
+        "                      ORDER BY random() LIMIT ?) c"
+        " WHERE c.prev_purchase_at IS NOT (SELECT created_at FROM ledger"
+        "     WHERE customer_id = c.id AND kind = 'earn'"
+        "     ORDER BY created_at DESC LIMIT 1 OFFSET 1)",
+        (SAMPLE,),
+    ).fetchone()[0]
+    if previous:
+        problems.append(f"{previous} sampled customers' previous purchase differs from the ledger")
     if negative:
         problems.append(f"{negative} rows break a CHECK constraint (negative balance, odd kind)")
     return problems

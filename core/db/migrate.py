@@ -25,6 +25,13 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Brings the database schema up to `revision` (the newest by default)."""
 
     def _run(connection: Connection) -> None:
+        if connection.dialect.name == "sqlite":
+            # Python's sqlite3 opens a transaction only before INSERT/UPDATE/DELETE, so an ALTER
+            # TABLE would run outside one, and a failure or crash half way through a migration
+            # would leave its first steps behind (the next start then fails on "duplicate
+            # column"). Begun explicitly, the whole upgrade commits or rolls back as one:
+            # SQLite's DDL is transactional. PostgreSQL's DDL already is.
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
         command.upgrade(_alembic_config(connection), revision)
 
     async with engine.begin() as conn:

@@ -114,7 +114,20 @@ _LEDGER_SUM = select(func.coalesce(func.sum(ledger.c.points), 0)).where(
 )
 
 _NOW = bindparam("now", type_=customers.c.last_visit_at.type)
+_PURCHASE = bindparam("purchase")  # 1 for an earn, else 0
+_REDEMPTION = bindparam("redemption")  # 1 for a redemption, else 0
 _LAST_VISIT = customers.c.last_visit_at
+_LAST_BUY = customers.c.last_purchase_at
+_PREV_BUY = customers.c.prev_purchase_at
+
+
+def _latest(column: Any, this_kind: Any = None) -> Any:
+    """The column, moved to `now` if it is older (and this entry is of its kind): kept as the
+    latest even if entries arrive out of order (two cashiers' clocks)."""
+    newer = column.is_(None) | (column < _NOW)
+    return case((newer if this_kind is None else (this_kind == 1) & newer, _NOW), else_=column)
+
+
 # The compare-and-swap of an earn or a redemption: matches no row if the card changed since read.
 _SWAP = (
     update(customers)
@@ -125,12 +138,23 @@ _SWAP = (
         lifetime_earned=customers.c.lifetime_earned + bindparam("earned"),
         lifetime_redeemed=customers.c.lifetime_redeemed + bindparam("redeemed"),
         tier=func.coalesce(bindparam("new_tier", type_=customers.c.tier.type), customers.c.tier),
-        # A visit; kept as the latest even if entries arrive out of order. Reports use it.
-        last_visit_at=case((_LAST_VISIT.is_(None) | (_LAST_VISIT < _NOW), _NOW), else_=_LAST_VISIT),
+        # A visit. Reports count active members with it.
+        last_visit_at=_latest(_LAST_VISIT),
         # Running totals for all-time reports and the customers CSV (migration 0004).
-        purchases=customers.c.purchases + bindparam("purchase"),
+        purchases=customers.c.purchases + _PURCHASE,
         spent_minor=customers.c.spent_minor + bindparam("spent"),
-        redemptions=customers.c.redemptions + bindparam("redemption"),
+        redemptions=customers.c.redemptions + _REDEMPTION,
+        # The two latest purchases and the latest redemption, for recent periods' reports
+        # (migration 0005, core/reports/recent.py). SET sees the row as it was before.
+        last_purchase_at=_latest(_LAST_BUY, _PURCHASE),
+        prev_purchase_at=case(
+            (_PURCHASE == 0, _PREV_BUY),
+            (_LAST_BUY.is_(None), _PREV_BUY),  # the first purchase: none before it
+            (_LAST_BUY <= _NOW, _LAST_BUY),  # in time order: the latest becomes the previous
+            (_PREV_BUY.is_(None) | (_PREV_BUY < _NOW), _NOW),  # late, between the two
+            else_=_PREV_BUY,  # late, older than both: they stay the two latest
+        ),
+        last_redemption_at=_latest(customers.c.last_redemption_at, _REDEMPTION),
     )
 )
 _APPEND = ledger.insert().returning(ledger.c.id)  # values: every column but id, by name

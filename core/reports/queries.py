@@ -14,7 +14,7 @@ end (members, outstanding points).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypedDict
 
@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from core.db.tables import customers, ledger
 from core.types import Program, Reward
 
+from . import recent
 from .all_time import CUSTOMER, Flows, all_time_flows, starts_before_history
 from .periods import Period
 
@@ -89,7 +90,8 @@ class Summary(TypedDict):
 
 
 def in_period(period: Period) -> Any:
-    """The WHERE clause for ledger entries in [start, end): uses ix_ledger_created_at."""
+    """The WHERE clause for ledger entries in [start, end): a range of the covering index
+    ix_ledger_created_at_kind_customer_id_points_amount_minor (it starts with created_at)."""
     return (ledger.c.created_at >= period.start) & (ledger.c.created_at < period.end)
 
 
@@ -182,13 +184,18 @@ async def summary(
 async def _flows(conn: AsyncConnection, period: Period, reward: Reward | None) -> Flows:
     """The period's counts and sums: from the customers' running totals when the period
     starts before the first entry ("all": 1.4 s instead of 19 s at 10M entries), else from the
-    period's entries in the covering index (never the wide entry rows with their JSON)."""
+    period's entries in the covering index (never the wide entry rows with their JSON).
+    Distinct customers of a recent period come from each customer's latest visits
+    (recent.py: the last 30 days at 1M customers, 2.7 s -> 0.8 s); of a period long past,
+    from grouping its entries."""
     if await starts_before_history(conn, period.start):
         return await all_time_flows(conn, period.end, reward)
-    sums = (await conn.execute(_period_sums(period))).one()
-    people = (await conn.execute(_period_people(period, reward))).one()
-    both = [*sums._mapping.items(), *people._mapping.items()]
-    return {str(name): int(value or 0) for name, value in both}
+    sums = (await conn.execute(_period_sums(period))).one()._mapping
+    if await recent.worth_it(conn, period):
+        people: Mapping[str, Any] = await recent.people(conn, period, reward)
+    else:
+        people = (await conn.execute(_period_people(period, reward))).one()._mapping
+    return {str(name): int(value or 0) for name, value in [*sums.items(), *people.items()]}
 
 
 def _period_sums(period: Period) -> _Query:

@@ -57,4 +57,36 @@ async def assert_books_balance(store: Store, customer_id: int) -> Customer:
     assert customer["balance"] == customer["lifetime_earned"] - customer["lifetime_redeemed"]
     assert customer["balance"] >= 0
     assert customer["version"] == sum(1 for r in rows if r["kind"] != "signup_bonus")
+    await assert_visits_match_ledger(store.engine, customer_id, rows)
     return customer
+
+
+async def assert_visits_match_ledger(
+    engine: AsyncEngine, customer_id: int, rows: list[RowMapping]
+) -> None:
+    """The customer's running report columns say what their ledger says (migrations 0003-0005):
+    latest visit, two latest purchases, latest redemption, purchase and redemption counts."""
+    buys = sorted((r["created_at"] for r in rows if r["kind"] == "earn"), reverse=True)
+    redeemed = sorted((r["created_at"] for r in rows if r["kind"] == "redeem"), reverse=True)
+    visits = sorted([*buys, *redeemed], reverse=True)
+    c = customers.c
+    query = select(
+        c.last_visit_at,
+        c.last_purchase_at,
+        c.prev_purchase_at,
+        c.last_redemption_at,
+        c.purchases,
+        c.spent_minor,
+        c.redemptions,
+    ).where(c.id == customer_id)
+    async with engine.connect() as conn:
+        kept = tuple((await conn.execute(query)).one())
+    assert kept == (
+        visits[0] if visits else None,
+        buys[0] if buys else None,
+        buys[1] if len(buys) > 1 else None,
+        redeemed[0] if redeemed else None,
+        len(buys),
+        sum(r["amount_minor"] for r in rows if r["kind"] == "earn"),
+        len(redeemed),
+    )

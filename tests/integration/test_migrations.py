@@ -10,6 +10,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db.engine import open_engine
@@ -53,7 +54,8 @@ async def test_upgrading_an_empty_file_creates_every_table_and_index(
     assert tables == set(metadata.tables) | {"alembic_version"}
     expected_indexes = {i.name for t in metadata.tables.values() for i in t.indexes}
     assert expected_indexes <= indexes
-    assert {"ix_ledger_customer_id_id", "ix_ledger_created_at"} <= expected_indexes
+    assert {"ix_ledger_customer_id_id", "ix_customers_last_purchase_at"} <= expected_indexes
+    assert "ix_ledger_created_at" not in indexes  # dropped in 0005: the covering index serves
     assert await current_revision(empty_engine) == head_revision()
 
 
@@ -115,3 +117,24 @@ async def test_the_database_runs_in_wal_mode_with_foreign_keys_enforced(
         synchronous = (await conn.execute(text("PRAGMA synchronous"))).scalar_one()
         foreign_keys = (await conn.execute(text("PRAGMA foreign_keys"))).scalar_one()
     assert (journal, synchronous, foreign_keys) == ("wal", 2, 1)  # 2 = FULL
+
+
+async def test_a_migration_that_fails_half_way_leaves_the_database_as_it_was(
+    empty_engine: AsyncEngine,
+) -> None:
+    # A crash or an error in the middle of an upgrade must not leave half a migration behind:
+    # SQLite runs ALTER TABLE outside any transaction unless one is begun explicitly, and the
+    # next start would then fail on "duplicate column" forever.
+    await upgrade(empty_engine, "0004")
+    async with empty_engine.begin() as conn:
+        # In the way of 0005's indexes, which it creates after adding and filling its columns.
+        await conn.execute(text("CREATE INDEX ix_customers_prev_purchase_at ON customers (name)"))
+    before = await schema_sql(empty_engine)
+    with pytest.raises(OperationalError, match="already exists"):
+        await upgrade(empty_engine)
+    assert await schema_sql(empty_engine) == before  # no new columns: all rolled back
+    assert await current_revision(empty_engine) == "0004"
+    async with empty_engine.begin() as conn:
+        await conn.execute(text("DROP INDEX ix_customers_prev_purchase_at"))
+    await upgrade(empty_engine)  # and the next start finishes the job
+    assert await current_revision(empty_engine) == head_revision()

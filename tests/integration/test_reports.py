@@ -624,3 +624,47 @@ async def test_the_all_time_figures_never_scan_the_ledger(engine: AsyncEngine) -
     assert "COVERING INDEX ix_ledger_created_at_kind_customer_id_points_amount_minor" in plans[0]
     assert "COVERING INDEX ix_ledger_other_kinds" in plans[1]
     assert not any("SCAN ledger" in plan for plan in plans)
+
+
+async def test_a_database_upgraded_from_before_0005_gets_each_latest_visit_from_the_ledger(
+    tmp_path: Path,
+) -> None:
+    engine = open_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await upgrade(engine, "0004")
+        async with engine.begin() as conn:
+            for sql in (
+                "INSERT INTO customers (id, card_number, name, phone, created_at, balance,"
+                " lifetime_earned, lifetime_redeemed, tier, version) VALUES"
+                " (1, '12345674', 'Two at once', '+447400100009', '2026-01-01 00:00:00.000000',"
+                " 40, 50, 10, 'Bronze', 4),"
+                " (2, '23456781', 'Once', '+447400100008', '2026-01-01 00:00:00.000000',"
+                " 5, 5, 0, 'Bronze', 1),"
+                " (3, '34567815', 'Never', '+447400100007', '2026-01-01 00:00:00.000000',"
+                " 0, 0, 0, 'Bronze', 0)",
+                "INSERT INTO ledger (customer_id, kind, points, amount_minor, created_at,"
+                " balance_after, details) VALUES"
+                " (1, 'earn', 20, 2000, '2026-01-02 10:00:00.000000', 20, '{}'),"
+                " (1, 'redeem', -10, NULL, '2026-02-03 10:00:00.000000', 10, '{}'),"
+                # Two purchases stamped in the same microsecond: a latest and a previous one.
+                " (1, 'earn', 10, 1050, '2026-02-04 10:00:00.000000', 20, '{}'),"
+                " (1, 'earn', 10, 1050, '2026-02-04 10:00:00.000000', 30, '{}'),"
+                " (1, 'adjust', 10, NULL, '2026-03-04 10:00:00.000000', 40, '{}'),"
+                " (2, 'earn', 5, 500, '2026-01-05 10:00:00.000000', 5, '{}')",
+            ):
+                await conn.execute(text_sql(sql))
+        await upgrade(engine)
+        c = customers.c
+        query = select(
+            c.id, c.last_purchase_at, c.prev_purchase_at, c.last_redemption_at
+        ).order_by(c.id)
+        async with engine.connect() as conn:
+            rows = [tuple(r) for r in await conn.execute(query)]
+    finally:
+        await engine.dispose()
+    day = dt.datetime
+    assert rows == [
+        (1, day(2026, 2, 4, 10), day(2026, 2, 4, 10), day(2026, 2, 3, 10)),  # not the adjustment
+        (2, day(2026, 1, 5, 10), None, None),
+        (3, None, None, None),
+    ]
