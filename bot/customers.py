@@ -36,20 +36,20 @@ async def find_or_explain(
 
 
 async def notify_customer(
-    context: ContextTypes.DEFAULT_TYPE, customer_id: int, text: str, *, actor_id: int | None
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int | None, text: str, *, actor_id: int | None
 ) -> None:
     """Tells a linked customer what just happened on their card (never the cashier themself).
 
+    `chat_id` is the result's notify_user_id: None when the card is not linked, or when the
+    confirmation was a replay (they were told the first time), so nobody is told twice.
     A customer who blocked the bot must not make the cashier's confirmation fail: the points
     are already recorded, so a failed notification is logged and dropped.
     """
-    customer = await services(context).store.get_customer(customer_id)
-    chat_id = customer["telegram_user_id"]
     if chat_id is None or chat_id == actor_id:
         return
     try:
         await context.bot.send_message(chat_id, text)
     except Forbidden:
-        log.info("customer %s has blocked the bot; notification dropped", customer_id)
+        log.info("customer chat %s has blocked the bot; notification dropped", chat_id)
     except TelegramError as exc:
-        log.warning("notification to customer %s failed: %s", customer_id, exc)
+        log.warning("notification to customer chat %s failed: %s", chat_id, exc)

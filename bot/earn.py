@@ -170,7 +170,7 @@ async def confirm_earn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ob
     )
     await notify_customer(
         context,
-        result["customer_id"],
+        result["notify_user_id"],
         f"⭐ You earned <b>{points(result['points'])}</b> for your purchase of "
         f"{money(result['amount'], result['currency'])}. Balance: "
         f"<b>{points(result['balance_after'])}</b> ({result['tier_after']}).{tier_up}",

@@ -239,7 +239,7 @@ async def confirm_redeem(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     )
     await notify_customer(
         context,
-        result["customer_id"],
+        result["notify_user_id"],
         f"🎁 You redeemed <b>{reward}</b> for {points(result['points'])}. Balance: "
         f"<b>{points(result['balance_after'])}</b>. Your code: <code>{code}</code>",
         actor_id=update.effective_user.id,

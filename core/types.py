@@ -125,6 +125,9 @@ class EarnResult(EarnQuote):
     customer_id: int
     card_number: str
     replayed: bool  # True when the idempotency key had already been used
+    # The customer's linked Telegram account, to tell them; None when not linked, and on a
+    # replay (the first confirmation already told them).
+    notify_user_id: int | None
 
 
 class RedeemResult(RedeemQuote):
@@ -133,6 +136,7 @@ class RedeemResult(RedeemQuote):
     card_number: str
     code: str  # short redemption code the customer can show
     replayed: bool
+    notify_user_id: int | None  # as in EarnResult
 
 
 class RewardOption(TypedDict):

@@ -114,8 +114,8 @@ _LEDGER_SUM = select(func.coalesce(func.sum(ledger.c.points), 0)).where(
 )
 
 _NOW = bindparam("now", type_=customers.c.last_visit_at.type)
-_PURCHASE = bindparam("purchase")  # 1 for an earn, else 0
-_REDEMPTION = bindparam("redemption")  # 1 for a redemption, else 0
+_PURCHASE: Any = bindparam("purchase")  # 1 for an earn, else 0
+_REDEMPTION: Any = bindparam("redemption")  # 1 for a redemption, else 0
 _LAST_VISIT = customers.c.last_visit_at
 _LAST_BUY = customers.c.last_purchase_at
 _PREV_BUY = customers.c.prev_purchase_at
@@ -488,6 +488,7 @@ class Store:
             "entry_id": entry_id,
             "customer_id": customer["id"],
             "replayed": False,
+            "notify_user_id": customer["telegram_user_id"],
         }
 
     async def redeem(
@@ -565,6 +566,7 @@ class Store:
             "entry_id": entry_id,
             "customer_id": customer["id"],
             "replayed": False,
+            "notify_user_id": customer["telegram_user_id"],
         }
 
     def _apply(
@@ -666,6 +668,7 @@ class Store:
             "customer_id": entry["customer_id"],
             "card_number": d.get("card_number", ""),
             "replayed": replayed,
+            "notify_user_id": None,  # a replay: the first confirmation told the customer
         }
 
     def _redeem_result(self, entry: LedgerEntry, *, replayed: bool) -> RedeemResult:
@@ -677,6 +680,7 @@ class Store:
             "card_number": d.get("card_number", ""),
             "code": str(d.get("code", "")),
             "replayed": replayed,
+            "notify_user_id": None,
         }
 
     # --- reading the ledger ------------------------------------------------------------------

@@ -191,8 +191,9 @@ async def _flows(conn: AsyncConnection, period: Period, reward: Reward | None) -
     if await starts_before_history(conn, period.start):
         return await all_time_flows(conn, period.end, reward)
     sums = (await conn.execute(_period_sums(period))).one()._mapping
+    people: Mapping[Any, Any]
     if await recent.worth_it(conn, period):
-        people: Mapping[str, Any] = await recent.people(conn, period, reward)
+        people = await recent.people(conn, period, reward)
     else:
         people = (await conn.execute(_period_people(period, reward))).one()._mapping
     return {str(name): int(value or 0) for name, value in [*sums.items(), *people.items()]}

@@ -655,9 +655,9 @@ async def test_a_database_upgraded_from_before_0005_gets_each_latest_visit_from_
                 await conn.execute(text_sql(sql))
         await upgrade(engine)
         c = customers.c
-        query = select(
-            c.id, c.last_purchase_at, c.prev_purchase_at, c.last_redemption_at
-        ).order_by(c.id)
+        query = select(c.id, c.last_purchase_at, c.prev_purchase_at, c.last_redemption_at).order_by(
+            c.id
+        )
         async with engine.connect() as conn:
             rows = [tuple(r) for r in await conn.execute(query)]
     finally:

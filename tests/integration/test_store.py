@@ -187,6 +187,7 @@ async def test_an_earn_adds_points_to_the_balance_and_lifetime_and_appends_one_e
         "customer_id": customer["id"],
         "card_number": customer["card_number"],
         "replayed": False,
+        "notify_user_id": None,  # not linked to Telegram
     }
     after = await assert_books_balance(store, customer["id"])
     assert (after["balance"], after["lifetime_earned"], after["lifetime_redeemed"]) == (65, 65, 0)
@@ -391,6 +392,23 @@ async def test_a_customer_links_their_telegram_account_with_their_own_phone(
     assert linked["telegram_user_id"] == 555
     assert (await store.customer_by_telegram(555)) == linked
     assert (await store.link_telegram("+447400123456", 555))["id"] == customer["id"]  # again: fine
+
+
+async def test_a_linked_customer_is_to_be_told_of_a_change_once_not_on_its_replay(
+    store: Store, now: dt.datetime
+) -> None:
+    # The result says whom to notify, so the bot needs no second read per confirmation; a
+    # replayed confirmation (a double delivery) says nobody: they were told the first time.
+    customer = await customer_with(store, now, 300)
+    await store.link_telegram("+447400123456", 555)
+    earned = await store.earn(customer["id"], Decimal(5), actor_id=CASHIER, now=now, key="e")
+    again = await store.earn(customer["id"], Decimal(5), actor_id=CASHIER, now=now, key="e")
+    assert (earned["notify_user_id"], again["notify_user_id"]) == (555, None)
+    reward = store.program.rewards[0].id
+    redeemed = await store.redeem(customer["id"], reward, actor_id=CASHIER, now=now, key="r")
+    replay = await store.redeem(customer["id"], reward, actor_id=CASHIER, now=now, key="r")
+    assert (redeemed["notify_user_id"], replay["notify_user_id"]) == (555, None)
+    assert replay["replayed"] and replay["entry_id"] == redeemed["entry_id"]
 
 
 async def test_a_card_linked_to_another_account_is_refused(store: Store, now: dt.datetime) -> None:
