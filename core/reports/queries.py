@@ -165,7 +165,10 @@ async def summary(
         "points_outstanding": outstanding,
         "point_value": point_value,
         "outstanding_value": (
-            None if point_value is None else (outstanding * point_value).quantize(_PENNY)
+            None
+            if point_value is None
+            # Half up, like every other amount in the report (Decimal's default is half even).
+            else (outstanding * point_value).quantize(_PENNY, rounding=ROUND_HALF_UP)
         ),
         "earn_to_burn": _ratio(issued, redeemed, _PENNY),
         "redemptions": flows["redemptions"],

@@ -115,6 +115,15 @@ async def test_october_summary_gives_every_figure_exactly(
     }
 
 
+async def test_the_outstanding_value_rounds_half_up_like_every_other_amount(
+    engine: AsyncEngine,
+) -> None:
+    # 565 points at 0.001 is 0.565: half up gives 0.57 (Decimal's default would give 0.56).
+    october = month("2026-10")
+    s = await queries.summary(engine, october, PROGRAM, now=NOW, point_value=Decimal("0.001"))
+    assert (s["points_outstanding"], s["outstanding_value"]) == (565, Decimal("0.57"))
+
+
 async def test_september_does_not_see_the_entry_stamped_exactly_at_octobers_start(
     engine: AsyncEngine, ids: dict[str, int]
 ) -> None:
