@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.types import Role, StaffMember
 
-from .store import utc
+from .statements import utc
 from .tables import invites, settings, staff
 
 INVITE_TTL = dt.timedelta(days=7)

@@ -11,8 +11,9 @@ No balance is ever read, changed in Python and written back unguarded; a CHECK c
 balance >= 0 as a last line of defence.
 
 How it runs (issue "Scale": lookup, earn, redeem under 2 ms). Each operation is one plain
-function over one connection (`_earn_once`, ...), and the statements are built once, below, with
-bound parameters: building them per call cost more CPU than SQLite spent running them.
+function over one connection (`_earn_once`, ...), and its statements are built once, with bound
+parameters, in core/db/statements.py: building them per call cost more CPU than SQLite spent
+running them.
 - On a SQLite file the function runs whole in one `asyncio.to_thread` call on a synchronous twin
   of the engine (core.db.engine.sync_twin: same file, same WAL/FULL/busy_timeout settings):
   one hand-off to a worker thread per operation, where aiosqlite needed four or five per
@@ -31,8 +32,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Concatenate, ParamSpec, TypeVar
 
-from sqlalchemy import Connection, Select, bindparam, case, func, select, update
-from sqlalchemy.engine import Row
+from sqlalchemy import Connection, Select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -55,10 +55,29 @@ from core.types import (
 )
 
 from .engine import sync_twin
-from .tables import customers, ledger
+from .statements import (
+    APPEND,
+    BY_CARD,
+    BY_ID,
+    BY_PHONE,
+    BY_REGISTRATION,
+    BY_TELEGRAM,
+    CUSTOMER_UNLESS_RECORDED,
+    ENTRY_BY_KEY,
+    INSERT_CUSTOMER,
+    LEDGER_SUM,
+    LINK,
+    RECENT,
+    SWAP,
+    UNLINK,
+    customer_record,
+    entry_record,
+    from_json,
+    to_json,
+    utc,
+)
 
 MAX_ATTEMPTS = 20  # compare-and-swap retries; contention on one card is a handful of cashiers
-_DECIMAL_FIELDS = ("amount", "points_per_unit", "multiplier")
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -69,166 +88,16 @@ class ConcurrentUpdate(RuntimeError):
     """Gave up after MAX_ATTEMPTS lost races on one customer (never seen outside stress tests)."""
 
 
-def utc(value: dt.datetime) -> dt.datetime:
-    """The same instant in UTC; a naive value is taken to be UTC already.
-
-    Everything is stored in UTC and SQLite keeps only the wall-clock digits (it drops the zone),
-    so `now` is converted on the way in (12:00+01:00 is stored as 11:00) and the zone is put back
-    on the way out.
-    """
-    return value.astimezone(dt.UTC) if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
-# --- the statements, built once ------------------------------------------------------------------
-# Bound parameter names differ from the columns an UPDATE sets: SQLAlchemy reserves those names.
-
-
-def _customer_by(column: Any) -> Select[Any]:
-    return select(customers).where(column == bindparam("value"))
-
-
-_BY_ID = _customer_by(customers.c.id)
-_BY_CARD = _customer_by(customers.c.card_number)
-_BY_PHONE = _customer_by(customers.c.phone)
-_BY_TELEGRAM = _customer_by(customers.c.telegram_user_id)
-_BY_REGISTRATION = _customer_by(customers.c.registration_key)
-
-_ENTRY_BY_KEY = select(ledger).where(ledger.c.idempotency_key == bindparam("key"))
-# An earn's or a redemption's first read asks both questions at once: the customer, and the id of
-# the entry its key already recorded (NULL for a new confirmation). A round trip fewer per change.
-_CUSTOMER_UNLESS_RECORDED = select(
-    customers,
-    select(ledger.c.id)
-    .where(ledger.c.idempotency_key == bindparam("key"))
-    .scalar_subquery()
-    .label("recorded_id"),
-).where(customers.c.id == bindparam("customer_id"))
-_RECENT = (
-    select(ledger)
-    .where(ledger.c.customer_id == bindparam("customer_id"))
-    .order_by(ledger.c.id.desc())  # the (customer_id, id) index, newest first
-    .limit(bindparam("limit"))
-)
-_LEDGER_SUM = select(func.coalesce(func.sum(ledger.c.points), 0)).where(
-    ledger.c.customer_id == bindparam("customer_id")
-)
-
-_NOW = bindparam("now", type_=customers.c.last_visit_at.type)
-_PURCHASE: Any = bindparam("purchase")  # 1 for an earn, else 0
-_REDEMPTION: Any = bindparam("redemption")  # 1 for a redemption, else 0
-_LAST_VISIT = customers.c.last_visit_at
-_LAST_BUY = customers.c.last_purchase_at
-_PREV_BUY = customers.c.prev_purchase_at
-
-
-def _latest(column: Any, this_kind: Any = None) -> Any:
-    """The column, moved to `now` if it is older (and this entry is of its kind): kept as the
-    latest even if entries arrive out of order (two cashiers' clocks)."""
-    newer = column.is_(None) | (column < _NOW)
-    return case((newer if this_kind is None else (this_kind == 1) & newer, _NOW), else_=column)
-
-
-# The compare-and-swap of an earn or a redemption: matches no row if the card changed since read.
-_SWAP = (
-    update(customers)
-    .where(customers.c.id == bindparam("customer_id"), customers.c.version == bindparam("seen"))
-    .values(
-        balance=customers.c.balance + bindparam("points"),
-        version=customers.c.version + 1,
-        lifetime_earned=customers.c.lifetime_earned + bindparam("earned"),
-        lifetime_redeemed=customers.c.lifetime_redeemed + bindparam("redeemed"),
-        tier=func.coalesce(bindparam("new_tier", type_=customers.c.tier.type), customers.c.tier),
-        # A visit. Reports count active members with it.
-        last_visit_at=_latest(_LAST_VISIT),
-        # Running totals for all-time reports and the customers CSV (migration 0004).
-        purchases=customers.c.purchases + _PURCHASE,
-        spent_minor=customers.c.spent_minor + bindparam("spent"),
-        redemptions=customers.c.redemptions + _REDEMPTION,
-        # The two latest purchases and the latest redemption, for recent periods' reports
-        # (migration 0005, core/reports/recent.py). SET sees the row as it was before.
-        last_purchase_at=_latest(_LAST_BUY, _PURCHASE),
-        prev_purchase_at=case(
-            (_PURCHASE == 0, _PREV_BUY),
-            (_LAST_BUY.is_(None), _PREV_BUY),  # the first purchase: none before it
-            (_LAST_BUY <= _NOW, _LAST_BUY),  # in time order: the latest becomes the previous
-            (_PREV_BUY.is_(None) | (_PREV_BUY < _NOW), _NOW),  # late, between the two
-            else_=_PREV_BUY,  # late, older than both: they stay the two latest
-        ),
-        last_redemption_at=_latest(customers.c.last_redemption_at, _REDEMPTION),
-    )
-)
-_APPEND = ledger.insert().returning(ledger.c.id)  # values: every column but id, by name
-_INSERT_CUSTOMER = customers.insert().returning(customers.c.id)
-_UNLINK = (
-    update(customers)
-    .where(customers.c.telegram_user_id == bindparam("user_id"))
-    .values(telegram_user_id=None)
-)
-_LINK = (
-    update(customers)
-    .where(customers.c.id == bindparam("customer_id"), customers.c.telegram_user_id.is_(None))
-    .values(telegram_user_id=bindparam("user_id"))
-)
-
-
-# --- rows to records -----------------------------------------------------------------------------
-
-
-def _customer(row: Row[Any]) -> Customer:
-    m = row._mapping
-    return {
-        "id": m["id"],
-        "card_number": m["card_number"],
-        "name": m["name"],
-        "phone": m["phone"],
-        "email": m["email"],
-        "created_at": utc(m["created_at"]),
-        "balance": m["balance"],
-        "lifetime_earned": m["lifetime_earned"],
-        "lifetime_redeemed": m["lifetime_redeemed"],
-        "tier": m["tier"],
-        "telegram_user_id": m["telegram_user_id"],
-        "version": m["version"],
-    }
-
-
-def _entry(row: Row[Any]) -> LedgerEntry:
-    m = row._mapping
-    minor = m["amount_minor"]
-    return {
-        "id": m["id"],
-        "customer_id": m["customer_id"],
-        "kind": m["kind"],
-        "points": m["points"],
-        "amount": None if minor is None else Decimal(minor).scaleb(-2),  # 2550 -> 25.50
-        "reward_id": m["reward_id"],
-        "actor_id": m["actor_id"],
-        "created_at": utc(m["created_at"]),
-        "idempotency_key": m["idempotency_key"],
-        "note": m["note"],
-        "balance_after": m["balance_after"],
-        "details": dict(m["details"]),
-    }
-
-
-def _to_json(quote: EarnQuote | RedeemQuote) -> dict[str, object]:
-    return {k: str(v) if isinstance(v, Decimal) else v for k, v in quote.items()}
-
-
-def _from_json(details: dict[str, object]) -> dict[str, Any]:
-    return {k: Decimal(str(v)) if k in _DECIMAL_FIELDS else v for k, v in details.items()}
-
-
 # --- units of work: each runs whole on one connection --------------------------------------------
 
 
 def _one(conn: Connection, query: Select[Any], value: object) -> Customer | None:
     row = conn.execute(query, {"value": value}).first()
-    return None if row is None else _customer(row)
+    return None if row is None else customer_record(row)
 
 
 def _existing(conn: Connection, customer_id: int) -> Customer:
-    customer = _one(conn, _BY_ID, customer_id)
+    customer = _one(conn, BY_ID, customer_id)
     if customer is None:
         raise UnknownCustomer(f"#{customer_id}")
     return customer
@@ -238,8 +107,8 @@ def _customer_unless_recorded(
     conn: Connection, customer_id: int, key: str | None
 ) -> Customer | None:
     """The customer about to change; None if `key` is already recorded or there is no such card."""
-    row = conn.execute(_CUSTOMER_UNLESS_RECORDED, {"customer_id": customer_id, "key": key}).first()
-    return None if row is None or row._mapping["recorded_id"] is not None else _customer(row)
+    row = conn.execute(CUSTOMER_UNLESS_RECORDED, {"customer_id": customer_id, "key": key}).first()
+    return None if row is None or row._mapping["recorded_id"] is not None else customer_record(row)
 
 
 def _replay_of(conn: Connection, customer_id: int, key: str | None) -> LedgerEntry:
@@ -253,21 +122,21 @@ def _replay_of(conn: Connection, customer_id: int, key: str | None) -> LedgerEnt
 def _entry_by_key(conn: Connection, key: str | None) -> LedgerEntry | None:
     if key is None:
         return None
-    row = conn.execute(_ENTRY_BY_KEY, {"key": key}).first()
-    return None if row is None else _entry(row)
+    row = conn.execute(ENTRY_BY_KEY, {"key": key}).first()
+    return None if row is None else entry_record(row)
 
 
 def _recent(conn: Connection, customer_id: int, limit: int) -> list[LedgerEntry]:
-    rows = conn.execute(_RECENT, {"customer_id": customer_id, "limit": limit}).all()
-    return [_entry(r) for r in rows]
+    rows = conn.execute(RECENT, {"customer_id": customer_id, "limit": limit}).all()
+    return [entry_record(r) for r in rows]
 
 
 def _ledger_sum(conn: Connection, customer_id: int) -> int:
-    return int(conn.execute(_LEDGER_SUM, {"customer_id": customer_id}).scalar_one())
+    return int(conn.execute(LEDGER_SUM, {"customer_id": customer_id}).scalar_one())
 
 
 def _link(conn: Connection, phone: str, user_id: int) -> Customer:
-    customer = _one(conn, _BY_PHONE, phone)
+    customer = _one(conn, BY_PHONE, phone)
     if customer is None:
         raise UnknownCustomer(phone)
     if customer["telegram_user_id"] == user_id:
@@ -276,8 +145,8 @@ def _link(conn: Connection, phone: str, user_id: int) -> Customer:
         raise AlreadyLinked(customer["card_number"])
     try:
         # One account, one card: unlink this account from any card it had before.
-        conn.execute(_UNLINK, {"user_id": user_id})
-        conn.execute(_LINK, {"customer_id": customer["id"], "user_id": user_id})
+        conn.execute(UNLINK, {"user_id": user_id})
+        conn.execute(LINK, {"customer_id": customer["id"], "user_id": user_id})
     except IntegrityError:
         raise AlreadyLinked(customer["card_number"]) from None
     return _existing(conn, customer["id"])
@@ -344,7 +213,7 @@ class Store:
     async def find_customer(self, reference: str) -> Customer:
         """The customer a cashier means by a card or phone number (InvalidReference/Unknown)."""
         kind, value = parse_reference(reference, self.program.default_region)
-        customer = await self._read(_one, _BY_CARD if kind == "card" else _BY_PHONE, value)
+        customer = await self._read(_one, BY_CARD if kind == "card" else BY_PHONE, value)
         if customer is None:
             raise UnknownCustomer(reference.strip())
         return customer
@@ -353,10 +222,10 @@ class Store:
         return await self._read(_existing, customer_id)
 
     async def customer_by_phone(self, phone: str) -> Customer | None:
-        return await self._read(_one, _BY_PHONE, phone)
+        return await self._read(_one, BY_PHONE, phone)
 
     async def customer_by_telegram(self, user_id: int) -> Customer | None:
-        return await self._read(_one, _BY_TELEGRAM, user_id)
+        return await self._read(_one, BY_TELEGRAM, user_id)
 
     # --- registering -------------------------------------------------------------------------
 
@@ -393,7 +262,7 @@ class Store:
         replay = self._registered_with(conn, key)
         if replay is not None:
             return replay
-        existing = _one(conn, _BY_PHONE, new["phone"])
+        existing = _one(conn, BY_PHONE, new["phone"])
         if existing is not None:
             # A racing copy of this same confirmation may have just created it: that's a replay.
             replay = self._registered_with(conn, key)
@@ -414,7 +283,7 @@ class Store:
             "version": 0,
             "registration_key": key,
         }
-        customer_id = int(conn.execute(_INSERT_CUSTOMER, values).scalar_one())
+        customer_id = int(conn.execute(INSERT_CUSTOMER, values).scalar_one())
         if bonus:
             self._append(
                 conn,
@@ -433,7 +302,7 @@ class Store:
         """The registration an idempotency key already made, as a replayed result."""
         if key is None:
             return None
-        done = _one(conn, _BY_REGISTRATION, key)
+        done = _one(conn, BY_REGISTRATION, key)
         if done is None:
             return None
         return {"customer": done, "signup_bonus": self.program.signup_bonus, "replayed": True}
@@ -588,7 +457,7 @@ class Store:
         """Compare-and-swap the balance and append the entry; None when another writer won."""
         amount_minor = None if amount is None else int(amount * 100)
         swapped = conn.execute(
-            _SWAP,
+            SWAP,
             {
                 "customer_id": customer["id"],
                 "seen": customer["version"],
@@ -604,7 +473,7 @@ class Store:
         )
         if swapped.rowcount != 1:
             return None  # somebody else changed this card since we read it: recompute
-        details = _to_json(quote)
+        details = to_json(quote)
         details["card_number"] = customer["card_number"]
         if code is not None:
             details["code"] = code
@@ -658,10 +527,10 @@ class Store:
             "details": details,
             "new_tier": new_tier,
         }
-        return int(conn.execute(_APPEND, values).scalar_one())
+        return int(conn.execute(APPEND, values).scalar_one())
 
     def _earn_result(self, entry: LedgerEntry, *, replayed: bool) -> EarnResult:
-        d = _from_json(entry["details"])
+        d = from_json(entry["details"])
         return {
             **d,  # type: ignore[typeddict-item]
             "entry_id": entry["id"],
@@ -672,7 +541,7 @@ class Store:
         }
 
     def _redeem_result(self, entry: LedgerEntry, *, replayed: bool) -> RedeemResult:
-        d = _from_json(entry["details"])
+        d = from_json(entry["details"])
         return {
             **d,  # type: ignore[typeddict-item]
             "entry_id": entry["id"],
@@ -692,7 +561,7 @@ class Store:
     async def is_recorded(self, kind: str, key: str) -> bool:
         """Whether a confirmation with this key was recorded ("reg" keys create customers)."""
         if kind == "reg":
-            return await self._read(_one, _BY_REGISTRATION, key) is not None
+            return await self._read(_one, BY_REGISTRATION, key) is not None
         return await self._read(_entry_by_key, key) is not None
 
     async def recent_entries(self, customer_id: int, limit: int = 5) -> list[LedgerEntry]:

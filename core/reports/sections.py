@@ -12,7 +12,7 @@ from typing import Any, TypedDict
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.db.store import utc
+from core.db.statements import utc
 from core.db.tables import customers, ledger, staff
 from core.types import Program
 

@@ -15,7 +15,7 @@ from typing import Any, TypedDict
 from sqlalchemy import case, distinct, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.db.store import utc
+from core.db.statements import utc
 from core.db.tables import ledger
 
 from .periods import Period

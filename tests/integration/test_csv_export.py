@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot import report_cli
 from core.db.engine import open_engine
 from core.db.migrate import upgrade
-from core.db.store import utc
+from core.db.statements import utc
 from core.db.tables import customers, ledger
 from core.reports import csv_export, queries
 from core.reports.cells import LocalTimes, neutralise, text_cell

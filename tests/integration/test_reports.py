@@ -24,7 +24,7 @@ from bot import report_cli
 from bot.offline import parse_html
 from core.db.engine import open_engine
 from core.db.migrate import upgrade
-from core.db.store import utc
+from core.db.statements import utc
 from core.db.tables import customers, ledger
 from core.reports import all_time, queries, sections, series, text
 from core.reports.periods import ALL_TIME_START, Period, parse_period
