@@ -1,8 +1,11 @@
-"""`python -m bench`: generate (or reuse) each database size, measure, print the table.
+"""`python -m bench`: the whole suite. Generates (or reuses) each database size, measures it and
+prints the table; then runs the whole-bot throughput benchmark (bench/throughput.py) and prints
+its tables and verdicts.
 
-python -m bench                         # 10k, 100k and 1M customers (1M: several minutes)
-python -m bench --quick                 # 10k only, about a minute
-python -m bench --sizes 10000 100000    # any sizes
+python -m bench                 # 10k, 100k, 1M (~11 min, + generating once), throughput (~4 min)
+python -m bench --quick         # 10k only and a short throughput run: a few minutes
+python -m bench --sizes 10000 100000  # any sizes
+python -m bench --no-throughput # the per-size table only
 """
 
 from __future__ import annotations
@@ -33,6 +36,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="10k customers only")
     parser.add_argument("--ops", type=int, default=300, help="timed calls per measurement")
     parser.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
+    parser.add_argument(
+        "--no-throughput", action="store_true", help="skip the whole-bot throughput benchmark"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="throughput rounds; verdicts take the median"
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -55,7 +64,14 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(report.table(results))
     print(f"\nmedian / p99 over {args.ops} calls; JSON: {path}")
-    return 0
+    if args.no_throughput:
+        return 0
+    from bench import throughput  # starts bot processes: imported only when it runs
+
+    print("\n## Whole-bot throughput\n", flush=True)
+    return throughput.main(
+        ["--rounds", str(args.rounds), *(["--seconds", "8"] if args.quick else [])]
+    )
 
 
 if __name__ == "__main__":
