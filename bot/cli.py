@@ -95,8 +95,9 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     logs.configure()
     from .app import build_application  # imported here: check-config needs no telegram
 
+    loop = _use_fast_event_loop()
     app = build_application(config, announce=lambda text: print(text, flush=True))
-    log.info("starting: long polling %s", config.telegram.base_url)
+    log.info("starting: long polling %s (event loop: %s)", config.telegram.base_url, loop)
     # stop_signals: SIGINT/SIGTERM stop polling, finish the update in hand, and shut down.
     app.run_polling(
         allowed_updates=ALLOWED_UPDATES,
@@ -105,6 +106,20 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         close_loop=False,
     )
     return 0
+
+
+def _use_fast_event_loop() -> str:
+    """uvloop where it is installed (Linux, macOS), else asyncio's own loop; says which.
+
+    Same asyncio API, less CPU per update: measured flat out against a fake Bot API, about 20%
+    less CPU per call and /status answered in a third of the time (bench/README.md).
+    """
+    try:
+        import uvloop
+    except ImportError:
+        return "asyncio"
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return "uvloop"
 
 
 def _console(args: argparse.Namespace, config: Config) -> int:

@@ -13,6 +13,7 @@ this file; the `running` guard says so plainly if the order is ever broken.
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import signal
 import sqlite3
@@ -271,6 +272,14 @@ def test_sigint_ends_the_bot_cleanly_within_seconds(unclaimed: Bot) -> None:
     assert exited.returncode == 0, exited.stderr
     assert exited.seconds < STOP_LIMIT, f"took {exited.seconds:.1f}s to stop"
     assert "Traceback" not in exited.stderr
+
+
+def test_the_bot_runs_on_uvloop_where_it_is_installed(stopped_shop: tuple[Bot, Exited]) -> None:
+    # The faster loop is what keeps the bot's CPU per Bot API call near the echo bot's
+    # (bench/README.md); where uvloop can't be installed (Windows) asyncio's own loop runs.
+    _, exited = stopped_shop
+    expected = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    assert f"(event loop: {expected})" in exited.stderr
 
 
 def test_logs_never_show_the_token_or_a_customers_phone_number(
