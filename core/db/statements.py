@@ -35,8 +35,13 @@ def utc(value: dt.datetime) -> dt.datetime:
 # --- the statements ------------------------------------------------------------------------------
 
 
+# The columns a Customer record holds, and no more: the report columns (latest visits, counters)
+# are not read back per earn, and each time column costs a parse on SQLite.
+RECORD = [customers.c[name] for name in Customer.__annotations__]
+
+
 def customer_by(column: Any) -> Select[Any]:
-    return select(customers).where(column == bindparam("value"))
+    return select(*RECORD).where(column == bindparam("value"))
 
 
 BY_ID = customer_by(customers.c.id)
@@ -48,8 +53,8 @@ BY_REGISTRATION = customer_by(customers.c.registration_key)
 ENTRY_BY_KEY = select(ledger).where(ledger.c.idempotency_key == bindparam("key"))
 # An earn's or a redemption's first read asks both questions at once: the customer, and the id of
 # the entry its key already recorded (NULL for a new confirmation). A round trip fewer per change.
-CUSTOMER_UNLESS_RECORDED = select(
-    customers,
+CUSTOMER_UNLESS_RECORDED: Select[Any] = select(
+    *RECORD,
     select(ledger.c.id)
     .where(ledger.c.idempotency_key == bindparam("key"))
     .scalar_subquery()
