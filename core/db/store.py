@@ -30,7 +30,7 @@ import contextlib
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from sqlalchemy import Connection, Select
 from sqlalchemy.exc import IntegrityError
@@ -150,6 +150,41 @@ def _link(conn: Connection, phone: str, user_id: int) -> Customer:
     except IntegrityError:
         raise AlreadyLinked(customer["card_number"]) from None
     return _existing(conn, customer["id"])
+
+
+def _written(customer: Customer, entry_id: int) -> dict[str, Any]:
+    """What an earn's or a redemption's result adds to its quote, from what was just written
+    (not read back: a round trip fewer per change)."""
+    return {
+        "card_number": customer["card_number"],
+        "entry_id": entry_id,
+        "customer_id": customer["id"],
+        "replayed": False,
+        "notify_user_id": customer["telegram_user_id"],
+    }
+
+
+def _replayed(entry: LedgerEntry) -> dict[str, Any]:
+    """The result a recorded confirmation returned, rebuilt from its entry's details (the quote,
+    the card and any code), marked replayed. Nobody is to be notified: they were told the first
+    time."""
+    details = from_json(entry["details"])
+    return {
+        **details,
+        "entry_id": entry["id"],
+        "customer_id": entry["customer_id"],
+        "card_number": details.get("card_number", ""),
+        "replayed": True,
+        "notify_user_id": None,
+    }
+
+
+def _earn_replayed(entry: LedgerEntry) -> EarnResult:
+    return cast(EarnResult, _replayed(entry))
+
+
+def _redeem_replayed(entry: LedgerEntry) -> RedeemResult:
+    return cast(RedeemResult, {"code": "", **_replayed(entry)})
 
 
 class Store:
@@ -320,7 +355,7 @@ class Store:
     ) -> EarnResult:
         """Records a purchase: points per the customer's tier, balance and tier updated."""
         return await self._until_applied(
-            self._earn_once, self._earn_result, key, customer_id, amount, actor_id, now, key
+            self._earn_once, _earn_replayed, key, customer_id, amount, actor_id, now, key
         )
 
     def _earn_once(
@@ -334,7 +369,7 @@ class Store:
     ) -> EarnResult | None:
         customer = _customer_unless_recorded(conn, customer_id, key)
         if customer is None:
-            return self._earn_result(_replay_of(conn, customer_id, key), replayed=True)
+            return _earn_replayed(_replay_of(conn, customer_id, key))
         quote = rules.quote_earn(customer, amount, self.program)
         entry_id = self._apply(
             conn,
@@ -350,15 +385,7 @@ class Store:
         )
         if entry_id is None:
             return None
-        # What was just written, without reading it back: a round trip fewer per earn.
-        return {
-            **quote,
-            "card_number": customer["card_number"],
-            "entry_id": entry_id,
-            "customer_id": customer["id"],
-            "replayed": False,
-            "notify_user_id": customer["telegram_user_id"],
-        }
+        return cast(EarnResult, {**quote, **_written(customer, entry_id)})
 
     async def redeem(
         self,
@@ -372,13 +399,13 @@ class Store:
         """Spends points on a reward (InsufficientPoints if the balance is short)."""
         reward = rules.find_reward(reward_id, self.program)
         return await self._until_applied(
-            self._redeem_once, self._redeem_result, key, customer_id, reward, actor_id, now, key
+            self._redeem_once, _redeem_replayed, key, customer_id, reward, actor_id, now, key
         )
 
     async def _until_applied(
         self,
         once: Callable[Concatenate[Connection, int, P], R | None],
-        replayed: Callable[..., R],
+        replayed: Callable[[LedgerEntry], R],
         key: str | None,
         customer_id: int,
         *args: P.args,
@@ -394,7 +421,7 @@ class Store:
                 replay = await self._read(_entry_by_key, key)
                 if replay is None:
                     raise
-                return replayed(replay, replayed=True)
+                return replayed(replay)
             if result is not None:
                 return result
         raise ConcurrentUpdate(f"customer {customer_id} kept changing")
@@ -410,7 +437,7 @@ class Store:
     ) -> RedeemResult | None:
         customer = _customer_unless_recorded(conn, customer_id, key)
         if customer is None:
-            return self._redeem_result(_replay_of(conn, customer_id, key), replayed=True)
+            return _redeem_replayed(_replay_of(conn, customer_id, key))
         quote = rules.quote_redeem(customer, reward, self.program)
         code = rules.new_redemption_code()
         entry_id = self._apply(
@@ -427,16 +454,7 @@ class Store:
         )
         if entry_id is None:
             return None
-        # What was just written, without reading it back: a round trip fewer per redeem.
-        return {
-            **quote,
-            "card_number": customer["card_number"],
-            "code": code,
-            "entry_id": entry_id,
-            "customer_id": customer["id"],
-            "replayed": False,
-            "notify_user_id": customer["telegram_user_id"],
-        }
+        return cast(RedeemResult, {**quote, "code": code, **_written(customer, entry_id)})
 
     def _apply(
         self,
@@ -528,29 +546,6 @@ class Store:
             "new_tier": new_tier,
         }
         return int(conn.execute(APPEND, values).scalar_one())
-
-    def _earn_result(self, entry: LedgerEntry, *, replayed: bool) -> EarnResult:
-        d = from_json(entry["details"])
-        return {
-            **d,  # type: ignore[typeddict-item]
-            "entry_id": entry["id"],
-            "customer_id": entry["customer_id"],
-            "card_number": d.get("card_number", ""),
-            "replayed": replayed,
-            "notify_user_id": None,  # a replay: the first confirmation told the customer
-        }
-
-    def _redeem_result(self, entry: LedgerEntry, *, replayed: bool) -> RedeemResult:
-        d = from_json(entry["details"])
-        return {
-            **d,  # type: ignore[typeddict-item]
-            "entry_id": entry["id"],
-            "customer_id": entry["customer_id"],
-            "card_number": d.get("card_number", ""),
-            "code": str(d.get("code", "")),
-            "replayed": replayed,
-            "notify_user_id": None,
-        }
 
     # --- reading the ledger ------------------------------------------------------------------
 
