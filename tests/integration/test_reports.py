@@ -9,13 +9,14 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import case, func, select
+from sqlalchemy import Row, Select, case, func, select
 from sqlalchemy import text as text_sql
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ClauseElement
@@ -207,32 +208,45 @@ async def test_active_members_agree_with_the_ledger_itself(
     assert (s["active_30d"], s["active_90d"]) == from_ledger == expected
 
 
+async def upgraded_from(
+    tmp_path: Path, revision: str, inserts: Sequence[str], query: Select[Any]
+) -> list[Row[Any]]:
+    """`inserts` written at schema `revision` (as a shop's database was), then upgraded to the
+    newest: the rows `query` reads afterwards."""
+    engine = open_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    try:
+        await upgrade(engine, revision)
+        async with engine.begin() as conn:
+            for sql in inserts:
+                await conn.execute(text_sql(sql))
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            return list((await conn.execute(query)).all())
+    finally:
+        await engine.dispose()
+
+
 async def test_a_database_upgraded_from_before_reports_knows_each_last_visit(
     tmp_path: Path,
 ) -> None:
     # Entries written at schema 0002 (no last_visit_at yet): the upgrade fills it from the ledger.
-    engine = open_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
-    try:
-        await upgrade(engine, "0002")
-        async with engine.begin() as conn:
-            for sql in (
-                "INSERT INTO customers (id, card_number, name, phone, created_at, balance,"
-                " lifetime_earned, lifetime_redeemed, tier, version) VALUES"
-                " (1, '12345674', 'Old', '+447400100009', '2026-01-01 00:00:00.000000',"
-                " 30, 40, 10, 'Bronze', 3),"
-                " (2, '23456781', 'New', '+447400100008', '2026-01-01 00:00:00.000000',"
-                " 0, 0, 0, 'Bronze', 0)",
-                "INSERT INTO ledger (customer_id, kind, points, created_at, balance_after, details)"
-                " VALUES (1, 'earn', 20, '2026-01-02 10:00:00.000000', 20, '{}'),"
-                " (1, 'redeem', -10, '2026-02-03 10:00:00.000000', 10, '{}'),"
-                " (1, 'adjust', 20, '2026-03-04 10:00:00.000000', 30, '{}')",
-            ):
-                await conn.execute(text_sql(sql))
-        await upgrade(engine)
-        async with engine.connect() as conn:
-            rows = (await conn.execute(select(customers.c.id, customers.c.last_visit_at))).all()
-    finally:
-        await engine.dispose()
+    rows = await upgraded_from(
+        tmp_path,
+        "0002",
+        [
+            "INSERT INTO customers (id, card_number, name, phone, created_at, balance,"
+            " lifetime_earned, lifetime_redeemed, tier, version) VALUES"
+            " (1, '12345674', 'Old', '+447400100009', '2026-01-01 00:00:00.000000',"
+            " 30, 40, 10, 'Bronze', 3),"
+            " (2, '23456781', 'New', '+447400100008', '2026-01-01 00:00:00.000000',"
+            " 0, 0, 0, 'Bronze', 0)",
+            "INSERT INTO ledger (customer_id, kind, points, created_at, balance_after, details)"
+            " VALUES (1, 'earn', 20, '2026-01-02 10:00:00.000000', 20, '{}'),"
+            " (1, 'redeem', -10, '2026-02-03 10:00:00.000000', 10, '{}'),"
+            " (1, 'adjust', 20, '2026-03-04 10:00:00.000000', 30, '{}')",
+        ],
+        select(customers.c.id, customers.c.last_visit_at),
+    )
     # The adjustment in March is not a visit; customer 2 never came.
     assert {r.id: r.last_visit_at for r in rows} == {
         1: dt.datetime(2026, 2, 3, 10, 0),
@@ -574,33 +588,24 @@ async def test_customers_carry_their_purchases_spending_and_redemptions(
 async def test_a_database_upgraded_from_before_the_counters_gets_them_from_the_ledger(
     tmp_path: Path,
 ) -> None:
-    engine = open_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
-    try:
-        await upgrade(engine, "0003")
-        async with engine.begin() as conn:
-            for sql in (
-                "INSERT INTO customers (id, card_number, name, phone, created_at, balance,"
-                " lifetime_earned, lifetime_redeemed, tier, version) VALUES"
-                " (1, '12345674', 'Old', '+447400100009', '2026-01-01 00:00:00.000000',"
-                " 40, 50, 10, 'Bronze', 4),"
-                " (2, '23456781', 'New', '+447400100008', '2026-01-01 00:00:00.000000',"
-                " 0, 0, 0, 'Bronze', 0)",
-                "INSERT INTO ledger (customer_id, kind, points, amount_minor, created_at,"
-                " balance_after, details) VALUES"
-                " (1, 'earn', 20, 2000, '2026-01-02 10:00:00.000000', 20, '{}'),"
-                " (1, 'redeem', -10, NULL, '2026-02-03 10:00:00.000000', 10, '{}'),"
-                " (1, 'earn', 10, 1050, '2026-02-04 10:00:00.000000', 20, '{}'),"
-                " (1, 'adjust', 20, NULL, '2026-03-04 10:00:00.000000', 40, '{}')",
-            ):
-                await conn.execute(text_sql(sql))
-        await upgrade(engine)
-        query = select(
-            customers.c.id, customers.c.purchases, customers.c.spent_minor, customers.c.redemptions
-        ).order_by(customers.c.id)
-        async with engine.connect() as conn:
-            rows = [tuple(r) for r in await conn.execute(query)]
-    finally:
-        await engine.dispose()
+    query = select(
+        customers.c.id, customers.c.purchases, customers.c.spent_minor, customers.c.redemptions
+    ).order_by(customers.c.id)
+    inserts = [
+        "INSERT INTO customers (id, card_number, name, phone, created_at, balance,"
+        " lifetime_earned, lifetime_redeemed, tier, version) VALUES"
+        " (1, '12345674', 'Old', '+447400100009', '2026-01-01 00:00:00.000000',"
+        " 40, 50, 10, 'Bronze', 4),"
+        " (2, '23456781', 'New', '+447400100008', '2026-01-01 00:00:00.000000',"
+        " 0, 0, 0, 'Bronze', 0)",
+        "INSERT INTO ledger (customer_id, kind, points, amount_minor, created_at,"
+        " balance_after, details) VALUES"
+        " (1, 'earn', 20, 2000, '2026-01-02 10:00:00.000000', 20, '{}'),"
+        " (1, 'redeem', -10, NULL, '2026-02-03 10:00:00.000000', 10, '{}'),"
+        " (1, 'earn', 10, 1050, '2026-02-04 10:00:00.000000', 20, '{}'),"
+        " (1, 'adjust', 20, NULL, '2026-03-04 10:00:00.000000', 40, '{}')",
+    ]
+    rows = [tuple(r) for r in await upgraded_from(tmp_path, "0003", inserts, query)]
     assert rows == [(1, 2, 3050, 1), (2, 0, 0, 0)]  # the adjustment is neither
 
 
@@ -638,39 +643,30 @@ async def test_the_all_time_figures_never_scan_the_ledger(engine: AsyncEngine) -
 async def test_a_database_upgraded_from_before_0005_gets_each_latest_visit_from_the_ledger(
     tmp_path: Path,
 ) -> None:
-    engine = open_engine(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
-    try:
-        await upgrade(engine, "0004")
-        async with engine.begin() as conn:
-            for sql in (
-                "INSERT INTO customers (id, card_number, name, phone, created_at, balance,"
-                " lifetime_earned, lifetime_redeemed, tier, version) VALUES"
-                " (1, '12345674', 'Two at once', '+447400100009', '2026-01-01 00:00:00.000000',"
-                " 40, 50, 10, 'Bronze', 4),"
-                " (2, '23456781', 'Once', '+447400100008', '2026-01-01 00:00:00.000000',"
-                " 5, 5, 0, 'Bronze', 1),"
-                " (3, '34567815', 'Never', '+447400100007', '2026-01-01 00:00:00.000000',"
-                " 0, 0, 0, 'Bronze', 0)",
-                "INSERT INTO ledger (customer_id, kind, points, amount_minor, created_at,"
-                " balance_after, details) VALUES"
-                " (1, 'earn', 20, 2000, '2026-01-02 10:00:00.000000', 20, '{}'),"
-                " (1, 'redeem', -10, NULL, '2026-02-03 10:00:00.000000', 10, '{}'),"
-                # Two purchases stamped in the same microsecond: a latest and a previous one.
-                " (1, 'earn', 10, 1050, '2026-02-04 10:00:00.000000', 20, '{}'),"
-                " (1, 'earn', 10, 1050, '2026-02-04 10:00:00.000000', 30, '{}'),"
-                " (1, 'adjust', 10, NULL, '2026-03-04 10:00:00.000000', 40, '{}'),"
-                " (2, 'earn', 5, 500, '2026-01-05 10:00:00.000000', 5, '{}')",
-            ):
-                await conn.execute(text_sql(sql))
-        await upgrade(engine)
-        c = customers.c
-        query = select(c.id, c.last_purchase_at, c.prev_purchase_at, c.last_redemption_at).order_by(
-            c.id
-        )
-        async with engine.connect() as conn:
-            rows = [tuple(r) for r in await conn.execute(query)]
-    finally:
-        await engine.dispose()
+    c = customers.c
+    query = select(c.id, c.last_purchase_at, c.prev_purchase_at, c.last_redemption_at).order_by(
+        c.id
+    )
+    inserts = [
+        "INSERT INTO customers (id, card_number, name, phone, created_at, balance,"
+        " lifetime_earned, lifetime_redeemed, tier, version) VALUES"
+        " (1, '12345674', 'Two at once', '+447400100009', '2026-01-01 00:00:00.000000',"
+        " 40, 50, 10, 'Bronze', 4),"
+        " (2, '23456781', 'Once', '+447400100008', '2026-01-01 00:00:00.000000',"
+        " 5, 5, 0, 'Bronze', 1),"
+        " (3, '34567815', 'Never', '+447400100007', '2026-01-01 00:00:00.000000',"
+        " 0, 0, 0, 'Bronze', 0)",
+        "INSERT INTO ledger (customer_id, kind, points, amount_minor, created_at,"
+        " balance_after, details) VALUES"
+        " (1, 'earn', 20, 2000, '2026-01-02 10:00:00.000000', 20, '{}'),"
+        " (1, 'redeem', -10, NULL, '2026-02-03 10:00:00.000000', 10, '{}'),"
+        # Two purchases stamped in the same microsecond: a latest and a previous one.
+        " (1, 'earn', 10, 1050, '2026-02-04 10:00:00.000000', 20, '{}'),"
+        " (1, 'earn', 10, 1050, '2026-02-04 10:00:00.000000', 30, '{}'),"
+        " (1, 'adjust', 10, NULL, '2026-03-04 10:00:00.000000', 40, '{}'),"
+        " (2, 'earn', 5, 500, '2026-01-05 10:00:00.000000', 5, '{}')",
+    ]
+    rows = [tuple(r) for r in await upgraded_from(tmp_path, "0004", inserts, query)]
     day = dt.datetime
     assert rows == [
         (1, day(2026, 2, 4, 10), day(2026, 2, 4, 10), day(2026, 2, 3, 10)),  # not the adjustment
