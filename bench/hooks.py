@@ -5,7 +5,7 @@ how often), or None when the feature it measures does not exist yet: micro.py th
 yet" in its row. To add a measurement, write its hook, add it to HOOKS and a row to report.ROWS.
 
     HOOK                 MEASURES                                  CALLS
-    status_rendered      staff /status for one customer            bot.status.card_text
+    status_rendered      staff /status for one customer            bot.cards.card_text
     report_summary_30d   /report summary, the last 30 days         core.reports.queries.summary
     report_summary_all   /report summary, all time                 core.reports.queries.summary
     csv_export           customers CSV, all time, with contacts    core.reports.csv_export
@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.cards import card_text
 from bot.services import Services
-from bot.status import card_text
 from core.cards import format_card
 from core.config import Config, ReportsConfig, TelegramConfig
 from core.db.staff import StaffStore

@@ -7,9 +7,6 @@ one wiring, so what is tested is what runs.
 
 from __future__ import annotations
 
-import asyncio
-import hashlib
-import json
 import logging
 import secrets
 import warnings
@@ -17,13 +14,9 @@ from collections.abc import Callable
 from typing import Any
 
 from telegram import (
-    BotCommand,
-    BotCommandScopeAllPrivateChats,
-    BotCommandScopeChat,
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -44,40 +37,19 @@ from core.db.engine import open_engine
 from core.db.migrate import upgrade
 from core.db.staff import StaffStore
 from core.db.store import Store
-from core.types import Role
 
-from . import common, digest, earn, flows, link, redeem, register, report, staff, status
+from . import flows
 from .concurrency import PerUserUpdateProcessor
 from .errors import on_error
-from .roles import role_of
-from .services import SERVICES_KEY, Services, services_of
+from .handlers import digest, earn, link, redeem, register, report, staff, start, status
+from .menus import set_command_menus
+from .services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
 
 # Conversations track state per user and chat, not per message, on purpose: a cashier's flow
 # spans several messages (see bot/flows.py). PTB warns about that combination; it is intended.
 warnings.filterwarnings("ignore", message=r"If 'per_message=False'", category=PTBUserWarning)
-
-CUSTOMER_COMMANDS = [
-    BotCommand("status", "My points, tier and rewards"),
-    BotCommand("start", "Link my card"),
-    BotCommand("help", "What I can do"),
-]
-CASHIER_COMMANDS = [
-    BotCommand("earn", "Record a purchase"),
-    BotCommand("redeem", "Redeem a reward"),
-    BotCommand("register", "Register a new customer"),
-    BotCommand("status", "Look up a card"),
-    BotCommand("cancel", "Stop what I'm doing"),
-    BotCommand("help", "Commands and examples"),
-]
-ADMIN_COMMANDS = [
-    *CASHIER_COMMANDS[:-2],
-    BotCommand("report", "How the program is doing"),
-    BotCommand("digest", "A daily or weekly summary"),
-    BotCommand("staff", "Manage staff"),
-    *CASHIER_COMMANDS[-2:],
-]
 
 # Connections to the Bot API. httpcore checks every pooled connection on each request, so with
 # PTB's 256 and many cashiers at once that check cost more CPU than the bot's own work
@@ -86,8 +58,6 @@ ADMIN_COMMANDS = [
 # (PTB's default of 1 s would turn a busy moment into errors).
 BOT_API_CONNECTIONS = 16
 POOL_TIMEOUT = 10.0
-MENU_CALLS_AT_ONCE = 8  # staff command menus set at start-up in parallel
-MENUS_SETTING = "command_menus"  # the fingerprint of the menus last set in full
 
 # Each conversation gets its own handler group: see bot/flows.py for why.
 CONVERSATION_GROUP_START = 1
@@ -147,9 +117,12 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
         app.add_handler(conversation, group=CONVERSATION_GROUP_START + offset)
 
     g = LAST_GROUP
-    app.add_handler(CommandHandler("start", common.start), group=g)
-    app.add_handler(CommandHandler("help", common.help_command), group=g)
-    app.add_handler(CommandHandler("cancel", common.cancel_outside_flow), group=g)
+    # A /start deep link from `/staff invite` ("/start inv..."); any other /start greets.
+    invite = filters.Regex(r"^/start(@\w+)? inv\S*$")
+    app.add_handler(CommandHandler("start", staff.accept_invite, filters=invite), group=g)
+    app.add_handler(CommandHandler("start", start.start), group=g)
+    app.add_handler(CommandHandler("help", start.help_command), group=g)
+    app.add_handler(CommandHandler("cancel", start.cancel_outside_flow), group=g)
     app.add_handler(CommandHandler("staff", staff.staff_command), group=g)
     app.add_handler(CommandHandler("claim", staff.claim), group=g)
     app.add_handler(CommandHandler("report", report.report_command), group=g)
@@ -159,14 +132,14 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     kinds = "|".join(flows.KINDS)
     app.add_handler(
         CallbackQueryHandler(
-            common.stale_confirmation, pattern=rf"^({kinds}):(ok|no):{flows.KEY_PATTERN}$"
+            start.stale_confirmation, pattern=rf"^({kinds}):(ok|no):{flows.KEY_PATTERN}$"
         ),
         group=g,
     )
-    app.add_handler(CallbackQueryHandler(common.unknown_button), group=g)
+    app.add_handler(CallbackQueryHandler(start.unknown_button), group=g)
     known = filters.Command() & filters.Regex(rf"^/({'|'.join(flows.FLOW_COMMANDS)}|help)\b")
-    app.add_handler(MessageHandler(filters.COMMAND & ~known, common.unknown_command), group=g)
-    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, common.free_text), group=g)
+    app.add_handler(MessageHandler(filters.COMMAND & ~known, start.unknown_command), group=g)
+    app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, start.free_text), group=g)
     app.add_error_handler(on_error)
 
 
@@ -213,70 +186,3 @@ async def _post_shutdown(app: Application) -> None:  # type: ignore[type-arg]
     if isinstance(svc, Services):
         svc.store.close()  # the Store's own SQLite connections (core/db/store.py)
         await svc.engine.dispose()
-
-
-async def set_command_menus(app: Application) -> None:  # type: ignore[type-arg]
-    """Each person sees only the commands they can use (command scopes).
-
-    Telegram keeps menus across restarts, so they are set only when what they depend on (the
-    bot, the command lists, who is staff in which role) changed since they were last all set.
-    """
-    svc = services_of(app)
-    staff_ids = {
-        *svc.config.staff.admins,
-        *svc.config.staff.cashiers,
-        *(m["telegram_user_id"] for m in await svc.staff.members()),
-    }
-    roles = {user_id: await role_of(svc, user_id) for user_id in sorted(staff_ids)}
-    fingerprint = _menus_fingerprint(app.bot.id, roles)
-    if await svc.staff.get_setting(MENUS_SETTING) == fingerprint:
-        return
-    try:
-        await app.bot.set_my_commands(CUSTOMER_COMMANDS, scope=BotCommandScopeAllPrivateChats())
-    except TelegramError as exc:  # menus are a convenience: never a reason not to start
-        log.warning("could not set the command menus: %s", exc)
-        return
-    # One call per staff member, a few at a time: one after another, 50 staff at 100 ms a call
-    # held start-up for 5 s (bench/throughput.py).
-    turns = asyncio.Semaphore(MENU_CALLS_AT_ONCE)
-
-    async def menu_for(user_id: int) -> None:
-        async with turns:
-            await _set_menu(app, user_id)
-
-    results = await asyncio.gather(*map(menu_for, roles), return_exceptions=True)
-    failures = [r for r in results if isinstance(r, BaseException)]
-    for failure in failures:
-        if not isinstance(failure, TelegramError):
-            raise failure
-    if failures:  # not remembered: the next start tries them all again
-        log.warning("could not set %d staff command menus: %s", len(failures), failures[0])
-    else:
-        await svc.staff.set_setting(MENUS_SETTING, fingerprint)
-
-
-async def set_menu_for(app: Application, user_id: int) -> None:  # type: ignore[type-arg]
-    """The menu for one person, by their current role (called when staff change)."""
-    # Forget what the menus were last set to: if this call fails, the next start sets them all.
-    await services_of(app).staff.set_setting(MENUS_SETTING, None)
-    await _set_menu(app, user_id)
-
-
-async def _set_menu(app: Application, user_id: int) -> None:  # type: ignore[type-arg]
-    role = await role_of(services_of(app), user_id)
-    commands = {"admin": ADMIN_COMMANDS, "cashier": CASHIER_COMMANDS}.get(role)
-    scope = BotCommandScopeChat(user_id)
-    if commands is None:
-        await app.bot.delete_my_commands(scope=scope)
-    else:
-        await app.bot.set_my_commands(commands, scope=scope)
-
-
-def _menus_fingerprint(bot_id: int, roles: dict[int, Role]) -> str:
-    """A digest of everything the command menus depend on."""
-    menus = [
-        [(c.command, c.description) for c in commands]
-        for commands in (CUSTOMER_COMMANDS, CASHIER_COMMANDS, ADMIN_COMMANDS)
-    ]
-    facts = json.dumps([bot_id, menus, sorted(roles.items())])
-    return hashlib.sha256(facts.encode()).hexdigest()

@@ -1,24 +1,22 @@
-"""The "which customer?" step shared by /earn, /redeem and /status, and customer notifications."""
+"""Customers seen from the till: the "which customer?" step shared by /earn, /redeem and
+/status, notifying a linked customer, and the button that shares a customer's own phone."""
 
 from __future__ import annotations
 
 import logging
 
-from telegram import Update
+from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from core.errors import LoyaltyError
 from core.types import Customer
 
+from . import texts
 from .replies import friendly
 from .services import services
 
 log = logging.getLogger(__name__)
-
-ASK_CUSTOMER_TEXT = (
-    "Whose card? Send their <b>card number</b> or <b>phone number</b> (/cancel to stop)."
-)
 
 
 async def find_or_explain(
@@ -53,3 +51,12 @@ async def notify_customer(
         log.info("customer chat %s has blocked the bot; notification dropped", chat_id)
     except TelegramError as exc:
         log.warning("notification to customer chat %s failed: %s", chat_id, exc)
+
+
+def share_keyboard() -> ReplyKeyboardMarkup:
+    """The one-button keyboard that shares the sender's own phone (bot/handlers/link.py)."""
+    return ReplyKeyboardMarkup(
+        [[KeyboardButton(texts.SHARE_PHONE, request_contact=True)]],
+        resize_keyboard=True,
+        one_time_keyboard=True,
+    )

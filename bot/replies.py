@@ -20,7 +20,7 @@ from core.errors import (
 )
 from core.reports.periods import EXAMPLES
 
-from .texts import card, esc
+from .format import card, esc
 
 
 def friendly(exc: LoyaltyError) -> str:

@@ -1,100 +1,50 @@
-"""Formatting for replies: escaping, money, points, cards, and splitting long messages.
+"""User-visible texts shared by several handlers, in one place (a translation touches this layer).
 
-Every reply uses parse_mode HTML (set once in bot/app.py), so every piece of user-provided
-text goes through `esc` here: a customer called `<b>Zoë_O'Brien*` never breaks a message.
+Texts used by one conversation only stay beside it, in its handler module, where the step that
+sends them reads top to bottom. Everything here is HTML (bot/app.py sets the parse mode).
 """
 
 from __future__ import annotations
 
-import html
-from decimal import Decimal
+from typing import Final
 
-from core.cards import format_card
-from core.types import Customer, LedgerEntry
+from core.types import Role
 
-MAX_MESSAGE = 4096  # Telegram's limit for one message's text
-
-esc = html.escape
-
-KIND_LABELS = {
-    "signup_bonus": "Welcome bonus",
-    "earn": "Purchase",
-    "redeem": "Reward",
-    "adjust": "Adjustment",
-    "void": "Void",
+CUSTOMER_HELP = (
+    "<b>Your loyalty card</b>\n"
+    "/start – link this Telegram account to your card (share your phone number)\n"
+    "/status – your balance, tier and rewards\n"
+    "/help – this list"
+)
+CASHIER_HELP = (
+    "<b>At the till</b>\n"
+    "/register – new customer, e.g. /register\n"
+    "/earn – record a purchase, e.g. <code>/earn 07400 123456 25.50</code>\n"
+    "/redeem – spend points on a reward, e.g. <code>/redeem 4821 3379 coffee</code>\n"
+    "/status – look up a card, e.g. <code>/status 4821 3379</code>\n"
+    "/cancel – stop what you're doing\n"
+    "/help – this list"
+)
+ADMIN_HELP = (
+    CASHIER_HELP + "\n\n<b>Managing</b>\n"
+    "/report – how the program is doing, e.g. <code>/report 7d</code>\n"
+    "/digest – a summary every day or week, e.g. <code>/digest daily</code>\n"
+    "/staff – list staff; <code>/staff add 123456789</code>, <code>/staff remove 123456789</code>, "
+    "<code>/staff invite</code>"
+)
+HELP: Final[dict[Role, str]] = {
+    "customer": CUSTOMER_HELP,
+    "cashier": CASHIER_HELP,
+    "admin": ADMIN_HELP,
 }
 
+SHARE_PHONE = "📱 Share my phone number"
 
-def money(amount: Decimal, currency: str) -> str:
-    return f"{amount:,.2f} {currency}"
-
-
-def points(n: int) -> str:
-    return f"{n:,} point" + ("" if abs(n) == 1 else "s")
-
-
-def signed(n: int) -> str:
-    return f"+{n:,}" if n > 0 else f"{n:,}"
-
-
-def card(number: str) -> str:
-    return format_card(number)
-
-
-def customer_line(c: Customer) -> str:
-    """'<b>Ann Lee</b> · card 4821 3379' (escaped)."""
-    return f"<b>{esc(c['name'])}</b> · card {card(c['card_number'])}"
-
-
-def entry_line(e: LedgerEntry, currency: str) -> str:
-    when = e["created_at"].strftime("%d %b %H:%M")
-    label = KIND_LABELS.get(e["kind"], e["kind"])
-    extra = ""
-    if e["kind"] == "earn" and e["amount"] is not None:
-        extra = f" ({money(e['amount'], currency)})"
-    elif e["kind"] == "redeem" and e["reward_id"]:
-        extra = f" ({esc(str(e['details'].get('reward_name', e['reward_id'])))})"
-    return f"{when} · {label}{extra} · {signed(e['points'])}"
-
-
-def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
-    """Splits on line breaks into chunks of at most `limit` characters (tags never span lines).
-
-    A single line longer than `limit` (rare: long names are capped) is cut between words where
-    it can be, and never inside an HTML tag or entity such as "&amp;", which Telegram would
-    refuse to parse.
-    """
-    chunks: list[str] = []
-    current = ""
-    for line in text.split("\n"):
-        while len(line) > limit:
-            if current:
-                chunks.append(current)
-                current = ""
-            cut = _cut_point(line, limit)
-            chunks.append(line[:cut])
-            line = line[cut:]
-        candidate = f"{current}\n{line}" if current else line
-        if len(candidate) > limit:
-            chunks.append(current)
-            current = line
-        else:
-            current = candidate
-    if current:
-        chunks.append(current)
-    return chunks
-
-
-def _cut_point(line: str, limit: int) -> int:
-    """Where to cut an over-long line: not inside a tag or an entity, after a space if one is
-    near the end; plainly at `limit` when there is no safe place at all."""
-    head = line[:limit]
-    cut = limit
-    if head.rfind("&") > head.rfind(";"):  # an entity is cut in half: keep it whole
-        cut = head.rfind("&")
-    if head.rfind("<") > head.rfind(">"):  # likewise a tag
-        cut = min(cut, head.rfind("<"))
-    space = head.rfind(" ", limit // 2, cut)
-    if space >= 0 and head.rfind("<", 0, space) <= head.rfind(">", 0, space):  # not in a tag
-        cut = space + 1
-    return cut if cut > 0 else limit
+ASK_CUSTOMER: Final = (
+    "Whose card? Send their <b>card number</b> or <b>phone number</b> (/cancel to stop)."
+)
+PRESS_A_BUTTON: Final = "Please press ✅ Confirm or ✖ Cancel above (or send /cancel)."
+CANCELLED: Final = "Cancelled. Nothing was recorded."
+ALREADY_CLOSED: Final = "That is already closed; nothing to cancel."
+ALREADY_DONE: Final = "Already done ✔ — it was recorded once."
+NO_LONGER_ACTIVE: Final = "That button is no longer active. Send /help to start again."

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from telegram import BotCommand, Update
 
-from bot import app as bot_app
+from bot import menus
 from bot import flows
 from bot.offline import SentCall, keyboard_rows, make_callback_update, make_message_update
 from core import rules
@@ -73,9 +73,9 @@ def _menu(commands: list[BotCommand]) -> set[str]:
 @pytest.mark.parametrize(
     ("user_id", "menu"),
     [
-        (STRANGER, bot_app.CUSTOMER_COMMANDS),
-        (CASHIER, bot_app.CASHIER_COMMANDS),
-        (ADMIN, bot_app.ADMIN_COMMANDS),
+        (STRANGER, menus.CUSTOMER_COMMANDS),
+        (CASHIER, menus.CASHIER_COMMANDS),
+        (ADMIN, menus.ADMIN_COMMANDS),
     ],
     ids=["customer", "cashier", "admin"],
 )

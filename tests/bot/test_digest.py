@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from telegram.ext import Job
 
-from bot import digest
+from bot.handlers import digest
 from core.config import Config, ReportsConfig
 from tests.support.harness import ADMIN, CASHIER, CUSTOMER, BotHarness, make_config
 

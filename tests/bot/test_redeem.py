@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.redeem import PICK_PATTERN
+from bot.handlers.redeem import PICK_PATTERN
 from core.types import Reward
 from tests.support.harness import ADMIN, CASHIER, CUSTOMER, STRANGER, BotHarness, make_config
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.register import SKIP_EMAIL
+from bot.handlers.register import SKIP_EMAIL
 from core.cards import format_card
 from core.types import Customer
 from tests.support.harness import CASHIER, CUSTOMER, STRANGER, BotHarness, make_config

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import report
+from bot.handlers import report
 from bot.offline import SentCall, keyboard_rows
 from core.cards import format_card
 from tests.support.harness import (

@@ -16,7 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import report_cli
+from bot.cli import report as report_cli
 from core.db.engine import open_engine
 from core.db.migrate import upgrade
 from core.db.statements import utc

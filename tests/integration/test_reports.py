@@ -21,7 +21,7 @@ from sqlalchemy import text as text_sql
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import ClauseElement
 
-from bot import report_cli
+from bot.cli import report as report_cli
 from bot.offline import parse_html
 from core.db.engine import open_engine
 from core.db.migrate import upgrade

@@ -9,8 +9,7 @@ from typing import cast
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.offline import parse_html
-from bot.texts import (
+from bot.format import (
     MAX_MESSAGE,
     customer_line,
     entry_line,
@@ -20,6 +19,7 @@ from bot.texts import (
     signed,
     split_message,
 )
+from bot.offline import parse_html
 from core.types import Customer, LedgerEntry
 
 TRICKY = "<b>Zoë_O'Brien*</b> & co"

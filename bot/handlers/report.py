@@ -36,10 +36,10 @@ from core.reports.periods import Period, parse_period, quick_periods
 from core.reports.queries import TierCount
 from core.reports.series import Week
 
-from .replies import friendly
-from .roles import requires
-from .services import Services, services
-from .texts import esc
+from ..format import esc
+from ..replies import friendly
+from ..roles import requires
+from ..services import Services, services
 
 log = logging.getLogger(__name__)
 

@@ -4,52 +4,21 @@ unanswered: unknown commands, free text outside a flow, and buttons that no long
 
 from __future__ import annotations
 
-from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import ContextTypes
 
-from core.types import Role
-
-from . import flows
-from .roles import requires, role_of
-from .services import services
-from .texts import customer_line, esc
-
-CUSTOMER_HELP = (
-    "<b>Your loyalty card</b>\n"
-    "/start – link this Telegram account to your card (share your phone number)\n"
-    "/status – your balance, tier and rewards\n"
-    "/help – this list"
-)
-CASHIER_HELP = (
-    "<b>At the till</b>\n"
-    "/register – new customer, e.g. /register\n"
-    "/earn – record a purchase, e.g. <code>/earn 07400 123456 25.50</code>\n"
-    "/redeem – spend points on a reward, e.g. <code>/redeem 4821 3379 coffee</code>\n"
-    "/status – look up a card, e.g. <code>/status 4821 3379</code>\n"
-    "/cancel – stop what you're doing\n"
-    "/help – this list"
-)
-ADMIN_HELP = (
-    CASHIER_HELP + "\n\n<b>Managing</b>\n"
-    "/report – how the program is doing, e.g. <code>/report 7d</code>\n"
-    "/digest – a summary every day or week, e.g. <code>/digest daily</code>\n"
-    "/staff – list staff; <code>/staff add 123456789</code>, <code>/staff remove 123456789</code>, "
-    "<code>/staff invite</code>"
-)
-HELP: dict[Role, str] = {"customer": CUSTOMER_HELP, "cashier": CASHIER_HELP, "admin": ADMIN_HELP}
-
-SHARE_PHONE = "📱 Share my phone number"
+from .. import flows
+from ..customers import share_keyboard
+from ..format import customer_line, esc
+from ..roles import requires, role_of
+from ..services import services
+from ..texts import HELP
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greets: staff get their menu; customers see their card, or are asked to link it."""
     assert update.effective_user is not None and update.effective_message is not None
     flows.drop_preview(context)
-    if context.args and len(context.args) == 1 and context.args[0].startswith("inv"):
-        from .staff import accept_invite  # here: bot/staff.py imports this module's HELP
-
-        await accept_invite(update, context, context.args[0])
-        return
     svc = services(context)
     role = await role_of(svc, update.effective_user.id)
     if role != "customer":
@@ -68,15 +37,6 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         "To see your points here, tap <b>Share my phone number</b> below: I'll find the card "
         "registered with that number. (Not registered yet? Ask at the till.)",
         reply_markup=share_keyboard(),
-    )
-
-
-def share_keyboard() -> ReplyKeyboardMarkup:
-    """The one-button keyboard that shares the sender's own phone number (see bot/link.py)."""
-    return ReplyKeyboardMarkup(
-        [[KeyboardButton(SHARE_PHONE, request_contact=True)]],
-        resize_keyboard=True,
-        one_time_keyboard=True,
     )
 
 

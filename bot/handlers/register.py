@@ -23,11 +23,11 @@ from telegram.ext import (
 from core import contact
 from core.errors import DuplicateCustomer, LoyaltyError
 
-from . import flows
-from .replies import friendly
-from .roles import requires
-from .services import services
-from .texts import card, esc, points
+from .. import flows
+from ..format import card, esc, points
+from ..replies import friendly
+from ..roles import requires
+from ..services import services
 
 ASK_NAME, ASK_PHONE, ASK_EMAIL, CONFIRM = (
     "reg.name",

@@ -6,91 +6,31 @@
                /status -> customer? -> the card
 
 Diagram: docs/diagrams/status.mmd. Rules: core/rules.py tier_progress, reward_options.
-The card itself is drawn by `render_card`, which linking (bot/link.py) reuses.
+The card itself is drawn by bot/cards.py, which linking (bot/handlers/link.py) reuses.
 """
 
 from __future__ import annotations
 
-from telegram import Message, ReplyKeyboardRemove, Update
+from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes, ConversationHandler, MessageHandler, filters
 
-from core import rules
-from core.contact import mask_phone
 from core.errors import LoyaltyError
 from core.lookup import parse_reference
-from core.types import Customer, LedgerEntry, Program
+from core.types import Customer
 
-from . import flows
-from .customers import ASK_CUSTOMER_TEXT, find_or_explain
-from .roles import requires, role_of
-from .services import Services, services
-from .texts import customer_line, entry_line, esc, points, split_message
+from .. import flows, texts
+from ..cards import card_text, send_card
+from ..customers import find_or_explain
+from ..roles import requires, role_of
+from ..services import Services, services
 
 ASK_CUSTOMER = "status.customer"
-RECENT = 5  # ledger entries shown on a card
 
 NOT_YOURS = "You can only see your own card. Send /status on its own to see it."
 NOT_LINKED = (
     "Your Telegram account isn't linked to a loyalty card yet. Send /start and tap "
     "<b>Share my phone number</b> to link it."
 )
-
-
-def render_card(
-    customer: Customer, entries: list[LedgerEntry], program: Program, *, for_staff: bool
-) -> str:
-    """The card as HTML: balance, tier, next tier, rewards affordable now, recent entries.
-
-    Staff also see the masked phone, so they can confirm who is at the till without the whole
-    number being on screen.
-    """
-    lines = [f"💳 {customer_line(customer)}"]
-    if for_staff:
-        lines.append(f"Phone: {mask_phone(customer['phone'])}")
-    progress = rules.tier_progress(customer["lifetime_earned"], program.tiers)
-    lines.append(f"Balance: <b>{points(customer['balance'])}</b> · {esc(progress['tier'])}")
-    if progress["next_tier"] is not None and progress["points_to_next"] is not None:
-        lines.append(f"{points(progress['points_to_next'])} to {esc(progress['next_tier'])}")
-    else:
-        lines.append("Top tier 🏆")
-    lines.extend(_reward_lines(customer["balance"], program))
-    lines.append("")
-    if entries:
-        lines.append("<b>Recent</b>")
-        lines.extend(entry_line(e, program.currency) for e in entries)
-    else:
-        lines.append("No activity yet.")
-    return "\n".join(lines)
-
-
-def _reward_lines(balance: int, program: Program) -> list[str]:
-    options = rules.reward_options(balance, program)
-    if not options:
-        return []  # a program running points before it has decided on rewards
-    affordable = [o for o in options if o["affordable"]]
-    if affordable:
-        names = ", ".join(f"{esc(o['name'])} ({o['cost']:,})" for o in affordable)
-        return [f"Rewards available now: {names}"]
-    cheapest = options[0]  # options come cheapest first
-    return [f"Next reward: {esc(cheapest['name'])}, {points(cheapest['shortfall'])} to go"]
-
-
-async def card_text(svc: Services, customer: Customer, *, for_staff: bool) -> str:
-    """The rendered card with its newest entries, their times in the shop's time zone."""
-    tz = svc.config.reports.tzinfo
-    entries = []
-    for entry in await svc.store.recent_entries(customer["id"], RECENT):
-        local = entry.copy()
-        local["created_at"] = entry["created_at"].astimezone(tz)
-        entries.append(local)
-    return render_card(customer, entries, svc.config.program, for_staff=for_staff)
-
-
-async def send_card(message: Message, text: str, *, remove_keyboard: bool = False) -> None:
-    """Sends a card, split if a long one would pass Telegram's 4096 characters."""
-    for i, chunk in enumerate(split_message(text)):
-        markup = ReplyKeyboardRemove() if remove_keyboard and i == 0 else None
-        await message.reply_text(chunk, reply_markup=markup)
 
 
 # --- the conversation ---------------------------------------------------------------------
@@ -107,7 +47,7 @@ async def start_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ob
         await _own_card(update, svc, reference)
         return ConversationHandler.END
     if not reference.strip():
-        await update.effective_message.reply_text(ASK_CUSTOMER_TEXT)
+        await update.effective_message.reply_text(texts.ASK_CUSTOMER)
         return ASK_CUSTOMER
     customer = await find_or_explain(update, context, reference)
     if customer is None:

@@ -23,9 +23,9 @@ from telegram.ext import Application, ContextTypes, Job
 from core.reports import queries, text
 from core.reports.periods import digest_period
 
-from .roles import requires, role_of
-from .services import Services, services, services_of
-from .texts import split_message
+from ..format import split_message
+from ..roles import requires, role_of
+from ..services import Services, services, services_of
 
 log = logging.getLogger(__name__)
 

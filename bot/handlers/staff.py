@@ -7,7 +7,7 @@
     /claim <code>                the first admin, with the code printed at start-up
 
 Roles are worked out afresh on every update (bot/roles.py), so a change here takes effect at
-once; the person's command menu is refreshed too (bot/app.py set_menu_for). Storage:
+once; the person's command menu is refreshed too (bot/menus.py refresh_menu). Storage:
 core/db/staff.py StaffStore.
 """
 
@@ -25,10 +25,12 @@ from telegram.ext import ContextTypes
 from core.db.staff import INVITE_TTL
 from core.types import Role
 
-from .common import HELP
-from .roles import requires, role_of
-from .services import Services, services
-from .texts import esc, split_message
+from .. import flows
+from ..format import esc, split_message
+from ..menus import refresh_menu
+from ..roles import requires, role_of
+from ..services import Services, services
+from ..texts import HELP
 
 log = logging.getLogger(__name__)
 
@@ -47,17 +49,6 @@ INVITE_CODE = re.compile(r"inv[A-Za-z0-9]{1,60}")
 MAX_CLAIM_FAILURES = 5
 _CLAIM_FAILURES = "claim_failures"
 _ROLES: dict[str, Role] = {"admin": "admin", "cashier": "cashier"}
-
-
-async def _refresh_menu(context: ContextTypes.DEFAULT_TYPE, user_id: int) -> None:
-    """Gives `user_id` the command menu of their new role; menus are a convenience only."""
-    # Imported here: bot/app.py imports this module to register its handlers.
-    from .app import set_menu_for
-
-    try:
-        await set_menu_for(context.application, user_id)
-    except TelegramError as exc:  # e.g. they have never opened the bot: the menu can wait
-        log.warning("could not set the command menu for user %s: %s", user_id, exc)
 
 
 async def _tell(context: ContextTypes.DEFAULT_TYPE, user_id: int, text: str) -> None:
@@ -163,7 +154,7 @@ async def add_staff(
         return
     await svc.staff.add(user_id, role, by=update.effective_user.id, now=svc.clock())
     log.info("user %s made user %s %s", update.effective_user.id, user_id, role)
-    await _refresh_menu(context, user_id)
+    await refresh_menu(context.application, user_id)
     await update.effective_message.reply_text(f"✅ <code>{user_id}</code> is now {role}.")
     if user_id != update.effective_user.id:
         await _tell(context, user_id, f"You're now {role} here.\n\n{HELP[role]}")
@@ -194,7 +185,7 @@ async def remove_staff(update: Update, context: ContextTypes.DEFAULT_TYPE, id_te
         return
     await svc.staff.remove(user_id)
     log.info("user %s removed staff member %s", update.effective_user.id, user_id)
-    await _refresh_menu(context, user_id)
+    await refresh_menu(context.application, user_id)
     still = f" They are still {in_config} from the config file." if in_config else ""
     await update.effective_message.reply_text(f"✅ Removed <code>{user_id}</code>.{still}")
 
@@ -215,8 +206,10 @@ async def invite_staff(update: Update, context: ContextTypes.DEFAULT_TYPE, role_
     )
 
 
-async def accept_invite(update: Update, context: ContextTypes.DEFAULT_TYPE, code: str) -> None:
+async def accept_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start <invite code>: makes the sender staff, once; a bad or used code says so."""
+    flows.drop_preview(context)
+    code = (context.args or [""])[0]
     assert update.effective_message is not None and update.effective_user is not None
     svc = services(context)
     user = update.effective_user
@@ -237,7 +230,7 @@ async def accept_invite(update: Update, context: ContextTypes.DEFAULT_TYPE, code
         )
         return
     log.info("user %s joined as %s through an invite", user.id, role)
-    await _refresh_menu(context, user.id)
+    await refresh_menu(context.application, user.id)
     await update.effective_message.reply_text(
         f"Welcome to the team, {esc(user.first_name)}! You're now {role} here.\n\n{HELP[role]}"
     )
@@ -277,5 +270,5 @@ async def claim(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         svc.claim_code = expected  # nothing was stored: the code still works
         raise
     log.info("user %s claimed the bot as its first admin", user_id)
-    await _refresh_menu(context, user_id)
+    await refresh_menu(context.application, user_id)
     await update.effective_message.reply_text(f"✅ You're the admin now.\n\n{HELP['admin']}")

@@ -25,12 +25,12 @@ from core import rules
 from core.errors import InsufficientPoints, LoyaltyError, UnknownReward
 from core.types import Customer, Program, Reward
 
-from . import flows
-from .customers import ASK_CUSTOMER_TEXT, find_or_explain, notify_customer
-from .replies import friendly
-from .roles import requires
-from .services import services
-from .texts import card, customer_line, esc, points
+from .. import flows, texts
+from ..customers import find_or_explain, notify_customer
+from ..format import card, customer_line, esc, points
+from ..replies import friendly
+from ..roles import requires
+from ..services import services
 
 ASK_CUSTOMER, PICK, CONFIRM = "redeem.customer", "redeem.pick", "redeem.confirm"
 CUSTOMER_KEY = "redeem_customer_id"
@@ -49,7 +49,7 @@ async def start_redeem(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ob
     assert update.effective_message is not None
     words = list(context.args or [])
     if not words:
-        await update.effective_message.reply_text(ASK_CUSTOMER_TEXT)
+        await update.effective_message.reply_text(texts.ASK_CUSTOMER)
         return ASK_CUSTOMER
     program = services(context).config.program
     reward: Reward | None = None

@@ -26,8 +26,8 @@ from telegram import Update
 
 from core.config import Config
 
-from .app import build_application
-from .offline import (
+from ..app import build_application
+from ..offline import (
     BotApiEmulator,
     OfflineRequest,
     SentCall,
@@ -37,7 +37,7 @@ from .offline import (
     make_message_update,
     parse_html,
 )
-from .services import Services
+from ..services import Services
 
 TOKEN = "100000:CONSOLE-offline-token-not-used-anywhere"
 

@@ -24,12 +24,12 @@ from core import rules
 from core.errors import LoyaltyError, UnknownCustomer
 from core.types import Customer
 
-from . import flows
-from .customers import ASK_CUSTOMER_TEXT, find_or_explain, notify_customer
-from .replies import friendly
-from .roles import requires
-from .services import services
-from .texts import customer_line, money, points
+from .. import flows, texts
+from ..customers import find_or_explain, notify_customer
+from ..format import customer_line, money, points
+from ..replies import friendly
+from ..roles import requires
+from ..services import services
 
 ASK_CUSTOMER, ASK_AMOUNT, CONFIRM = "earn.customer", "earn.amount", "earn.confirm"
 CUSTOMER_KEY = "earn_customer_id"
@@ -42,18 +42,18 @@ async def start_earn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obje
     args = context.args or []
     assert update.effective_message is not None
     if not args:
-        await update.effective_message.reply_text(ASK_CUSTOMER_TEXT)
+        await update.effective_message.reply_text(texts.ASK_CUSTOMER)
         return ASK_CUSTOMER
     if len(args) >= 2:
         # The amount is the last word and the reference everything before it.
         try:
             customer = await services(context).store.find_customer(" ".join(args[:-1]))
         except UnknownCustomer as exc:
-            await update.effective_message.reply_text(f"{friendly(exc)}\n{ASK_CUSTOMER_TEXT}")
+            await update.effective_message.reply_text(f"{friendly(exc)}\n{texts.ASK_CUSTOMER}")
             return ASK_CUSTOMER
         except LoyaltyError as exc:
             if _is_amount(args[-1], context):  # "/earn 07700 900123 150": the number is bad
-                await update.effective_message.reply_text(f"{friendly(exc)}\n{ASK_CUSTOMER_TEXT}")
+                await update.effective_message.reply_text(f"{friendly(exc)}\n{texts.ASK_CUSTOMER}")
                 return ASK_CUSTOMER
             customer = None  # maybe it was all reference ("/earn 07400 123456"): try that
         if customer is not None:

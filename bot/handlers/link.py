@@ -1,6 +1,6 @@
 """Linking a customer's Telegram account to their card: they share their own phone number.
 
-/start (bot/common.py) shows a "Share my phone number" button; the contact it sends arrives
+/start (bot/handlers/start.py) shows a "Share my phone number" button; the contact it sends arrives
 here. Only the sender's own contact links: a contact card forwarded or picked from the address
 book belongs to somebody else, and linking it would show a stranger that person's points.
 
@@ -17,10 +17,10 @@ from telegram.ext import ContextTypes, MessageHandler, filters
 from core.contact import normalize_phone
 from core.errors import AlreadyLinked, InvalidContact, UnknownCustomer
 
-from .common import share_keyboard
-from .replies import friendly
-from .services import services
-from .status import card_text, send_card
+from ..cards import card_text, send_card
+from ..customers import share_keyboard
+from ..replies import friendly
+from ..services import services
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,8 @@ from pathlib import Path
 from core.config import Config, describe, load_config
 from core.errors import ConfigError
 
-from . import logs, report_cli
+from .. import logs
+from . import report as report_cli
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         print(BOTFATHER_HELP, file=sys.stderr)
         return 2
     logs.configure()
-    from .app import build_application  # imported here: check-config needs no telegram
+    from ..app import build_application  # imported here: check-config needs no telegram
 
     loop = _use_fast_event_loop()
     app = build_application(config, announce=lambda text: print(text, flush=True))

@@ -1,0 +1,100 @@
+"""Formatting for replies: escaping, money, points, cards, and splitting long messages.
+
+Every reply uses parse_mode HTML (set once in bot/app.py), so every piece of user-provided
+text goes through `esc` here: a customer called `<b>Zoë_O'Brien*` never breaks a message.
+"""
+
+from __future__ import annotations
+
+import html
+from decimal import Decimal
+
+from core.cards import format_card
+from core.types import Customer, LedgerEntry
+
+MAX_MESSAGE = 4096  # Telegram's limit for one message's text
+
+esc = html.escape
+
+KIND_LABELS = {
+    "signup_bonus": "Welcome bonus",
+    "earn": "Purchase",
+    "redeem": "Reward",
+    "adjust": "Adjustment",
+    "void": "Void",
+}
+
+
+def money(amount: Decimal, currency: str) -> str:
+    return f"{amount:,.2f} {currency}"
+
+
+def points(n: int) -> str:
+    return f"{n:,} point" + ("" if abs(n) == 1 else "s")
+
+
+def signed(n: int) -> str:
+    return f"+{n:,}" if n > 0 else f"{n:,}"
+
+
+def card(number: str) -> str:
+    return format_card(number)
+
+
+def customer_line(c: Customer) -> str:
+    """'<b>Ann Lee</b> · card 4821 3379' (escaped)."""
+    return f"<b>{esc(c['name'])}</b> · card {card(c['card_number'])}"
+
+
+def entry_line(e: LedgerEntry, currency: str) -> str:
+    when = e["created_at"].strftime("%d %b %H:%M")
+    label = KIND_LABELS.get(e["kind"], e["kind"])
+    extra = ""
+    if e["kind"] == "earn" and e["amount"] is not None:
+        extra = f" ({money(e['amount'], currency)})"
+    elif e["kind"] == "redeem" and e["reward_id"]:
+        extra = f" ({esc(str(e['details'].get('reward_name', e['reward_id'])))})"
+    return f"{when} · {label}{extra} · {signed(e['points'])}"
+
+
+def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:
+    """Splits on line breaks into chunks of at most `limit` characters (tags never span lines).
+
+    A single line longer than `limit` (rare: long names are capped) is cut between words where
+    it can be, and never inside an HTML tag or entity such as "&amp;", which Telegram would
+    refuse to parse.
+    """
+    chunks: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                chunks.append(current)
+                current = ""
+            cut = _cut_point(line, limit)
+            chunks.append(line[:cut])
+            line = line[cut:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            chunks.append(current)
+            current = line
+        else:
+            current = candidate
+    if current:
+        chunks.append(current)
+    return chunks
+
+
+def _cut_point(line: str, limit: int) -> int:
+    """Where to cut an over-long line: not inside a tag or an entity, after a space if one is
+    near the end; plainly at `limit` when there is no safe place at all."""
+    head = line[:limit]
+    cut = limit
+    if head.rfind("&") > head.rfind(";"):  # an entity is cut in half: keep it whole
+        cut = head.rfind("&")
+    if head.rfind("<") > head.rfind(">"):  # likewise a tag
+        cut = min(cut, head.rfind("<"))
+    space = head.rfind(" ", limit // 2, cut)
+    if space >= 0 and head.rfind("<", 0, space) <= head.rfind(">", 0, space):  # not in a tag
+        cut = space + 1
+    return cut if cut > 0 else limit
