@@ -33,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     app = ApplicationBuilder().token(args.token).base_url(args.base_url).build()
     app.add_handler(MessageHandler(filters.TEXT, echo))
-    # The same polling call as `loyalty-bot run` (bot/cli.py), so both bots poll alike.
+    # The same polling call as `loyalty-bot run` (bot/cli/__init__.py), so both bots poll alike.
     app.run_polling(
         allowed_updates=["message", "callback_query"],
         stop_signals=(signal.SIGINT, signal.SIGTERM),

@@ -153,7 +153,7 @@ async def _earn(store: Store, customer: Customer, rng: random.Random) -> object:
         amount,
         actor_id=CASHIER,
         now=dt.datetime.now(dt.UTC),
-        key=secrets.token_hex(8),  # as bot/flows.py makes them
+        key=secrets.token_hex(8),  # as bot/confirm.py makes them
     )
 
 

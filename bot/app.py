@@ -1,7 +1,7 @@
 """Builds the Application: every handler is registered here, in an order that matters.
 
 Used by `loyalty-bot run` (real Telegram or a self-hosted Bot API), by `loyalty-bot console`
-(bot/console.py, Telegram replaced by the terminal) and by the tests (an offline request layer):
+(bot/cli/console.py, Telegram replaced by the terminal) and by the tests (an offline request layer):
 one wiring, so what is tested is what runs.
 """
 
@@ -38,7 +38,7 @@ from core.db.migrate import upgrade
 from core.db.staff import StaffStore
 from core.db.store import Store
 
-from . import flows
+from . import confirm, flows
 from .concurrency import PerUserUpdateProcessor
 from .errors import on_error
 from .handlers import digest, earn, link, redeem, register, report, staff, start, status
@@ -129,13 +129,7 @@ def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
     app.add_handler(CallbackQueryHandler(report.report_button, pattern=report.PATTERN), group=g)
     app.add_handler(CommandHandler("digest", digest.digest_command), group=g)
     app.add_handler(link.handler(), group=g)  # a shared contact links a customer's card
-    kinds = "|".join(flows.KINDS)
-    app.add_handler(
-        CallbackQueryHandler(
-            start.stale_confirmation, pattern=rf"^({kinds}):(ok|no):{flows.KEY_PATTERN}$"
-        ),
-        group=g,
-    )
+    app.add_handler(CallbackQueryHandler(confirm.stale_press, pattern=confirm.pattern()), group=g)
     app.add_handler(CallbackQueryHandler(start.unknown_button), group=g)
     known = filters.Command() & filters.Regex(rf"^/({'|'.join(flows.FLOW_COMMANDS)}|help)\b")
     app.add_handler(MessageHandler(filters.COMMAND & ~known, start.unknown_command), group=g)

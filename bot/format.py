@@ -26,7 +26,8 @@ KIND_LABELS = {
 
 
 def money(amount: Decimal, currency: str) -> str:
-    return f"{amount:,.2f} {currency}"
+    """'1,250.00 GBP' (the currency is configured text, so escaped too)."""
+    return f"{amount:,.2f} {esc(currency)}"
 
 
 def points(n: int) -> str:

@@ -54,7 +54,7 @@ class DemoStaff:
     role: str
 
 
-# The console's pretend people (bot/console.py) are among them, so a console session on the
+# The console's pretend people (bot/cli/console.py) are among them, so a console session on the
 # demo data sees itself in the staff report, and its customer has a linked card.
 STAFF = (
     DemoStaff(700001, "Alex (owner)", "admin"),

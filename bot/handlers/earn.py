@@ -3,42 +3,45 @@
     /earn -> customer? -> amount? -> preview [Confirm | Cancel] -> recorded
     /earn <card or phone> <amount>  jumps straight to the preview.
 
-Diagram: docs/diagrams/earn.mmd. Rules: core/rules.py quote_earn; storage: Store.earn.
+Diagram: docs/diagrams/earn.mmd. Rules: core/rules.py quote_earn; storage: Store.earn;
+the Confirm step: bot/confirm.py.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 
 from telegram import Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import CommandHandler, ContextTypes, ConversationHandler, MessageHandler, filters
 
 from core import rules
 from core.errors import LoyaltyError, UnknownCustomer
 from core.types import Customer
 
-from .. import flows, texts
-from ..customers import find_or_explain, notify_customer
-from ..format import customer_line, money, points
+from .. import confirm, flows, texts
+from ..customers import find_or_explain
+from ..format import customer_line, esc, money, points
 from ..replies import friendly
 from ..roles import requires
 from ..services import services
 
 ASK_CUSTOMER, ASK_AMOUNT, CONFIRM = "earn.customer", "earn.amount", "earn.confirm"
-CUSTOMER_KEY = "earn_customer_id"
+CUSTOMER_KEY = "earn_customer_id"  # user_data: whose purchase, between the two questions
+
+
+@dataclass(frozen=True)
+class EarnPreview:
+    """What Confirm records: this purchase, for this customer."""
+
+    customer_id: int
+    amount: Decimal
 
 
 @requires("cashier")
-async def start_earn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def start_earn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State:
     """Starts /earn; the one-line form `/earn <card or phone> <amount>` goes to the preview."""
-    flows.drop_preview(context)
+    confirm.drop(context)
     args = context.args or []
     assert update.effective_message is not None
     if not args:
@@ -73,13 +76,13 @@ def _is_amount(word: str, context: ContextTypes.DEFAULT_TYPE) -> bool:
 
 
 @requires("cashier")
-async def got_customer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def got_customer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State:
     """Looks up the customer and asks for the purchase amount."""
     assert update.effective_message is not None and update.effective_message.text is not None
     customer = await find_or_explain(update, context, update.effective_message.text)
     if customer is None:
-        flows.stay(ASK_CUSTOMER)
-    flows.stay(await _ask_amount(update, context, customer))
+        return ASK_CUSTOMER
+    return await _ask_amount(update, context, customer)
 
 
 async def _ask_amount(update: Update, context: ContextTypes.DEFAULT_TYPE, c: Customer) -> str:
@@ -87,23 +90,20 @@ async def _ask_amount(update: Update, context: ContextTypes.DEFAULT_TYPE, c: Cus
     context.user_data[CUSTOMER_KEY] = c["id"]
     currency = services(context).config.program.currency
     await update.effective_message.reply_text(
-        f"{customer_line(c)} · {c['tier']} · {points(c['balance'])}\n"
-        f"How much did they spend? Send the amount in {currency}, like 25.50 (/cancel to stop)."
+        f"{customer_line(c)} · {esc(c['tier'])} · {points(c['balance'])}\n"
+        f"How much did they spend? Send the amount in {esc(currency)}, like 25.50 "
+        "(/cancel to stop)."
     )
     return ASK_AMOUNT
 
 
 @requires("cashier")
-async def got_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def got_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State:
     """Checks the amount and shows the preview with Confirm / Cancel."""
     assert update.effective_message is not None and update.effective_message.text is not None
     assert context.user_data is not None
-    customer_id = context.user_data.get(CUSTOMER_KEY)
-    if customer_id is None:  # the flow's memory was lost (restart): start over kindly
-        await update.effective_message.reply_text("Let's start again: send /earn.")
-        flows.stay(ConversationHandler.END)
-    customer = await services(context).store.get_customer(customer_id)
-    flows.stay(await _preview(update, context, customer, update.effective_message.text))
+    customer = await services(context).store.get_customer(context.user_data[CUSTOMER_KEY])
+    return await _preview(update, context, customer, update.effective_message.text)
 
 
 async def _preview(
@@ -121,90 +121,54 @@ async def _preview(
         )
         return ASK_AMOUNT
     quote = rules.quote_earn(customer, amount, program)
-    key = flows.new_preview(context, "earn", customer_id=customer["id"], amount=str(amount))
+    buttons = confirm.remember(context, "earn", EarnPreview(customer["id"], amount))
     tier_up = (
-        f"\n🎉 This takes them to <b>{quote['tier_after']}</b>!"
+        f"\n🎉 This takes them to <b>{esc(quote['tier_after'])}</b>!"
         if quote["tier_after"] != quote["tier_before"]
         else ""
     )
     await update.effective_message.reply_text(
         f"{customer_line(customer)}\n"
         f"{money(quote['amount'], quote['currency'])} → <b>{points(quote['points'])}</b>, "
-        f"{quote['tier_before']} ×{quote['multiplier']}\n"
+        f"{esc(quote['tier_before'])} ×{quote['multiplier']}\n"
         f"Balance {quote['balance_before']:,} → {quote['balance_after']:,}{tier_up}",
-        reply_markup=flows.confirm_keyboard("earn", key),
+        reply_markup=buttons,
     )
     return CONFIRM
 
 
-@requires("cashier")
-async def confirm_earn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
-    """Records the purchase once, however many times Confirm is pressed."""
-    query = update.callback_query
-    assert query is not None and update.effective_user is not None
-    key, pending = await flows.claim_preview(update, context, "earn")
+async def record_earn(
+    context: ContextTypes.DEFAULT_TYPE, preview: EarnPreview, /, *, key: str, actor_id: int
+) -> confirm.Recorded:
+    """Records the purchase once (the key makes a second Confirm a replay) and says so."""
     svc = services(context)
-    try:
-        result = await svc.store.earn(
-            pending["customer_id"],
-            Decimal(pending["amount"]),
-            actor_id=update.effective_user.id,
-            now=svc.clock(),
-            key=key,
-        )
-    except LoyaltyError as exc:
-        await query.answer()
-        await context.bot.send_message(update.effective_user.id, friendly(exc))
-        flows.stay(ConversationHandler.END)
-    await query.answer("Recorded ✔")
+    result = await svc.store.earn(
+        preview.customer_id, preview.amount, actor_id=actor_id, now=svc.clock(), key=key
+    )
+    tier = esc(result["tier_after"])
     tier_up = (
-        f"\n🎉 Tier up: now <b>{result['tier_after']}</b>!"
-        if result["tier_after"] != result["tier_before"]
-        else ""
+        f"\n🎉 Tier up: now <b>{tier}</b>!" if result["tier_after"] != result["tier_before"] else ""
     )
-    await context.bot.send_message(
-        update.effective_user.id,
-        f"✅ <b>+{points(result['points'])}</b> for {money(result['amount'], result['currency'])}"
-        f"\nNew balance: <b>{points(result['balance_after'])}</b> · {result['tier_after']}"
-        f"{tier_up}",
+    spent = money(result["amount"], result["currency"])
+    return confirm.Recorded(
+        popup="Recorded ✔",
+        reply=f"✅ <b>+{points(result['points'])}</b> for {spent}"
+        f"\nNew balance: <b>{points(result['balance_after'])}</b> · {tier}{tier_up}",
+        notify_chat=result["notify_user_id"],
+        notice=f"⭐ You earned <b>{points(result['points'])}</b> for your purchase of {spent}. "
+        f"Balance: <b>{points(result['balance_after'])}</b> ({tier}).{tier_up}",
     )
-    await notify_customer(
-        context,
-        result["notify_user_id"],
-        f"⭐ You earned <b>{points(result['points'])}</b> for your purchase of "
-        f"{money(result['amount'], result['currency'])}. Balance: "
-        f"<b>{points(result['balance_after'])}</b> ({result['tier_after']}).{tier_up}",
-        actor_id=update.effective_user.id,
-    )
-    flows.stay(ConversationHandler.END)
-
-
-@requires("cashier")
-async def press_a_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
-    """Text while a preview waits: point at the buttons."""
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(
-        "Please press ✅ Confirm or ✖ Cancel above (or send /cancel)."
-    )
-    flows.stay(None)
 
 
 def conversation() -> ConversationHandler:  # type: ignore[type-arg]
     text = filters.TEXT & ~filters.COMMAND
-    return ConversationHandler(
-        entry_points=[CommandHandler("earn", start_earn)],
+    return flows.conversation(
+        name="earn",
+        entry=CommandHandler("earn", start_earn),
         states={
             ASK_CUSTOMER: [MessageHandler(text, got_customer)],
             ASK_AMOUNT: [MessageHandler(text, got_amount)],
-            CONFIRM: [
-                CallbackQueryHandler(confirm_earn, pattern=flows.confirm_pattern("earn")),
-                CallbackQueryHandler(flows.cancel_button, pattern=flows.cancel_pattern("earn")),
-                MessageHandler(text, press_a_button),
-            ],
-            **flows.timeout_handlers(),
+            CONFIRM: confirm.handlers("earn", record_earn),
         },
-        fallbacks=flows.flow_fallbacks("earn"),
-        allow_reentry=True,
-        conversation_timeout=flows.IDLE_TIMEOUT,
-        name="earn",
+        preview_kind="earn",
     )

@@ -6,10 +6,12 @@
 
 Diagram: docs/diagrams/redeem.mmd. Rules: core/rules.py find_reward, reward_options,
 quote_redeem; storage: Store.redeem (which re-checks the balance, so a redemption another
-cashier confirmed first is never spent twice).
+cashier confirmed first is never spent twice); the Confirm step: bot/confirm.py.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -22,30 +24,37 @@ from telegram.ext import (
 )
 
 from core import rules
-from core.errors import InsufficientPoints, LoyaltyError, UnknownReward
+from core.errors import InsufficientPoints, UnknownReward
 from core.types import Customer, Program, Reward
 
-from .. import flows, texts
-from ..customers import find_or_explain, notify_customer
+from .. import confirm, flows, texts
+from ..customers import find_or_explain
 from ..format import card, customer_line, esc, points
 from ..replies import friendly
 from ..roles import requires
 from ..services import services
 
 ASK_CUSTOMER, PICK, CONFIRM = "redeem.customer", "redeem.pick", "redeem.confirm"
-CUSTOMER_KEY = "redeem_customer_id"
+CUSTOMER_KEY = "redeem_customer_id"  # user_data: whose points, while a reward is picked
 
 # Reward buttons carry the reward id (1-20 of a-z 0-9 _ -, checked by core/config.py), so the
 # data is at most 32 bytes, well inside Telegram's 64.
 PICK_PREFIX = "redeem:pick:"
 PICK_PATTERN = rf"^{PICK_PREFIX}[a-z0-9_-]{{1,20}}$"
-RESTART_TEXT = "Let's start again: send /redeem."
+
+
+@dataclass(frozen=True)
+class RedeemPreview:
+    """What Confirm records: this reward, for this customer."""
+
+    customer_id: int
+    reward_id: str
 
 
 @requires("cashier")
-async def start_redeem(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def start_redeem(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State:
     """Starts /redeem; `/redeem <card or phone> [reward id]` skips the steps it answers."""
-    flows.drop_preview(context)
+    confirm.drop(context)
     assert update.effective_message is not None
     words = list(context.args or [])
     if not words:
@@ -78,18 +87,18 @@ async def start_redeem(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ob
 
 
 @requires("cashier")
-async def got_customer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def got_customer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State:
     """Looks up the customer and shows their balance and the rewards as buttons."""
     assert update.effective_message is not None and update.effective_message.text is not None
     customer = await find_or_explain(update, context, update.effective_message.text)
     if customer is None:
-        flows.stay(ASK_CUSTOMER)
-    flows.stay(await _show_rewards(update, context, customer))
+        return ASK_CUSTOMER
+    return await _show_rewards(update, context, customer)
 
 
 async def _show_rewards(
     update: Update, context: ContextTypes.DEFAULT_TYPE, customer: Customer, *, note: str = ""
-) -> object:
+) -> flows.State:
     """The balance and one button per reward; unaffordable ones say how many points are missing."""
     assert context.user_data is not None and update.effective_chat is not None
     program = services(context).config.program
@@ -104,7 +113,7 @@ async def _show_rewards(
     buttons = [
         [
             InlineKeyboardButton(
-                f"{o['name']} · {o['cost']:,}"
+                f"{o['name']} · {o['cost']:,}"  # button labels are plain text, never parsed
                 + ("" if o["affordable"] else f" (missing {o['shortfall']:,})"),
                 callback_data=f"{PICK_PREFIX}{o['id']}",
             )
@@ -114,7 +123,7 @@ async def _show_rewards(
     reset = "\nRedeeming spends the whole balance." if program.reset_after_redemption else ""
     await context.bot.send_message(
         update.effective_chat.id,
-        f"{header}{customer_line(customer)} · {customer['tier']}\n"
+        f"{header}{customer_line(customer)} · {esc(customer['tier'])}\n"
         f"Balance: <b>{points(customer['balance'])}</b>{reset}\n"
         "Which reward? Tap one below (/cancel to stop).",
         reply_markup=InlineKeyboardMarkup(buttons),
@@ -123,7 +132,7 @@ async def _show_rewards(
 
 
 @requires("cashier")
-async def pick_reward(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def pick_reward(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State | None:
     """Shows the preview for the tapped reward, or says how many points are missing."""
     query = update.callback_query
     assert query is not None and query.data is not None
@@ -131,7 +140,7 @@ async def pick_reward(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obj
         reward = rules.find_reward(query.data.removeprefix(PICK_PREFIX), _program(context))
     except UnknownReward:  # forged data, or a reward removed from the config since
         await query.answer("That reward isn't on offer. Pick one from the list.", show_alert=True)
-        flows.stay(None)
+        return None
     customer = await _chosen_customer(update, context)
     try:
         state = await _preview(update, context, customer, reward)
@@ -142,14 +151,14 @@ async def pick_reward(update: Update, context: ContextTypes.DEFAULT_TYPE) -> obj
             f"{exc.shortfall:,} missing.",
             show_alert=True,
         )
-        flows.stay(None)
+        return None
     await query.answer()
     await query.edit_message_reply_markup(None)  # one pick per list: the preview takes over
-    flows.stay(state)
+    return state
 
 
 @requires("cashier")
-async def typed_reward(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def typed_reward(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State | None:
     """A reward id typed instead of tapped ("cake"): the same as tapping its button."""
     assert update.effective_message is not None and update.effective_message.text is not None
     try:
@@ -158,27 +167,21 @@ async def typed_reward(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ob
         await update.effective_message.reply_text(
             f"{friendly(exc)}\nTap a reward above, or /cancel."
         )
-        flows.stay(None)
+        return None
     customer = await _chosen_customer(update, context)
     try:
-        flows.stay(await _preview(update, context, customer, reward))
+        return await _preview(update, context, customer, reward)
     except InsufficientPoints as exc:
         await update.effective_message.reply_text(
             f"{friendly(exc)}\nTap another reward above, or /cancel."
         )
-        flows.stay(None)
+        return None
 
 
 async def _chosen_customer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Customer:
     """The customer this flow is about, read afresh (their balance may have changed)."""
-    assert context.user_data is not None and update.effective_chat is not None
-    customer_id = context.user_data.get(CUSTOMER_KEY)
-    if customer_id is None:  # the flow's memory was lost (restart): start over kindly
-        if update.callback_query is not None:
-            await update.callback_query.answer()
-        await context.bot.send_message(update.effective_chat.id, RESTART_TEXT)
-        flows.stay(ConversationHandler.END)
-    return await services(context).store.get_customer(customer_id)
+    assert context.user_data is not None
+    return await services(context).store.get_customer(context.user_data[CUSTOMER_KEY])
 
 
 async def _preview(
@@ -192,7 +195,7 @@ async def _preview(
     program = _program(context)
     quote = rules.quote_redeem(customer, reward, program)
     context.user_data[CUSTOMER_KEY] = customer["id"]
-    key = flows.new_preview(context, "redeem", customer_id=customer["id"], reward_id=reward.id)
+    buttons = confirm.remember(context, "redeem", RedeemPreview(customer["id"], reward.id))
     spend = (
         f"Spends the whole balance, <b>{points(quote['points'])}</b> (the card restarts at 0)."
         if program.reset_after_redemption
@@ -203,58 +206,31 @@ async def _preview(
         f"{customer_line(customer)}\n"
         f"Redeem <b>{esc(quote['reward_name'])}</b> ({points(quote['cost'])})? {spend}\n"
         f"Balance {quote['balance_before']:,} → {quote['balance_after']:,}",
-        reply_markup=flows.confirm_keyboard("redeem", key),
+        reply_markup=buttons,
     )
     return CONFIRM
 
 
-@requires("cashier")
-async def confirm_redeem(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
-    """Deducts the points once, however many times Confirm is pressed, and gives the code."""
-    query = update.callback_query
-    assert query is not None and update.effective_user is not None
-    key, pending = await flows.claim_preview(update, context, "redeem")
+async def record_redeem(
+    context: ContextTypes.DEFAULT_TYPE, preview: RedeemPreview, /, *, key: str, actor_id: int
+) -> confirm.Recorded:
+    """Deducts the points once (the key makes a second Confirm a replay) and gives the code."""
     svc = services(context)
-    try:
-        result = await svc.store.redeem(
-            pending["customer_id"],
-            pending["reward_id"],
-            actor_id=update.effective_user.id,
-            now=svc.clock(),
-            key=key,
-        )
-    except LoyaltyError as exc:  # e.g. another cashier spent the points since the preview
-        await query.answer()
-        await context.bot.send_message(update.effective_user.id, friendly(exc))
-        flows.stay(ConversationHandler.END)
-    await query.answer("Redeemed ✔")
+    result = await svc.store.redeem(
+        preview.customer_id, preview.reward_id, actor_id=actor_id, now=svc.clock(), key=key
+    )
     reward, code = esc(result["reward_name"]), esc(result["code"])
     reset = " (reset to 0 after a redemption)" if svc.config.program.reset_after_redemption else ""
-    await context.bot.send_message(
-        update.effective_user.id,
-        f"🎁 Redeemed <b>{reward}</b> · card {card(result['card_number'])}\n"
+    return confirm.Recorded(
+        popup="Redeemed ✔",
+        reply=f"🎁 Redeemed <b>{reward}</b> · card {card(result['card_number'])}\n"
         f"Points spent: <b>{points(result['points'])}</b>\n"
         f"New balance: <b>{points(result['balance_after'])}</b>{reset}\n"
         f"Code: <code>{code}</code>",
-    )
-    await notify_customer(
-        context,
-        result["notify_user_id"],
-        f"🎁 You redeemed <b>{reward}</b> for {points(result['points'])}. Balance: "
+        notify_chat=result["notify_user_id"],
+        notice=f"🎁 You redeemed <b>{reward}</b> for {points(result['points'])}. Balance: "
         f"<b>{points(result['balance_after'])}</b>. Your code: <code>{code}</code>",
-        actor_id=update.effective_user.id,
     )
-    flows.stay(ConversationHandler.END)
-
-
-@requires("cashier")
-async def press_a_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
-    """Text while a preview waits: point at the buttons."""
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(
-        "Please press ✅ Confirm or ✖ Cancel above (or send /cancel)."
-    )
-    flows.stay(None)
 
 
 def _program(context: ContextTypes.DEFAULT_TYPE) -> Program:
@@ -263,23 +239,16 @@ def _program(context: ContextTypes.DEFAULT_TYPE) -> Program:
 
 def conversation() -> ConversationHandler:  # type: ignore[type-arg]
     text = filters.TEXT & ~filters.COMMAND
-    return ConversationHandler(
-        entry_points=[CommandHandler("redeem", start_redeem)],
+    return flows.conversation(
+        name="redeem",
+        entry=CommandHandler("redeem", start_redeem),
         states={
             ASK_CUSTOMER: [MessageHandler(text, got_customer)],
             PICK: [
                 CallbackQueryHandler(pick_reward, pattern=PICK_PATTERN),
                 MessageHandler(text, typed_reward),
             ],
-            CONFIRM: [
-                CallbackQueryHandler(confirm_redeem, pattern=flows.confirm_pattern("redeem")),
-                CallbackQueryHandler(flows.cancel_button, pattern=flows.cancel_pattern("redeem")),
-                MessageHandler(text, press_a_button),
-            ],
-            **flows.timeout_handlers(),
+            CONFIRM: confirm.handlers("redeem", record_redeem),
         },
-        fallbacks=flows.flow_fallbacks("redeem"),
-        allow_reentry=True,
-        conversation_timeout=flows.IDLE_TIMEOUT,
-        name="redeem",
+        preview_kind="redeem",
     )

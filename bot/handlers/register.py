@@ -3,12 +3,12 @@
     /register -> name? -> phone? -> e-mail? [Skip] -> summary [Confirm | Cancel] -> registered
 
 Diagram: docs/diagrams/register.mmd. Validation: core/contact.py; storage: Store.register
-(which also credits the program's signup bonus).
+(which also credits the program's signup bonus); the Confirm step: bot/confirm.py.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -22,8 +22,9 @@ from telegram.ext import (
 
 from core import contact
 from core.errors import DuplicateCustomer, LoyaltyError
+from core.types import NewCustomer
 
-from .. import flows
+from .. import confirm, flows
 from ..format import card, esc, points
 from ..replies import friendly
 from ..roles import requires
@@ -35,7 +36,7 @@ ASK_NAME, ASK_PHONE, ASK_EMAIL, CONFIRM = (
     "reg.email",
     "reg.confirm",
 )
-DRAFT_KEY = "reg_draft"  # name and phone typed so far; the summary moves them into the preview
+DRAFT_KEY = "reg_draft"  # user_data: name and phone typed so far (a Draft)
 SKIP_EMAIL = "reg:skip_email"
 SKIP_WORDS = ("skip", "-")  # typed instead of pressing Skip, for one-handed use at the till
 
@@ -49,6 +50,21 @@ SKIP_KEYBOARD = InlineKeyboardMarkup(
 )
 
 
+@dataclass
+class Draft:
+    """The answers so far; the summary turns them into the preview."""
+
+    name: str = ""
+    phone: str = ""
+
+
+@dataclass(frozen=True)
+class RegisterPreview:
+    """What Confirm records: this new customer."""
+
+    customer: NewCustomer
+
+
 def _ask_phone_text(name: str) -> str:
     return (
         f"Send the <b>phone number</b> of <b>{esc(name)}</b>, as dialled locally or with the "
@@ -57,17 +73,17 @@ def _ask_phone_text(name: str) -> str:
 
 
 @requires("cashier")
-async def start_register(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def start_register(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State:
     """Starts /register and asks for the customer's name."""
     assert update.effective_message is not None and context.user_data is not None
-    flows.drop_preview(context)
-    context.user_data[DRAFT_KEY] = {}
+    confirm.drop(context)
+    context.user_data[DRAFT_KEY] = Draft()
     await update.effective_message.reply_text(ASK_NAME_TEXT)
     return ASK_NAME
 
 
 @requires("cashier")
-async def got_name(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def got_name(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State:
     """Checks the name and asks for the phone number."""
     assert update.effective_message is not None and update.effective_message.text is not None
     try:
@@ -76,17 +92,14 @@ async def got_name(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object
         await update.effective_message.reply_text(
             f"{friendly(exc)}\nSend the name again (/cancel to stop)."
         )
-        flows.stay(ASK_NAME)
-    draft = _draft(context)
-    if draft is None:
-        flows.stay(await _start_again(update))
-    draft["name"] = name
+        return ASK_NAME
+    _draft(context).name = name
     await update.effective_message.reply_text(_ask_phone_text(name))
-    flows.stay(ASK_PHONE)
+    return ASK_PHONE
 
 
 @requires("cashier")
-async def got_phone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def got_phone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State:
     """Checks the phone number is valid and not on a card yet, then asks for the e-mail."""
     assert update.effective_message is not None and update.effective_message.text is not None
     svc = services(context)
@@ -98,7 +111,7 @@ async def got_phone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> objec
         await update.effective_message.reply_text(
             f"{friendly(exc)}\nSend the phone number again (/cancel to stop)."
         )
-        flows.stay(ASK_PHONE)
+        return ASK_PHONE
     # Checked here already so the cashier learns it now, not after typing the e-mail;
     # Store.register checks again on Confirm (another till may register the number meanwhile).
     existing = await svc.store.customer_by_phone(phone)
@@ -107,17 +120,14 @@ async def got_phone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> objec
             f"{friendly(DuplicateCustomer(existing['card_number']))}\n"
             "Use that card, or send a different phone number (/cancel to stop)."
         )
-        flows.stay(ASK_PHONE)
-    draft = _draft(context)
-    if draft is None or "name" not in draft:
-        flows.stay(await _start_again(update))
-    draft["phone"] = phone
+        return ASK_PHONE
+    _draft(context).phone = phone
     await update.effective_message.reply_text(ASK_EMAIL_TEXT, reply_markup=SKIP_KEYBOARD)
-    flows.stay(ASK_EMAIL)
+    return ASK_EMAIL
 
 
 @requires("cashier")
-async def got_email(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def got_email(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State:
     """Checks the e-mail ("skip" or "-" for none) and shows the summary."""
     assert update.effective_message is not None and update.effective_message.text is not None
     text = update.effective_message.text.strip()
@@ -130,103 +140,75 @@ async def got_email(update: Update, context: ContextTypes.DEFAULT_TYPE) -> objec
                 f"{friendly(exc)}\nSend the e-mail again, or press Skip (/cancel to stop).",
                 reply_markup=SKIP_KEYBOARD,
             )
-            flows.stay(ASK_EMAIL)
-    flows.stay(await _summary(update, context, email))
+            return ASK_EMAIL
+    return await _summary(update, context, email)
 
 
 @requires("cashier")
-async def skip_email(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def skip_email(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State:
     """Registers without an e-mail when Skip is pressed: shows the summary."""
     query = update.callback_query
     assert query is not None
     await query.answer()
     await query.edit_message_reply_markup(None)
-    flows.stay(await _summary(update, context, None))
+    return await _summary(update, context, None)
 
 
-async def _summary(update: Update, context: ContextTypes.DEFAULT_TYPE, email: str | None) -> object:
+async def _summary(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, email: str | None
+) -> flows.State:
     """Name, phone and e-mail with Confirm / Cancel; nothing is saved before Confirm."""
     assert update.effective_chat is not None and context.user_data is not None
-    draft = context.user_data.pop(DRAFT_KEY, None)
-    if not draft or "name" not in draft or "phone" not in draft:
-        return await _start_again(update)
-    key = flows.new_preview(context, "reg", name=draft["name"], phone=draft["phone"], email=email)
+    draft = _draft(context)
+    del context.user_data[DRAFT_KEY]
+    new: NewCustomer = {"name": draft.name, "phone": draft.phone, "email": email}
+    buttons = confirm.remember(context, "reg", RegisterPreview(new))
     await context.bot.send_message(
         update.effective_chat.id,
         "<b>Register this customer?</b>\n"
-        f"Name: <b>{esc(draft['name'])}</b>\n"
-        f"Phone: {contact.format_phone(draft['phone'])}\n"
+        f"Name: <b>{esc(draft.name)}</b>\n"
+        f"Phone: {contact.format_phone(draft.phone)}\n"
         f"E-mail: {esc(email) if email else 'none'}",
-        reply_markup=flows.confirm_keyboard("reg", key),
+        reply_markup=buttons,
     )
     return CONFIRM
 
 
-@requires("cashier")
-async def confirm_register(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
-    """Saves the customer once, however many times Confirm is pressed."""
-    query = update.callback_query
-    assert query is not None and update.effective_user is not None
-    key, pending = await flows.claim_preview(update, context, "reg")
+async def record_register(
+    context: ContextTypes.DEFAULT_TYPE, preview: RegisterPreview, /, *, key: str, actor_id: int
+) -> confirm.Recorded:
+    """Saves the customer once (the key makes a second Confirm a replay) and gives the card.
+
+    A DuplicateCustomer here means another till registered the number since the phone step.
+    """
     svc = services(context)
-    try:
-        result = await svc.store.register(
-            {"name": pending["name"], "phone": pending["phone"], "email": pending["email"]},
-            actor_id=update.effective_user.id,
-            now=svc.clock(),
-            key=key,
-        )
-    except LoyaltyError as exc:  # DuplicateCustomer: another till registered the number first
-        await query.answer()
-        await context.bot.send_message(
-            update.effective_user.id, f"{friendly(exc)}\nNothing was saved."
-        )
-        flows.stay(ConversationHandler.END)
-    await query.answer("Registered ✔")
+    result = await svc.store.register(preview.customer, actor_id=actor_id, now=svc.clock(), key=key)
     customer = result["customer"]
     bonus = (
         f"\nWelcome bonus: <b>{points(result['signup_bonus'])}</b>"
         if result["signup_bonus"] > 0
         else ""
     )
-    await context.bot.send_message(
-        update.effective_user.id,
-        f"✅ Registered <b>{esc(customer['name'])}</b>\n"
+    return confirm.Recorded(
+        popup="Registered ✔",
+        reply=f"✅ Registered <b>{esc(customer['name'])}</b>\n"
         f"Card number: <b>{card(customer['card_number'])}</b>{bonus}\n"
         "They can see their points by sending /start to this bot and sharing their phone.",
     )
-    flows.stay(ConversationHandler.END)
 
 
-@requires("cashier")
-async def press_a_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
-    """Text while the summary waits: point at the buttons."""
-    assert update.effective_message is not None
-    await update.effective_message.reply_text(
-        "Please press ✅ Confirm or ✖ Cancel above (or send /cancel)."
-    )
-    flows.stay(None)
-
-
-def _draft(context: ContextTypes.DEFAULT_TYPE) -> dict[str, Any] | None:
+def _draft(context: ContextTypes.DEFAULT_TYPE) -> Draft:
     assert context.user_data is not None
-    draft = context.user_data.get(DRAFT_KEY)
-    return draft if isinstance(draft, dict) else None
-
-
-async def _start_again(update: Update) -> object:
-    """The flow's memory was lost (a restart): start over kindly."""
-    assert update.effective_chat is not None
-    await update.get_bot().send_message(
-        update.effective_chat.id, "Let's start again: send /register."
-    )
-    return ConversationHandler.END
+    draft = context.user_data[DRAFT_KEY]
+    assert isinstance(draft, Draft)
+    return draft
 
 
 def conversation() -> ConversationHandler:  # type: ignore[type-arg]
     text = filters.TEXT & ~filters.COMMAND
-    return ConversationHandler(
-        entry_points=[CommandHandler("register", start_register)],
+    return flows.conversation(
+        name="register",
+        entry=CommandHandler("register", start_register),
         states={
             ASK_NAME: [MessageHandler(text, got_name)],
             ASK_PHONE: [MessageHandler(text, got_phone)],
@@ -234,15 +216,7 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
                 MessageHandler(text, got_email),
                 CallbackQueryHandler(skip_email, pattern=rf"^{SKIP_EMAIL}$"),
             ],
-            CONFIRM: [
-                CallbackQueryHandler(confirm_register, pattern=flows.confirm_pattern("reg")),
-                CallbackQueryHandler(flows.cancel_button, pattern=flows.cancel_pattern("reg")),
-                MessageHandler(text, press_a_button),
-            ],
-            **flows.timeout_handlers(),
+            CONFIRM: confirm.handlers("reg", record_register, refused="\nNothing was saved."),
         },
-        fallbacks=flows.flow_fallbacks("reg"),
-        allow_reentry=True,
-        conversation_timeout=flows.IDLE_TIMEOUT,
-        name="register",
+        preview_kind="reg",
     )

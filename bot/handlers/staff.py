@@ -25,7 +25,7 @@ from telegram.ext import ContextTypes
 from core.db.staff import INVITE_TTL
 from core.types import Role
 
-from .. import flows
+from .. import confirm
 from ..format import esc, split_message
 from ..menus import refresh_menu
 from ..roles import requires, role_of
@@ -208,7 +208,7 @@ async def invite_staff(update: Update, context: ContextTypes.DEFAULT_TYPE, role_
 
 async def accept_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start <invite code>: makes the sender staff, once; a bad or used code says so."""
-    flows.drop_preview(context)
+    confirm.drop(context)
     code = (context.args or [""])[0]
     assert update.effective_message is not None and update.effective_user is not None
     svc = services(context)

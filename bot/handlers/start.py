@@ -7,10 +7,10 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from .. import flows
+from .. import confirm, texts
 from ..customers import share_keyboard
 from ..format import customer_line, esc
-from ..roles import requires, role_of
+from ..roles import role_of
 from ..services import services
 from ..texts import HELP
 
@@ -18,7 +18,7 @@ from ..texts import HELP
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Greets: staff get their menu; customers see their card, or are asked to link it."""
     assert update.effective_user is not None and update.effective_message is not None
-    flows.drop_preview(context)
+    confirm.drop(context)
     svc = services(context)
     role = await role_of(svc, update.effective_user.id)
     if role != "customer":
@@ -50,7 +50,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def cancel_outside_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/cancel with nothing open."""
     assert update.effective_message is not None
-    flows.drop_preview(context)
+    confirm.drop(context)
     await update.effective_message.reply_text("Nothing to cancel. Send /help to see what I can do.")
 
 
@@ -75,20 +75,7 @@ async def free_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(hint)
 
 
-@requires("cashier")
-async def stale_confirmation(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A Confirm/Cancel button from a flow that has ended: already done, or expired."""
-    assert update.callback_query is not None and update.callback_query.data is not None
-    kind, action, key = update.callback_query.data.split(":")
-    if action == "no":
-        await update.callback_query.answer("That is already closed; nothing to cancel.")
-        return
-    await flows.answer_stale(update, context, kind, key)
-
-
 async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any other button press (old, or forged): say it no longer applies; change nothing."""
     assert update.callback_query is not None
-    await update.callback_query.answer(
-        "That button is no longer active. Send /help to start again.", show_alert=True
-    )
+    await update.callback_query.answer(texts.NO_LONGER_ACTIVE, show_alert=True)

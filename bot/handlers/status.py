@@ -18,7 +18,7 @@ from core.errors import LoyaltyError
 from core.lookup import parse_reference
 from core.types import Customer
 
-from .. import flows, texts
+from .. import confirm, flows, texts
 from ..cards import card_text, send_card
 from ..customers import find_or_explain
 from ..roles import requires, role_of
@@ -36,10 +36,10 @@ NOT_LINKED = (
 # --- the conversation ---------------------------------------------------------------------
 
 
-async def start_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def start_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State:
     """Shows the sender's own card; staff name a card or phone, or are asked for one."""
     assert update.effective_user is not None and update.effective_message is not None
-    flows.drop_preview(context)
+    confirm.drop(context)
     svc = services(context)
     reference = " ".join(context.args or [])
     # Not @requires: customers use /status too. Staff-only steps after this one are guarded.
@@ -57,15 +57,15 @@ async def start_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> ob
 
 
 @requires("cashier")
-async def got_customer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
+async def got_customer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State:
     """Looks up the customer and shows their card."""
     assert update.effective_message is not None and update.effective_message.text is not None
     customer = await find_or_explain(update, context, update.effective_message.text)
     if customer is None:
-        flows.stay(ASK_CUSTOMER)
+        return ASK_CUSTOMER
     text = await card_text(services(context), customer, for_staff=True)
     await send_card(update.effective_message, text)
-    flows.stay(ConversationHandler.END)
+    return flows.END
 
 
 async def _own_card(update: Update, svc: Services, reference: str) -> None:
@@ -92,15 +92,8 @@ def _names(reference: str, own: Customer, svc: Services) -> bool:
 
 
 def conversation() -> ConversationHandler:  # type: ignore[type-arg]
-    text = filters.TEXT & ~filters.COMMAND
-    return ConversationHandler(
-        entry_points=[CommandHandler("status", start_status)],
-        states={
-            ASK_CUSTOMER: [MessageHandler(text, got_customer)],
-            **flows.timeout_handlers(),
-        },
-        fallbacks=flows.flow_fallbacks(),
-        allow_reentry=True,
-        conversation_timeout=flows.IDLE_TIMEOUT,
+    return flows.conversation(
         name="status",
+        entry=CommandHandler("status", start_status),
+        states={ASK_CUSTOMER: [MessageHandler(filters.TEXT & ~filters.COMMAND, got_customer)]},
     )

@@ -36,7 +36,7 @@ TIMEOUT = 120  # seconds; a console that hangs instead of leaving fails here
 NAME = "Siobhan <Shiv> O'Neil"  # looks like HTML on purpose: it must print exactly as typed
 TYPED_PHONE = "07400 123456"
 PHONE = "+447400123456"
-CHRIS = 700003  # the console's pretend customer (bot/console.py)
+CHRIS = 700003  # the console's pretend customer (bot/cli/console.py)
 PROMPT = re.compile(r"^(admin|cashier|customer)> (.*)$")
 HTML_TAG = re.compile(r"</?(b|i|u|s|code|pre|a|tg-spoiler|blockquote)\b[^>]*>")
 
