@@ -236,7 +236,7 @@ def test_loyalty_bot_report_includes_contacts_only_with_the_flag(
 
 
 def test_the_report_sub_command_parses_its_options_and_runs(story: Path, tmp_path: Path) -> None:
-    # As bot/cli/__init__.py wires it: a main parser with --config, and `report` added to its commands.
+    # As bot/cli wires it: a main parser with --config, and `report` added to its commands.
     parser = argparse.ArgumentParser(prog="loyalty-bot")
     parser.add_argument("--config", type=Path)
     report_cli.add_parser(parser.add_subparsers(dest="command"))
