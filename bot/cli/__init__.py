@@ -1,7 +1,7 @@
 """`loyalty-bot`: run the bot, try it in a terminal, check the config, upgrade the database.
 
 loyalty-bot run [--config PATH]            long polling (Telegram, or [telegram] base_url)
-loyalty-bot console [--as ROLE] [--demo]   the same bot in this terminal, no token needed
+loyalty-bot console [--as ROLE] [--demo] [--downloads DIR]   the same bot in a terminal, no token
 loyalty-bot demo                           (re)build the demo database
 loyalty-bot check-config [--config PATH]   print what the config file means, or its error
 loyalty-bot db upgrade [--config PATH]     create or upgrade the database schema
@@ -80,6 +80,13 @@ def _parser() -> argparse.ArgumentParser:
         help="who is typing at first (switch later with /as)",
     )
     console.add_argument("--demo", action="store_true", help="use the demo database")
+    console.add_argument(
+        "--downloads",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="save charts and CSV files the bot sends here (default: a new temporary folder)",
+    )
     sub.add_parser("demo", parents=[common], help="(re)build the demo database")
     sub.add_parser("check-config", parents=[common], help="print the program the config defines")
     db = sub.add_parser("db", parents=[common], help="database maintenance")
@@ -135,7 +142,7 @@ def _console(args: argparse.Namespace, config: Config) -> int:
         config = dataclasses.replace(config, database_url=url)
     from .console import run_console
 
-    return run_console(config, role=args.role)
+    return run_console(config, role=args.role, downloads=args.downloads)
 
 
 def _demo(args: argparse.Namespace, config: Config) -> int:

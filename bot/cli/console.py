@@ -9,6 +9,10 @@ a session can be scripted (tests/e2e/test_console.py does).
     /share +447400123456         answer a "share my phone number" button
     1, 2, ...                    press a button of the last message that had buttons
     /quit, Ctrl-D, Ctrl-C        leave
+
+Photos and files the bot sends (charts, CSV exports) are saved to the folder named by
+`--downloads DIR`, or else to a new temporary folder; each is announced with its path. Never the
+current folder: a console started in a checkout must not leave files behind in it.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import contextlib
 import dataclasses
 import itertools
 import sys
+import tempfile
 import threading
 from pathlib import Path
 from typing import Any, TextIO
@@ -70,11 +75,18 @@ You are {who}. Type /help to see the commands.
 class Console:
     """Feeds typed lines to the Application as updates and prints what the bot sends."""
 
-    def __init__(self, config: Config, *, person: Person, out: TextIO = sys.stdout) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        person: Person,
+        out: TextIO = sys.stdout,
+        downloads: Path | None = None,
+    ) -> None:
         self.config = config
         self.person = person
         self.out = out
-        self.downloads = Path.cwd() / "console-downloads"
+        self._downloads = downloads  # made on the first file, so a session without any makes none
         self.emulator = BotApiEmulator()
         self.emulator.add_listener(self._show)
         self.app = build_application(
@@ -147,14 +159,20 @@ class Console:
         caption = self._render(call.text or "")
         kind = "photo" if call.method == "sendPhoto" else "document"
         for name, data in call.files.items():
-            self.downloads.mkdir(exist_ok=True)
+            folder = self._downloads_folder()
             result = call.result if isinstance(call.result, dict) else {}
             document = result.get("document") or {}
             filename = document.get("file_name") or f"{name}-{result.get('message_id', 0)}.png"
-            path = self.downloads / Path(str(filename)).name
+            path = folder / Path(str(filename)).name
             path.write_bytes(data)
             return f"[{kind} saved to {path} ({len(data):,} bytes)] {caption}".rstrip()
         return f"[{kind}] {caption}"
+
+    def _downloads_folder(self) -> Path:
+        if self._downloads is None:
+            self._downloads = Path(tempfile.mkdtemp(prefix="loyalty-bot-console-"))
+        self._downloads.mkdir(parents=True, exist_ok=True)
+        return self._downloads
 
     # --- input ----------------------------------------------------------------------------
 
@@ -289,8 +307,8 @@ def _asks_for_contact(params: dict[str, Any]) -> bool:
     return "request_contact" in str(markup)
 
 
-def run_console(config: Config, *, role: str) -> int:
-    console = Console(config, person=PEOPLE[role])
+def run_console(config: Config, *, role: str, downloads: Path | None = None) -> int:
+    console = Console(config, person=PEOPLE[role], downloads=downloads)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(console.run())
     return 0

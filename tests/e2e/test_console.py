@@ -277,3 +277,44 @@ def test_ctrl_c_while_waiting_for_input_leaves_promptly_and_cleanly(tmp_path: Pa
     assert console.returncode == 0, err
     assert "Traceback" not in err
     assert out.rstrip().endswith("Bye.")
+
+
+SAVED = re.compile(r"\[document saved to (.+?) \([\d,]+ bytes\)\]")
+
+
+def test_a_csv_the_bot_sends_is_saved_to_a_temporary_folder_never_the_current_one(
+    tmp_path: Path,
+) -> None:
+    here, temp = tmp_path / "shop", tmp_path / "temp"
+    here.mkdir()
+    temp.mkdir()
+    done = subprocess.run(
+        [*COMMAND, "console", "--as", "admin"],
+        input="/report\n11\n1\n",  # the Summary, then 📄 CSV (its 11th button), then an export
+        cwd=here,
+        env={**ENV, "TMPDIR": str(temp)},
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=TIMEOUT,
+    )
+
+    assert done.returncode == 0, done.stderr
+    saved = SAVED.search(done.stdout)
+    assert saved, done.stdout
+    path = Path(saved[1])
+    assert path.parent.parent == temp and path.parent.name.startswith("loyalty-bot-console-")
+    assert path.name == "loyalty-customers-30d.csv"
+    assert path.read_text(encoding="utf-8-sig").startswith("card,name,tier,")  # the header row
+    assert {p.name for p in here.iterdir()} <= {"loyalty.db", "loyalty.db-wal", "loyalty.db-shm"}
+
+
+def test_downloads_go_to_the_folder_named_with_downloads(tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    done = run_console(tmp_path, "/report\n11\n1\n", "--as", "admin", "--downloads", str(folder))
+
+    assert done.returncode == 0, done.stderr
+    saved = SAVED.search(done.stdout)
+    assert saved, done.stdout
+    assert Path(saved[1]).parent == folder
+    assert [p.name for p in folder.iterdir()] == [Path(saved[1]).name]
