@@ -4,16 +4,21 @@
     loyalty-bot report --period 2026-10 --section summary
     loyalty-bot report --period 2026-10 --format csv --data ledger --out october.csv
     loyalty-bot report --format csv --data customers --contacts --out customers.csv
+    loyalty-bot report --demo                           # the console's demo shop
 
 Text is the same report the bot sends, as plain text. CSV is one of the three exports; phone
 numbers and e-mails are only included with --contacts (whoever runs this can read the
 database anyway, but a file passed on should not carry them unless asked).
+
+A report only reads: it never creates a database. With no database file it says where it looked
+and exits 2, instead of creating an empty one and reporting an empty shop.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime as dt
 import sys
 from collections.abc import AsyncIterator
@@ -24,8 +29,9 @@ from typing import IO, Literal, cast
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.config import Config, load_config
-from core.db.engine import open_engine
+from core.db.engine import open_engine, sqlite_file
 from core.db.migrate import upgrade
+from core.demo import demo_database_url
 from core.errors import LoyaltyError
 from core.reports import csv_export, queries, sections, text
 from core.reports.periods import DEFAULT_PERIOD, EXAMPLES, Period, parse_period
@@ -72,6 +78,9 @@ def add_parser(
     parser.add_argument(
         "--out", type=Path, default=None, help="write to this file instead of standard output"
     )
+    parser.add_argument(
+        "--demo", action="store_true", help="report on the demo database (the console's shop)"
+    )
     # For reproducible output in tests and re-runs: "30d" is counted back from this moment.
     parser.add_argument("--now", type=dt.datetime.fromisoformat, help=argparse.SUPPRESS)
 
@@ -86,6 +95,12 @@ def run(args: argparse.Namespace) -> int:
         period = parse_period(getattr(args, "period", None), now=now, tz=config.reports.tzinfo)
     except LoyaltyError as error:
         print(f"loyalty-bot report: {error}", file=sys.stderr)
+        return 2
+    if getattr(args, "demo", False):
+        config = dataclasses.replace(config, database_url=demo_database_url(config))
+    missing = _missing_database(config, demo=getattr(args, "demo", False))
+    if missing:
+        print(f"loyalty-bot report: {missing}", file=sys.stderr)
         return 2
     out: Path | None = getattr(args, "out", None)
     if getattr(args, "format", "text") == "csv":
@@ -103,6 +118,22 @@ def run(args: argparse.Namespace) -> int:
     if out is not None:
         print(f"wrote the report for {period.label} to {out}", file=sys.stderr)
     return 0
+
+
+def _missing_database(config: Config, *, demo: bool) -> str | None:
+    """Why there is nothing to read (one line, with what to do), or None if the file exists."""
+    path = sqlite_file(config.database_url)
+    if path is None or path.exists():
+        return None
+    if demo:
+        return (
+            f"no demo database at {path}: build it with `loyalty-bot demo` "
+            "(or `python3 dev.py console` once)"
+        )
+    return (
+        f"no database at {path}: nothing has been recorded there yet. Is --config the right "
+        "file? For the console's demo shop: loyalty-bot report --demo"
+    )
 
 
 async def _write_csv(

@@ -50,6 +50,18 @@ def open_engine(url: str, *, echo: bool = False, durable: bool = True) -> AsyncE
     return engine
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file a SQLite URL names; None for an in-memory database or another engine.
+
+    Commands that only read (`loyalty-bot report`) check it exists first: opening a SQLite URL
+    creates an empty database, which would then be reported as an empty shop.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
 def sync_twin(engine: AsyncEngine) -> Engine | None:
     """A synchronous engine on the same SQLite file with the same settings; None if there is none.
 
