@@ -176,3 +176,36 @@ settings = Table(
     Column("key", String(64), primary_key=True),
     Column("value", JSON, nullable=False),
 )
+
+# Messages owed to people about a committed change (issue "When Telegram misbehaves"): written in
+# the same transaction as the change, sent by bot/delivery.py, marked done. A crash or a failed
+# Bot API call between commit and send can then never lose a "✅ +25 points" (core/db/outbox.py).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # The idempotency key of the change the message is about, so a replayed confirmation finds
+    # (and finishes sending) what the first one wrote; NULL for changes made without a key.
+    Column("change_key", String(64)),
+    Column("chat_id", BigInteger, nullable=False),
+    Column("text", Text, nullable=False),  # HTML, as the bot sends it
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("due_at", DateTime(timezone=True), nullable=False),  # the next attempt, not before
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
+    # Who is sending it until when: a sender claims a message for a while, so two senders (the
+    # confirmation and the background worker, or two processes) never send it both.
+    Column("claimed_until", DateTime(timezone=True)),
+    Column("done_at", DateTime(timezone=True)),  # sent, or given up on
+    Column("outcome", String(16)),  # "sent" or "undeliverable"; NULL while owed
+    Column("last_error", String(200)),  # the Bot API's last refusal, for the logs and reports
+    CheckConstraint("outcome IN ('sent', 'undeliverable')", name="outcome_known"),
+)
+# One message per chat per change: a confirmation replayed or raced never queues a second one.
+Index("uq_outbox_change_key_chat_id", outbox.c.change_key, outbox.c.chat_id, unique=True)
+# What is still owed, soonest first (a partial index: sent messages leave it).
+Index(
+    "ix_outbox_owed",
+    outbox.c.due_at,
+    sqlite_where=outbox.c.done_at.is_(None),
+    postgresql_where=outbox.c.done_at.is_(None),
+)
