@@ -18,8 +18,8 @@ from .emulator import (
     make_callback_update,
     make_contact_update,
     make_message_update,
-    parse_html,
 )
+from .html import parse_html
 
 __all__ = [
     "BOT_USER",
