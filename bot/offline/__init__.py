@@ -5,7 +5,6 @@ exported so callers keep importing from ``bot.offline``.
 """
 
 from .emulator import (
-    BOT_USER,
     CALLBACK_DATA_LIMIT,
     CAPTION_LIMIT,
     TEXT_LIMIT,
@@ -15,11 +14,9 @@ from .emulator import (
     SentCall,
     decode_params,
     keyboard_rows,
-    make_callback_update,
-    make_contact_update,
-    make_message_update,
 )
 from .html import parse_html
+from .updates import BOT_USER, make_callback_update, make_contact_update, make_message_update
 
 __all__ = [
     "BOT_USER",
