@@ -9,13 +9,13 @@ from .emulator import (
     CAPTION_LIMIT,
     TEXT_LIMIT,
     BotApiEmulator,
-    OfflineRequest,
     RequestRefused,
     SentCall,
     decode_params,
     keyboard_rows,
 )
 from .html import parse_html
+from .request import OfflineRequest
 from .updates import BOT_USER, make_callback_update, make_contact_update, make_message_update
 
 __all__ = [
