@@ -11,10 +11,9 @@ from .emulator import (
     BotApiEmulator,
     RequestRefused,
     SentCall,
-    decode_params,
-    keyboard_rows,
 )
 from .html import parse_html
+from .params import decode_params, keyboard_rows
 from .request import OfflineRequest
 from .updates import BOT_USER, make_callback_update, make_contact_update, make_message_update
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TypeVar
 
 from .html import Entity, parse_entities, parse_html
+from .params import json_value
 from .updates import BOT_USER
 
 __all__ = [
@@ -30,8 +31,6 @@ __all__ = [
     "TEXT_LIMIT",
     "BotApiEmulator",
     "SentCall",
-    "decode_params",
-    "keyboard_rows",
 ]
 
 JSONDict = dict[str, Any]
@@ -42,24 +41,6 @@ T = TypeVar("T")
 TEXT_LIMIT: Final = 4096
 CAPTION_LIMIT: Final = 1024
 CALLBACK_DATA_LIMIT: Final = 64  # bytes of UTF-8, not characters
-
-# Form-encoded requests carry every value as a string; non-string fields (chat_id, reply_markup,
-# booleans) arrive JSON-encoded. These are the parameters the Bot API types as String only
-# (taken from the published method list), which must never be JSON-decoded: a text of "123"
-# or a digits-only callback_query_id has to stay a string. (Word lists read better as text.)
-STRING_FIELDS: Final = frozenset(
-    """action address bio business_connection_id callback_query_id caption
-    chat_join_request_query_id comment currency custom_description custom_emoji_id custom_title
-    description description_parse_mode emoji emoji_status_custom_emoji_id error_message
-    explanation explanation_parse_mode file_id first_name format foursquare_id foursquare_type
-    game_short_name gift_id google_place_id google_place_type guest_query_id
-    icon_custom_emoji_id inline_message_id inline_query_id invite_link ip_address language_code
-    last_name message_effect_id name next_offset old_sticker owned_gift_id parse_mode payload
-    performer phone_number photo_url pre_checkout_query_id provider_data provider_token question
-    question_parse_mode secret_token shipping_query_id short_description start_parameter
-    sticker_format sticker_set_name sticker_type tag telegram_payment_charge_id text
-    text_parse_mode title type url username vcard web_app_query_id web_app_url""".split()
-)
 
 # Inline buttons must do something; a button with none of these is refused by Telegram.
 _BUTTON_ACTIONS: Final = frozenset(
@@ -118,40 +99,6 @@ class SentCall:
             return parse_html(text)
         except ValueError:
             return text  # a refused call; its raw text is the most useful thing to show
-
-
-# --- pure helpers ------------------------------------------------------------------------------
-
-
-def keyboard_rows(params: Mapping[str, Any]) -> list[list[dict[str, Any]]]:
-    """Returns the inline keyboard of a call's ``reply_markup`` as rows of button dicts."""
-    markup = _json_value(params.get("reply_markup"))
-    if not isinstance(markup, dict):
-        return []
-    rows = markup.get("inline_keyboard")
-    if not isinstance(rows, list):
-        return []
-    return [[b for b in row if isinstance(b, dict)] for row in rows if isinstance(row, list)]
-
-
-def decode_params(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """Turns form-style parameters (every value a string) into the values Telegram sees.
-
-    String-typed Bot API fields stay as they are; others are JSON-decoded when they parse, so
-    ``chat_id`` becomes an int and ``reply_markup`` a dict whichever way the client encoded them.
-    """
-    return {
-        name: value if name in STRING_FIELDS else _json_value(value) for name, value in raw.items()
-    }
-
-
-def _json_value(value: Any) -> Any:
-    if not isinstance(value, str):
-        return value
-    try:
-        return json.loads(value)
-    except ValueError:
-        return value
 
 
 # --- the emulated server -------------------------------------------------------------------
@@ -547,7 +494,7 @@ def _checked_markup(params: Mapping[str, Any]) -> JSONDict | None:
     """Validates reply_markup; returns it when it is an inline keyboard (Telegram echoes those)."""
     if params.get("reply_markup") in (None, ""):
         return None
-    markup = _json_value(params["reply_markup"])
+    markup = json_value(params["reply_markup"])
     if not isinstance(markup, dict):
         raise RequestRefused("Bad Request: can't parse reply keyboard markup JSON object")
     if "inline_keyboard" not in markup:

@@ -14,7 +14,8 @@ from typing import Any
 
 from telegram.request import BaseRequest, RequestData
 
-from .emulator import BotApiEmulator, SentCall, decode_params
+from .emulator import BotApiEmulator, SentCall
+from .params import decode_params
 
 __all__ = ["OfflineRequest"]
 
