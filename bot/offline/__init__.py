@@ -4,14 +4,8 @@ Everything still lives in ``emulator``; this package re-exports what ``bot.offli
 exported so callers keep importing from ``bot.offline``.
 """
 
-from .emulator import (
-    CALLBACK_DATA_LIMIT,
-    CAPTION_LIMIT,
-    TEXT_LIMIT,
-    BotApiEmulator,
-    RequestRefused,
-    SentCall,
-)
+from .checks import CALLBACK_DATA_LIMIT, CAPTION_LIMIT, TEXT_LIMIT, RequestRefused
+from .emulator import BotApiEmulator, SentCall
 from .html import parse_html
 from .params import decode_params, keyboard_rows
 from .request import OfflineRequest

@@ -14,51 +14,30 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final, TypeVar
+from typing import Any, TypeVar
 
-from .html import Entity, parse_entities, parse_html
-from .params import json_value
+from .checks import (
+    CAPTION_LIMIT,
+    TEXT_LIMIT,
+    RequestRefused,
+    checked_chat_id,
+    checked_commands,
+    checked_markup,
+    checked_text,
+)
+from .html import Entity, parse_html
 from .updates import BOT_USER
 
-__all__ = [
-    "CALLBACK_DATA_LIMIT",
-    "CAPTION_LIMIT",
-    "TEXT_LIMIT",
-    "BotApiEmulator",
-    "SentCall",
-]
+__all__ = ["BotApiEmulator", "SentCall"]
 
 JSONDict = dict[str, Any]
 T = TypeVar("T")
 
-# Limits from the Bot API documentation. Telegram counts message length in Unicode code
-# points of the text *after* entity parsing, so "<b>" tags do not count against it.
-TEXT_LIMIT: Final = 4096
-CAPTION_LIMIT: Final = 1024
-CALLBACK_DATA_LIMIT: Final = 64  # bytes of UTF-8, not characters
-
-# Inline buttons must do something; a button with none of these is refused by Telegram.
-_BUTTON_ACTIONS: Final = frozenset(
-    """url callback_data web_app login_url switch_inline_query switch_inline_query_current_chat
-    switch_inline_query_chosen_chat copy_text callback_game pay""".split()
-)
-_COMMAND_RE: Final = re.compile(r"[a-z0-9_]{1,32}")
-
 ApiResponse = tuple[int, JSONDict]
-
-
-class RequestRefused(Exception):
-    """Telegram would answer this call with an error (``description`` is its wording)."""
-
-    def __init__(self, description: str, status: int = 400) -> None:
-        super().__init__(description)
-        self.description = description
-        self.status = status
 
 
 @dataclass(frozen=True)
@@ -302,16 +281,7 @@ class BotApiEmulator:
         return True
 
     def _set_my_commands(self, params: JSONDict, _f: object, _n: object) -> bool:
-        commands = params.get("commands")
-        if not isinstance(commands, list):
-            raise RequestRefused("Bad Request: can't parse commands JSON object")
-        for command in commands:
-            if not isinstance(command, dict):
-                raise RequestRefused("Bad Request: can't parse BotCommand JSON object")
-            if not _COMMAND_RE.fullmatch(str(command.get("command", ""))):
-                raise RequestRefused("Bad Request: BOT_COMMAND_INVALID")
-            if not 1 <= len(str(command.get("description", "")).strip()) <= 256:
-                raise RequestRefused("Bad Request: command description is empty")
+        commands = checked_commands(params)
         self._commands[_scope_key(params)] = commands
         return True
 
@@ -320,17 +290,17 @@ class BotApiEmulator:
         return True
 
     def _send_message(self, params: JSONDict, _f: object, _n: object) -> JSONDict:
-        chat_id = _chat_id(params)
-        text, entities = _checked_text(params, "text", TEXT_LIMIT)
-        markup = _checked_markup(params)
+        chat_id = checked_chat_id(params)
+        text, entities = checked_text(params, "text", TEXT_LIMIT)
+        markup = checked_markup(params)
         return self._new_message(chat_id, {"text": text}, entities, markup)
 
     def _send_file(
         self, kind: str, params: JSONDict, files: dict[str, bytes], names: dict[str, str]
     ) -> JSONDict:
-        chat_id = _chat_id(params)
-        caption, entities = _checked_text(params, "caption", CAPTION_LIMIT, required=False)
-        markup = _checked_markup(params)
+        chat_id = checked_chat_id(params)
+        caption, entities = checked_text(params, "caption", CAPTION_LIMIT, required=False)
+        markup = checked_markup(params)
         if kind in files:
             size = len(files[kind])
             self._file_counter += 1
@@ -383,13 +353,13 @@ class BotApiEmulator:
         return dict(message)  # a copy: whoever holds the answer must not rewrite history
 
     def _edit_message_text(self, params: JSONDict, _f: object, _n: object) -> JSONDict | bool:
-        text, entities = _checked_text(params, "text", TEXT_LIMIT)
-        markup = _checked_markup(params)
+        text, entities = checked_text(params, "text", TEXT_LIMIT)
+        markup = checked_markup(params)
         # Telegram drops the inline keyboard when an edit doesn't resend it.
         return self._edit(params, lambda old: (text, entities, markup), edits_text=True)
 
     def _edit_reply_markup(self, params: JSONDict, _f: object, _n: object) -> JSONDict | bool:
-        markup = _checked_markup(params)
+        markup = checked_markup(params)
         return self._edit(params, lambda old: (old[0], old[1], markup))
 
     def _edit(
@@ -401,7 +371,7 @@ class BotApiEmulator:
     ) -> JSONDict | bool:
         if params.get("inline_message_id"):
             return True  # Telegram answers True, not a Message, for inline-mode messages.
-        chat_id = _chat_id(params)
+        chat_id = checked_chat_id(params)
         message_id = params.get("message_id")
         if not isinstance(message_id, int):
             raise RequestRefused("Bad Request: message identifier is not specified")
@@ -434,7 +404,7 @@ class BotApiEmulator:
         return dict(message)
 
     def _delete_message(self, params: JSONDict, _f: object, _n: object) -> bool:
-        key = (_chat_id(params), params.get("message_id"))
+        key = (checked_chat_id(params), params.get("message_id"))
         self._messages.pop(key, None)  # type: ignore[arg-type]
         self._content.pop(key, None)  # type: ignore[arg-type]
         return True
@@ -444,80 +414,8 @@ def _scope_key(params: Mapping[str, Any]) -> str:
     return json.dumps([params.get("scope"), params.get("language_code")], sort_keys=True)
 
 
-def _chat_id(params: Mapping[str, Any]) -> int:
-    chat_id = params.get("chat_id")
-    if chat_id is None or chat_id == "":
-        raise RequestRefused("Bad Request: chat_id is empty")
-    if not isinstance(chat_id, int) or isinstance(chat_id, bool):
-        # "@channelname" chats exist on Telegram, but the fake knows none of them.
-        raise RequestRefused("Bad Request: chat not found")
-    return chat_id
-
-
 def _chat(chat_id: int) -> JSONDict:
     if chat_id > 0:
         return {"id": chat_id, "type": "private", "first_name": "Test"}
     kind = "supergroup" if str(chat_id).startswith("-100") else "group"
     return {"id": chat_id, "type": kind, "title": "Test group"}
-
-
-def _checked_text(
-    params: Mapping[str, Any], name: str, limit: int, *, required: bool = True
-) -> tuple[str, list[Entity]]:
-    """Validates a text or caption as Telegram does; returns its visible text and entities."""
-    raw = params.get(name)
-    if raw is None or raw == "":
-        if required:
-            raise RequestRefused("Bad Request: message text is empty")
-        return "", []
-    text = str(raw)
-    parse_mode = str(params.get("parse_mode") or "").lower()
-    entities: list[Entity] = []
-    # Markdown passes unchecked: this bot formats with HTML, so only HTML is emulated.
-    if parse_mode == "html":
-        try:
-            text, entities = parse_entities(text)
-        except ValueError as error:
-            raise RequestRefused(f"Bad Request: {error}") from error
-    elif parse_mode not in ("", "markdown", "markdownv2"):
-        raise RequestRefused("Bad Request: unsupported parse_mode")
-    visible = text.strip()
-    if required and not visible:
-        raise RequestRefused("Bad Request: message text is empty")
-    if len(visible) > limit:
-        what = "message is too long" if name == "text" else "message caption is too long"
-        raise RequestRefused(f"Bad Request: {what}")
-    return text, entities
-
-
-def _checked_markup(params: Mapping[str, Any]) -> JSONDict | None:
-    """Validates reply_markup; returns it when it is an inline keyboard (Telegram echoes those)."""
-    if params.get("reply_markup") in (None, ""):
-        return None
-    markup = json_value(params["reply_markup"])
-    if not isinstance(markup, dict):
-        raise RequestRefused("Bad Request: can't parse reply keyboard markup JSON object")
-    if "inline_keyboard" not in markup:
-        return None  # reply keyboards, keyboard removal, force_reply: not part of the Message
-    rows = markup["inline_keyboard"]
-    if not isinstance(rows, list) or not all(isinstance(row, list) for row in rows):
-        raise RequestRefused(
-            "Bad Request: can't parse inline keyboard button: "
-            'field "inline_keyboard" must be an Array of Arrays'
-        )
-    for row in rows:
-        for button in row:
-            if not isinstance(button, dict) or not isinstance(button.get("text"), str):
-                raise RequestRefused(
-                    "Bad Request: can't parse inline keyboard button: "
-                    'Field "text" must be of type String'
-                )
-            if not _BUTTON_ACTIONS & button.keys():
-                raise RequestRefused(
-                    "Bad Request: can't parse inline keyboard button: "
-                    "Text buttons are unallowed in the inline keyboard"
-                )
-            data = button.get("callback_data")
-            if data is not None and not 1 <= len(str(data).encode("utf-8")) <= CALLBACK_DATA_LIMIT:
-                raise RequestRefused("Bad Request: BUTTON_DATA_INVALID")
-    return {"inline_keyboard": rows}
