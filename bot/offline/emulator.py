@@ -15,21 +15,13 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from .checks import (
-    CAPTION_LIMIT,
-    TEXT_LIMIT,
-    RequestRefused,
-    checked_chat_id,
-    checked_commands,
-    checked_markup,
-    checked_text,
-)
-from .html import Entity, parse_html
+from .checks import RequestRefused, checked_commands
+from .html import parse_html
+from .messages import Messages
 from .updates import BOT_USER
 
 __all__ = ["BotApiEmulator", "SentCall"]
@@ -98,20 +90,16 @@ class BotApiEmulator:
         self._wakers: list[Callable[[], None]] = []
         self._updates: list[JSONDict] = []
         self._last_update_id = 0
-        self._last_message_id: dict[int, int] = {}
-        self._messages: dict[tuple[int, int], JSONDict] = {}
-        # What Telegram compares to decide "message is not modified": text, entities, keyboard.
-        self._content: dict[tuple[int, int], tuple[Any, ...]] = {}
+        self._messages = Messages()
         self._commands: dict[str, Any] = {}
-        self._file_counter = 0
         self._methods: dict[str, Callable[[JSONDict, dict[str, bytes], dict[str, str]], Any]] = {
             "getMe": lambda p, f, n: dict(BOT_USER),
-            "sendMessage": self._send_message,
-            "editMessageText": self._edit_message_text,
-            "editMessageReplyMarkup": self._edit_reply_markup,
-            "sendPhoto": lambda p, f, n: self._send_file("photo", p, f, n),
-            "sendDocument": lambda p, f, n: self._send_file("document", p, f, n),
-            "deleteMessage": self._delete_message,
+            "sendMessage": lambda p, f, n: self._messages.send_message(p),
+            "editMessageText": lambda p, f, n: self._messages.edit_message_text(p),
+            "editMessageReplyMarkup": lambda p, f, n: self._messages.edit_reply_markup(p),
+            "sendPhoto": lambda p, f, n: self._messages.send_file("photo", p, f, n),
+            "sendDocument": lambda p, f, n: self._messages.send_file("document", p, f, n),
+            "deleteMessage": lambda p, f, n: self._messages.delete_message(p),
             "getUpdates": self._get_updates,
             "deleteWebhook": self._delete_webhook,
             "setMyCommands": self._set_my_commands,
@@ -224,8 +212,7 @@ class BotApiEmulator:
     def next_message_id(self, chat_id: int) -> int:
         """Allocates a message id in ``chat_id``; user and bot messages share one sequence."""
         with self._lock:
-            self._last_message_id[chat_id] = self._last_message_id.get(chat_id, 0) + 1
-            return self._last_message_id[chat_id]
+            return self._messages.next_message_id(chat_id)
 
     def push_update(self, update: Mapping[str, Any]) -> None:
         with self._lock:
@@ -255,8 +242,7 @@ class BotApiEmulator:
     def message(self, chat_id: int, message_id: int) -> JSONDict | None:
         """The current state of a message the bot sent (after edits), if it exists."""
         with self._lock:
-            stored = self._messages.get((chat_id, message_id))
-            return dict(stored) if stored is not None else None
+            return self._messages.message(chat_id, message_id)
 
     def close(self) -> None:
         """Wakes every waiter so a stopping server doesn't hang on long polls."""
@@ -289,133 +275,6 @@ class BotApiEmulator:
         self._commands.pop(_scope_key(params), None)
         return True
 
-    def _send_message(self, params: JSONDict, _f: object, _n: object) -> JSONDict:
-        chat_id = checked_chat_id(params)
-        text, entities = checked_text(params, "text", TEXT_LIMIT)
-        markup = checked_markup(params)
-        return self._new_message(chat_id, {"text": text}, entities, markup)
-
-    def _send_file(
-        self, kind: str, params: JSONDict, files: dict[str, bytes], names: dict[str, str]
-    ) -> JSONDict:
-        chat_id = checked_chat_id(params)
-        caption, entities = checked_text(params, "caption", CAPTION_LIMIT, required=False)
-        markup = checked_markup(params)
-        if kind in files:
-            size = len(files[kind])
-            self._file_counter += 1
-            file_id = f"fake-{kind}-{self._file_counter}"
-        elif isinstance(params.get(kind), str) and params[kind]:
-            size, file_id = 0, params[kind]  # re-sent by file_id or URL
-        else:
-            raise RequestRefused(f"Bad Request: there is no {kind} in the request")
-        unique = f"u{file_id[-24:]}"
-        media: Any
-        if kind == "photo":
-            media = [
-                {
-                    "file_id": file_id,
-                    "file_unique_id": unique,
-                    "width": 320,
-                    "height": 320,
-                    "file_size": size,
-                }
-            ]
-        else:
-            media = {
-                "file_id": file_id,
-                "file_unique_id": unique,
-                "file_size": size,
-                "file_name": names.get(kind, "document"),
-                "mime_type": "application/octet-stream",
-            }
-        content: JSONDict = {kind: media}
-        if caption:
-            content["caption"] = caption
-        return self._new_message(chat_id, content, entities, markup)
-
-    def _new_message(
-        self, chat_id: int, content: JSONDict, entities: list[Entity], markup: JSONDict | None
-    ) -> JSONDict:
-        message_id = self.next_message_id(chat_id)
-        message = {
-            "message_id": message_id,
-            "date": int(time.time()),
-            "chat": _chat(chat_id),
-            "from": dict(BOT_USER),
-            **content,
-        }
-        if markup is not None:
-            message["reply_markup"] = markup
-        key = (chat_id, message_id)
-        self._messages[key] = message
-        self._content[key] = (message.get("text"), entities, markup)
-        return dict(message)  # a copy: whoever holds the answer must not rewrite history
-
-    def _edit_message_text(self, params: JSONDict, _f: object, _n: object) -> JSONDict | bool:
-        text, entities = checked_text(params, "text", TEXT_LIMIT)
-        markup = checked_markup(params)
-        # Telegram drops the inline keyboard when an edit doesn't resend it.
-        return self._edit(params, lambda old: (text, entities, markup), edits_text=True)
-
-    def _edit_reply_markup(self, params: JSONDict, _f: object, _n: object) -> JSONDict | bool:
-        markup = checked_markup(params)
-        return self._edit(params, lambda old: (old[0], old[1], markup))
-
-    def _edit(
-        self,
-        params: JSONDict,
-        change: Callable[[tuple[Any, ...]], tuple[Any, ...]],
-        *,
-        edits_text: bool = False,
-    ) -> JSONDict | bool:
-        if params.get("inline_message_id"):
-            return True  # Telegram answers True, not a Message, for inline-mode messages.
-        chat_id = checked_chat_id(params)
-        message_id = params.get("message_id")
-        if not isinstance(message_id, int):
-            raise RequestRefused("Bad Request: message identifier is not specified")
-        key = (chat_id, message_id)
-        if edits_text and key in self._messages and "text" not in self._messages[key]:
-            # A photo or document has a caption, edited with editMessageCaption instead.
-            raise RequestRefused("Bad Request: there is no text in the message to edit")
-        old = self._content.get(key, (None, [], None))
-        new = change(old)
-        if key in self._content and new == old:
-            raise RequestRefused(
-                "Bad Request: message is not modified: specified new message content and reply "
-                "markup are exactly the same as a current content and reply markup of the message"
-            )
-        # A message the fake never sent (a test fed a callback for it) is taken as it is told.
-        message = self._messages.get(key) or {
-            "message_id": message_id,
-            "date": int(time.time()),
-            "chat": _chat(chat_id),
-            "from": dict(BOT_USER),
-        }
-        message = {k: v for k, v in message.items() if k != "reply_markup"}
-        if new[0] is not None:
-            message["text"] = new[0]
-        if new[2] is not None:
-            message["reply_markup"] = new[2]
-        message["edit_date"] = int(time.time())
-        self._messages[key] = message
-        self._content[key] = new
-        return dict(message)
-
-    def _delete_message(self, params: JSONDict, _f: object, _n: object) -> bool:
-        key = (checked_chat_id(params), params.get("message_id"))
-        self._messages.pop(key, None)  # type: ignore[arg-type]
-        self._content.pop(key, None)  # type: ignore[arg-type]
-        return True
-
 
 def _scope_key(params: Mapping[str, Any]) -> str:
     return json.dumps([params.get("scope"), params.get("language_code")], sort_keys=True)
-
-
-def _chat(chat_id: int) -> JSONDict:
-    if chat_id > 0:
-        return {"id": chat_id, "type": "private", "first_name": "Test"}
-    kind = "supergroup" if str(chat_id).startswith("-100") else "group"
-    return {"id": chat_id, "type": kind, "title": "Test group"}
