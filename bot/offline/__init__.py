@@ -1,7 +1,25 @@
 """An in-process stand-in for the Telegram Bot API, for tests and the terminal console.
 
-Everything still lives in ``emulator``; this package re-exports what ``bot.offline`` always
-exported so callers keep importing from ``bot.offline``.
+``OfflineRequest`` plugs into python-telegram-bot where ``HTTPXRequest`` normally sits, so the
+real ``Bot``/``Application`` code runs unchanged but every API call lands in ``BotApiEmulator``.
+The emulator answers like Telegram does and, more importantly, refuses what Telegram refuses
+(over-long texts, oversized ``callback_data``, HTML it cannot parse, ...): a handler that passes
+against this fake should not meet a ``BadRequest`` in production.
+
+The HTTP fake server in ``tests/support/fake_bot_api.py`` reuses ``BotApiEmulator`` so both
+doubles accept and reject exactly the same things.
+
+Which module holds what (each imports only those listed above it, never the other way):
+
+- ``html``: Telegram's HTML parser (``parse_html``) and UTF-16 lengths;
+- ``params``: how a call's parameters are read (``decode_params``, ``keyboard_rows``);
+- ``updates``: incoming updates to feed the bot (``make_*_update``, ``BOT_USER``);
+- ``checks``: what Telegram refuses and the limits (``RequestRefused``, ``TEXT_LIMIT``, ...);
+- ``messages``: the messages in the bot's chats, sent, edited and deleted;
+- ``emulator``: ``BotApiEmulator``, which answers and records calls (``SentCall``);
+- ``request``: ``OfflineRequest``, the python-telegram-bot side.
+
+Import from ``bot.offline`` itself; the modules are how it is organised, not its interface.
 """
 
 from .checks import CALLBACK_DATA_LIMIT, CAPTION_LIMIT, TEXT_LIMIT, RequestRefused

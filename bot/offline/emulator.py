@@ -1,14 +1,4 @@
-"""An in-process stand-in for the Telegram Bot API, for tests and the terminal console.
-
-``OfflineRequest`` plugs into python-telegram-bot where ``HTTPXRequest`` normally sits, so the
-real ``Bot``/``Application`` code runs unchanged but every API call lands in ``BotApiEmulator``.
-The emulator answers like Telegram does and, more importantly, refuses what Telegram refuses
-(over-long texts, oversized ``callback_data``, HTML it cannot parse, ...): a handler that passes
-against this fake should not meet a ``BadRequest`` in production.
-
-The HTTP fake server in ``tests/support/fake_bot_api.py`` reuses ``BotApiEmulator`` so both
-doubles accept and reject exactly the same things.
-"""
+"""``BotApiEmulator``, Telegram's side of the conversation, and ``SentCall``, one call it got."""
 
 from __future__ import annotations
 
@@ -70,9 +60,6 @@ class SentCall:
             return parse_html(text)
         except ValueError:
             return text  # a refused call; its raw text is the most useful thing to show
-
-
-# --- the emulated server -------------------------------------------------------------------
 
 
 class BotApiEmulator:
