@@ -138,14 +138,22 @@ async def test_unknown_methods_are_accepted(app: AnyApp, request_: OfflineReques
 async def test_the_longest_allowed_text_is_accepted_but_one_more_character_is_not(
     app: AnyApp, request_: OfflineRequest
 ) -> None:
-    await app.bot.send_message(USER, "x" * 4096)
+    accepted = await app.bot.send_message(USER, "x" * 4096)
     with refused("message is too long"):
         await app.bot.send_message(USER, "x" * 4097)
+    assert accepted.text == "x" * 4096 and accepted.message_id == 1
     assert [c.error for c in request_.bad_requests] == ["Bad Request: message is too long"]
 
 
-async def test_html_tags_do_not_count_towards_the_length_limit(app: AnyApp) -> None:
-    await app.bot.send_message(USER, "<b>" + "x" * 4096 + "</b>", parse_mode="HTML")
+async def test_html_tags_do_not_count_towards_the_length_limit(
+    app: AnyApp, request_: OfflineRequest
+) -> None:
+    html = "<b>" + "x" * 4096 + "</b>"  # 4103 characters sent, 4096 of them visible
+    sent = await app.bot.send_message(USER, html, parse_mode="HTML")
+
+    assert sent.text == "x" * 4096  # Telegram answers with the text the user reads
+    call = request_.calls[-1]
+    assert call.ok and call.text == html and call.visible_text == "x" * 4096
 
 
 @pytest.mark.parametrize("text", ["", "   \n "])
@@ -160,8 +168,17 @@ async def test_callback_data_over_64_bytes_is_refused(app: AnyApp, data: str) ->
         await app.bot.send_message(USER, "Pick", reply_markup=button(data))
 
 
-async def test_callback_data_of_exactly_64_bytes_is_accepted(app: AnyApp) -> None:
-    await app.bot.send_message(USER, "Pick", reply_markup=button("€" * 21 + "x"))
+async def test_callback_data_of_exactly_64_bytes_is_accepted(
+    app: AnyApp, request_: OfflineRequest
+) -> None:
+    data = "€" * 21 + "x"
+    assert len(data.encode("utf-8")) == 64  # 21 × 3 bytes + 1
+
+    sent = await app.bot.send_message(USER, "Pick", reply_markup=button(data))
+
+    assert sent.reply_markup == button(data)  # the keyboard comes back, the data intact
+    assert keyboard_rows(request_.calls[-1].params) == [[{"text": "Press", "callback_data": data}]]
+    assert request_.bad_requests == []
 
 
 async def test_an_inline_button_that_does_nothing_is_refused(app: AnyApp) -> None:
@@ -189,8 +206,14 @@ async def test_html_telegram_cannot_parse_is_refused(app: AnyApp, text: str) -> 
         await app.bot.send_message(USER, text, parse_mode="HTML")
 
 
-async def test_the_same_characters_are_fine_without_a_parse_mode(app: AnyApp) -> None:
-    await app.bot.send_message(USER, "a < b & <b>unclosed")
+async def test_the_same_characters_are_fine_without_a_parse_mode(
+    app: AnyApp, request_: OfflineRequest
+) -> None:
+    sent = await app.bot.send_message(USER, "a < b & <b>unclosed")
+
+    assert sent.text == "a < b & <b>unclosed"  # shown as typed: no tag is read as a tag
+    assert request_.calls[-1].visible_text == "a < b & <b>unclosed"
+    assert request_.bad_requests == []
 
 
 async def test_an_over_long_caption_is_refused(app: AnyApp) -> None:
