@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 from telegram import BotCommand, Update
 
-from bot import menus
-from bot import flows
+from bot import flows, menus
 from bot.offline import SentCall, keyboard_rows, make_callback_update, make_message_update
 from core import rules
 from core.lookup import parse_reference
