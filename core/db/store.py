@@ -13,20 +13,13 @@ balance >= 0 as a last line of defence.
 How it runs (issue "Scale": lookup, earn, redeem under 2 ms). Each operation is one plain
 function over one connection (`_earn_once`, ...), and its statements are built once, with bound
 parameters, in core/db/statements.py: building them per call cost more CPU than SQLite spent
-running them.
-- On a SQLite file the function runs whole in one `asyncio.to_thread` call on a synchronous twin
-  of the engine (core.db.engine.sync_twin: same file, same WAL/FULL/busy_timeout settings):
-  one hand-off to a worker thread per operation, where aiosqlite needed four or five per
-  statement. Readers run side by side (WAL); writers take turns (`_write_turn`).
-- Anywhere else (PostgreSQL through asyncpg, an in-memory SQLite) the very same function runs
-  through the async engine's `AsyncConnection.run_sync`: same code, same transactions.
+running them. A UnitOfWork (core/db/unit_of_work.py) runs each function whole: on a SQLite file
+in one hand-off to a worker thread, writers taking turns; elsewhere through the async engine.
 `Store.engine` stays the async engine, for the reports, staff and migrations.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 from collections.abc import Callable
 from decimal import Decimal
@@ -54,7 +47,6 @@ from core.types import (
     Reward,
 )
 
-from .engine import sync_twin
 from .statements import (
     APPEND,
     BY_CARD,
@@ -76,11 +68,11 @@ from .statements import (
     to_json,
     utc,
 )
+from .unit_of_work import UnitOfWork
 
 MAX_ATTEMPTS = 20  # compare-and-swap retries; contention on one card is a handful of cashiers
 
 P = ParamSpec("P")
-T = TypeVar("T")
 R = TypeVar("R")
 
 
@@ -190,77 +182,37 @@ def _redeem_replayed(entry: LedgerEntry) -> RedeemResult:
 class Store:
     """Customers and their ledger. The program's rules are fixed per run.
 
-    `engine` is the async engine everything else uses; on a SQLite file the Store also opens a
-    synchronous twin for its own operations, closed by close().
+    `engine` is the async engine everything else uses; on a SQLite file the Store's UnitOfWork
+    also opens a synchronous twin for its own operations, closed by close().
     """
 
     def __init__(self, engine: AsyncEngine, program: Program) -> None:
         self.engine = engine
         self.program = program
-        self._twin = sync_twin(engine)
-        # SQLite lets one writer in at a time and makes the others retry with growing sleeps,
-        # in no order: with dozens of cashiers confirming at once, an unlucky writer waited
-        # past busy_timeout and failed with "database is locked" (bench/throughput.py). So
-        # writers take turns here, first come first served, before opening a transaction.
-        # Other databases lock rows, not the whole file, and need no queue.
-        self._write_turn: contextlib.AbstractAsyncContextManager[object] = (
-            asyncio.Lock() if engine.dialect.name == "sqlite" else contextlib.nullcontext()
-        )
+        self._unit = UnitOfWork(engine)
 
     def close(self) -> None:
         """Closes the twin's connections (the async engine is its owner's to dispose of)."""
-        if self._twin is not None:
-            self._twin.dispose()
-
-    async def _read(
-        self, work: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        """Runs `work` on one connection, as one hand-off to a worker thread where possible."""
-        twin = self._twin
-        if twin is None:
-            async with self.engine.connect() as conn:
-                return await conn.run_sync(work, *args, **kwargs)
-
-        def job() -> T:
-            with twin.connect() as conn:
-                return work(conn, *args, **kwargs)
-
-        return await asyncio.to_thread(job)
-
-    async def _write(
-        self, work: Callable[Concatenate[Connection, P], T], *args: P.args, **kwargs: P.kwargs
-    ) -> T:
-        """Runs `work` in one transaction, committed if it returns, else rolled back."""
-        twin = self._twin
-        async with self._write_turn:
-            if twin is None:
-                async with self.engine.begin() as conn:
-                    return await conn.run_sync(work, *args, **kwargs)
-
-            def job() -> T:
-                with twin.begin() as conn:
-                    return work(conn, *args, **kwargs)
-
-            return await asyncio.to_thread(job)
+        self._unit.close()
 
     # --- finding customers -------------------------------------------------------------------
 
     async def find_customer(self, reference: str) -> Customer:
         """The customer a cashier means by a card or phone number (InvalidReference/Unknown)."""
         kind, value = parse_reference(reference, self.program.default_region)
-        customer = await self._read(_one, BY_CARD if kind == "card" else BY_PHONE, value)
+        customer = await self._unit.read(_one, BY_CARD if kind == "card" else BY_PHONE, value)
         if customer is None:
             raise UnknownCustomer(reference.strip())
         return customer
 
     async def get_customer(self, customer_id: int) -> Customer:
-        return await self._read(_existing, customer_id)
+        return await self._unit.read(_existing, customer_id)
 
     async def customer_by_phone(self, phone: str) -> Customer | None:
-        return await self._read(_one, BY_PHONE, phone)
+        return await self._unit.read(_one, BY_PHONE, phone)
 
     async def customer_by_telegram(self, user_id: int) -> Customer | None:
-        return await self._read(_one, BY_TELEGRAM, user_id)
+        return await self._unit.read(_one, BY_TELEGRAM, user_id)
 
     # --- registering -------------------------------------------------------------------------
 
@@ -270,12 +222,12 @@ class Store:
         """Creates the customer with a fresh card number, plus the signup bonus entry if any."""
         for _ in range(MAX_ATTEMPTS):
             try:
-                return await self._write(self._register_once, new, actor_id, now, key)
+                return await self._unit.write(self._register_once, new, actor_id, now, key)
             except IntegrityError as exc:
                 message = str(exc.orig)
                 # A racing copy of the same confirmation may trip the phone index before the
                 # key's: whichever fired, if our key is now recorded, return what it recorded.
-                replay = await self._read(self._registered_with, key)
+                replay = await self._unit.read(self._registered_with, key)
                 if replay is not None:
                     return replay
                 if "phone" in message:
@@ -416,9 +368,9 @@ class Store:
         raced us from elsewhere and won, the unique key refuses ours: return its entry."""
         for _ in range(MAX_ATTEMPTS):
             try:
-                result = await self._write(once, customer_id, *args, **kwargs)
+                result = await self._unit.write(once, customer_id, *args, **kwargs)
             except IntegrityError:
-                replay = await self._read(_entry_by_key, key)
+                replay = await self._unit.read(_entry_by_key, key)
                 if replay is None:
                     raise
                 return replayed(replay)
@@ -551,27 +503,27 @@ class Store:
 
     async def entry_by_key(self, key: str) -> LedgerEntry | None:
         """The entry a confirmation recorded, if it was recorded ("already done")."""
-        return await self._read(_entry_by_key, key)
+        return await self._unit.read(_entry_by_key, key)
 
     async def is_recorded(self, kind: str, key: str) -> bool:
         """Whether a confirmation with this key was recorded ("reg" keys create customers)."""
         if kind == "reg":
-            return await self._read(_one, BY_REGISTRATION, key) is not None
-        return await self._read(_entry_by_key, key) is not None
+            return await self._unit.read(_one, BY_REGISTRATION, key) is not None
+        return await self._unit.read(_entry_by_key, key) is not None
 
     async def recent_entries(self, customer_id: int, limit: int = 5) -> list[LedgerEntry]:
         """The customer's newest entries first (uses the (customer_id, id) index)."""
-        return await self._read(_recent, customer_id, limit)
+        return await self._unit.read(_recent, customer_id, limit)
 
     async def ledger_sum(self, customer_id: int) -> int:
         """Sum of the customer's entries: always equal to their balance."""
-        return await self._read(_ledger_sum, customer_id)
+        return await self._unit.read(_ledger_sum, customer_id)
 
     # --- linking a Telegram account ----------------------------------------------------------
 
     async def link_telegram(self, phone: str, user_id: int) -> Customer:
         """Links the card with this phone to a Telegram account (the customer's own contact)."""
-        linked = await self._write(_link, phone, user_id)
+        linked = await self._unit.write(_link, phone, user_id)
         if linked["telegram_user_id"] != user_id:
             raise AlreadyLinked(linked["card_number"])
         return linked
