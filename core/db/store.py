@@ -47,6 +47,7 @@ from core.types import (
     Reward,
 )
 
+from .constraints import UNIQUE_CARD_NUMBER, UNIQUE_PHONE, UNIQUE_TELEGRAM_USER, violated
 from .statements import (
     APPEND,
     BY_CARD,
@@ -139,7 +140,10 @@ def _link(conn: Connection, phone: str, user_id: int) -> Customer:
         # One account, one card: unlink this account from any card it had before.
         conn.execute(UNLINK, {"user_id": user_id})
         conn.execute(LINK, {"customer_id": customer["id"], "user_id": user_id})
-    except IntegrityError:
+    except IntegrityError as exc:
+        if violated(exc) != UNIQUE_TELEGRAM_USER:
+            raise
+        # A link racing ours gave this account another card between UNLINK and LINK.
         raise AlreadyLinked(customer["card_number"]) from None
     return _existing(conn, customer["id"])
 
@@ -224,16 +228,16 @@ class Store:
             try:
                 return await self._unit.write(self._register_once, new, actor_id, now, key)
             except IntegrityError as exc:
-                message = str(exc.orig)
                 # A racing copy of the same confirmation may trip the phone index before the
                 # key's: whichever fired, if our key is now recorded, return what it recorded.
                 replay = await self._unit.read(self._registered_with, key)
                 if replay is not None:
                     return replay
-                if "phone" in message:
+                broken = violated(exc)
+                if broken == UNIQUE_PHONE:
                     existing = await self.customer_by_phone(new["phone"])
                     raise DuplicateCustomer(existing["card_number"] if existing else "?") from None
-                if "card_number" in message:
+                if broken == UNIQUE_CARD_NUMBER:
                     continue  # two random card numbers collided: draw another
                 raise
         raise ConcurrentUpdate("could not find a free card number")
