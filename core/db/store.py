@@ -509,10 +509,18 @@ class Store:
         """The entry a confirmation recorded, if it was recorded ("already done")."""
         return await self._unit.read(_entry_by_key, key)
 
+    async def is_registered(self, key: str) -> bool:
+        """Whether a registration confirmation with this key created a customer."""
+        return await self._unit.read(_one, BY_REGISTRATION, key) is not None
+
     async def is_recorded(self, kind: str, key: str) -> bool:
-        """Whether a confirmation with this key was recorded ("reg" keys create customers)."""
+        """Whether a confirmation with this key was recorded ("reg" keys create customers).
+
+        is_registered and entry_by_key say the same for each kind; this goes once the bot's
+        confirm step asks them.
+        """
         if kind == "reg":
-            return await self._unit.read(_one, BY_REGISTRATION, key) is not None
+            return await self.is_registered(key)
         return await self._unit.read(_entry_by_key, key) is not None
 
     async def recent_entries(self, customer_id: int, limit: int = 5) -> list[LedgerEntry]:
