@@ -10,7 +10,8 @@ PostgreSQL needs none of this: the same code runs on it with an asyncpg URL.
 The Store's hot operations (lookup, earn, redeem) run on a synchronous twin of the async engine
 (`sync_twin`): the same SQLite file through the stdlib driver, with the same settings, so a whole
 unit of work is one hand-off to a worker thread instead of four or five per statement through
-aiosqlite (core/db/store.py says more). Both engines point at the same file; WAL lets them share.
+aiosqlite (core/db/unit_of_work.py says more). Both engines point at the same file; WAL lets them
+share.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def sync_twin(engine: AsyncEngine) -> Engine | None:
     """A synchronous engine on the same SQLite file with the same settings; None if there is none.
 
     Only a SQLite file has one: an in-memory database lives inside its one connection, and other
-    databases are reached through the async engine (Store runs the same code there, see
+    databases are reached through the async engine (UnitOfWork runs the same code there, see
     AsyncConnection.run_sync). The caller owns the twin and disposes of it.
     """
     url = engine.url

@@ -2,7 +2,8 @@
 
 Building a statement (`update(customers).where(...).values(...)`) and computing its cache key
 cost more CPU per earn than SQLite spent running it (bench/README.md), so every statement the
-Store runs is built here once, with bound parameters; core/db/store.py binds the values.
+Store runs is built here once, with bound parameters; core/db/ledger.py and reads.py bind the
+values.
 Bound parameter names differ from the columns an UPDATE sets: SQLAlchemy reserves those names.
 """
 

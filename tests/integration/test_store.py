@@ -133,6 +133,18 @@ async def test_replaying_a_registration_key_returns_the_same_customer_and_no_sec
     await assert_books_balance(store, first["customer"]["id"])
 
 
+async def test_a_registration_key_is_registered_once_it_has_created_a_customer(
+    store: Store, now: dt.datetime
+) -> None:
+    assert await store.is_registered("reg-7") is False
+    registered = await store.register(new_customer(), actor_id=CASHIER, now=now, key="reg-7")
+    assert await store.is_registered("reg-7") is True
+    # A confirmation of anything else with a key is an entry, not a registration.
+    await store.earn(registered["customer"]["id"], Decimal(5), actor_id=CASHIER, now=now, key="e-7")
+    assert await store.is_registered("e-7") is False
+    assert await store.is_recorded("reg", "reg-7") is True  # the old question, still answered
+
+
 # --- finding ---------------------------------------------------------------------------------
 
 

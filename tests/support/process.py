@@ -48,7 +48,7 @@ def write_config(
     lines += [
         "",
         "[database]",
-        # Relative to the config file's folder (core/config.py), so the database stays in tmp.
+        # Relative to the config file's folder (core/config/load.py), so the database stays in tmp.
         f'url = "sqlite+aiosqlite:///{DATABASE_FILE}"',
         "",
         "[staff]",
@@ -113,7 +113,7 @@ class BotProcess:
 
     def __init__(self, config: Path, *, command: str = "run") -> None:
         env = dict(os.environ)
-        # The environment wins over the file (core/config.py): a developer's real token must
+        # The environment wins over the file (core/config/load.py): a developer's real token must
         # neither leak into the test nor hide a "missing token" case.
         env.pop("TELEGRAM_BOT_TOKEN", None)
         env["PYTHONPATH"] = os.pathsep.join(

@@ -1,0 +1,259 @@
+"""Loading config.toml: read the file, check every key, build the Config (core/config/model.py).
+
+Everything the bot needs to run comes from one file (config.example.toml documents every key)
+plus the TELEGRAM_BOT_TOKEN environment variable. A bad file is one ConfigError naming the key by
+its dotted path ("tiers[2].multiplier") so `loyalty-bot check-config` can say exactly what to fix
+in a single line. Every key is optional; missing ones take the built-in defaults of model.py,
+which are exactly the program in config.example.toml.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+import zoneinfo
+from collections.abc import Mapping
+from decimal import Decimal
+from pathlib import Path
+from typing import Final
+
+import phonenumbers
+
+from core.errors import ConfigError
+from core.types import Program, Reward, Tier
+
+from .model import (
+    DEFAULT_BASE_URL,
+    DEFAULT_DATABASE_URL,
+    DEFAULT_PROGRAM,
+    TOKEN_ENV_VAR,
+    Config,
+    ReportsConfig,
+    StaffConfig,
+    TelegramConfig,
+)
+from .urls import absolute_sqlite_url
+from .values import (
+    Table,
+    array_of_tables,
+    as_bool,
+    as_hh_mm,
+    as_int,
+    as_number,
+    as_str,
+    check_name,
+    check_positive,
+    section,
+    short,
+)
+
+DEFAULT_CONFIG_FILE: Final = Path("config.toml")
+
+# Reward ids travel in Telegram callback data (64 bytes at most), so keep them short and plain.
+_REWARD_ID = re.compile(r"[a-z0-9_-]{1,20}")
+_CURRENCY = re.compile(r"[A-Z]{3}")
+_REGION = re.compile(r"[A-Z]{2}")
+
+
+def load_config(path: Path | None = None, *, environ: Mapping[str, str] | None = None) -> Config:
+    """Read, validate and return the config; raise one ConfigError for the first problem.
+
+    With no path, ./config.toml is used when it exists, else the built-in defaults.
+    """
+    env = os.environ if environ is None else environ
+    if path is None:
+        path = DEFAULT_CONFIG_FILE if DEFAULT_CONFIG_FILE.exists() else None
+    elif not path.exists():
+        raise ConfigError("config", f"file not found: {path}")
+
+    if path is None:
+        data: dict[str, object] = {}
+        base_dir = Path.cwd()
+    else:
+        path = path.absolute()
+        data = _read_toml(path)
+        base_dir = path.parent
+    return _build(data, path=path, base_dir=base_dir, environ=env)
+
+
+def _read_toml(path: Path) -> dict[str, object]:
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise ConfigError("config", f"cannot read {path}: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError("config", f"{path} is not UTF-8 text") from exc
+    try:
+        # Decimal, not float: 1.1 in the file must be exactly 1.1 when points are computed.
+        return tomllib.loads(text, parse_float=Decimal)
+    except tomllib.TOMLDecodeError as exc:
+        # The message already ends "(at line N, column M)".
+        raise ConfigError("config", f"invalid TOML in {path}: {exc}") from exc
+
+
+_SECTIONS: Final = ("telegram", "database", "staff", "program", "reports", "tiers", "rewards")
+
+
+def _build(
+    data: dict[str, object], *, path: Path | None, base_dir: Path, environ: Mapping[str, str]
+) -> Config:
+    for key, value in data.items():
+        if key not in _SECTIONS:
+            kind = "section" if isinstance(value, dict) else "key"
+            raise ConfigError(key, f"unknown {kind} (sections are: {', '.join(_SECTIONS)})")
+
+    telegram = _telegram(section(data, "telegram"), environ)
+    database_url = _database_url(section(data, "database"), base_dir)
+    staff = _staff(section(data, "staff"))
+    program = _program(section(data, "program"), data)
+    reports = _reports(section(data, "reports"))
+    return Config(
+        telegram=telegram,
+        database_url=database_url,
+        staff=staff,
+        program=program,
+        reports=reports,
+        path=path,
+    )
+
+
+def _telegram(t: Table, environ: Mapping[str, str]) -> TelegramConfig:
+    t.only("token", "base_url")
+    file_token = t.get("token", as_str, "", secret=True).strip()
+    env_token = environ.get(TOKEN_ENV_VAR, "").strip()
+    base_url = t.get("base_url", as_str, DEFAULT_BASE_URL).strip()
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError(t.path("base_url"), "expected an http:// or https:// URL")
+    # The environment wins so a deployment can keep the secret out of the file.
+    return TelegramConfig(token=env_token or file_token, base_url=base_url)
+
+
+def _database_url(t: Table, base_dir: Path) -> str:
+    t.only("url")
+    url = t.get("url", as_str, DEFAULT_DATABASE_URL).strip()
+    if "://" not in url:
+        raise ConfigError(t.path("url"), f"expected a URL such as {DEFAULT_DATABASE_URL!r}")
+    return absolute_sqlite_url(url, base_dir)
+
+
+def _staff(t: Table) -> StaffConfig:
+    t.only("admins", "cashiers")
+    return StaffConfig(admins=t.get_ids("admins"), cashiers=t.get_ids("cashiers"))
+
+
+def _program(t: Table, data: dict[str, object]) -> Program:
+    d = DEFAULT_PROGRAM
+    t.only(
+        "currency",
+        "points_per_unit",
+        "signup_bonus",
+        "reset_after_redemption",
+        "max_purchase",
+        "default_region",
+    )
+    currency = t.get("currency", as_str, d.currency)
+    if not _CURRENCY.fullmatch(currency):
+        raise ConfigError(
+            t.path("currency"),
+            f"expected a 3-letter upper-case code such as GBP, got {short(currency)!r}",
+        )
+    points_per_unit = t.get("points_per_unit", as_number, d.points_per_unit)
+    check_positive(points_per_unit, t.path("points_per_unit"))
+    signup_bonus = t.get("signup_bonus", as_int, d.signup_bonus)
+    if signup_bonus < 0:
+        raise ConfigError(t.path("signup_bonus"), f"must be 0 or more, got {signup_bonus}")
+    reset = t.get("reset_after_redemption", as_bool, d.reset_after_redemption)
+    max_purchase = t.get("max_purchase", as_number, d.max_purchase)
+    check_positive(max_purchase, t.path("max_purchase"))
+    region = t.get("default_region", as_str, d.default_region)
+    if not _REGION.fullmatch(region):
+        raise ConfigError(
+            t.path("default_region"),
+            f"expected a 2-letter upper-case region such as GB, got {short(region)!r}",
+        )
+    if region not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError(t.path("default_region"), f"unknown phone region {region!r}")
+    return Program(
+        currency=currency,
+        points_per_unit=points_per_unit,
+        signup_bonus=signup_bonus,
+        reset_after_redemption=reset,
+        max_purchase=max_purchase,
+        default_region=region,
+        tiers=_tiers(data),
+        rewards=_rewards(data),
+    )
+
+
+def _tiers(data: dict[str, object]) -> tuple[Tier, ...]:
+    items = array_of_tables(data, "tiers")
+    if items is None:
+        return DEFAULT_PROGRAM.tiers
+    if not items:
+        raise ConfigError("tiers", "at least one tier is required")
+    tiers: list[Tier] = []
+    seen: dict[str, str] = {}  # casefolded name -> where it was first seen
+    for t in items:
+        t.only("name", "min_points", "multiplier")
+        name = check_name(t.get("name", as_str), t.path("name"))
+        min_points = t.get("min_points", as_int)
+        multiplier = t.get("multiplier", as_number)
+        if (first := seen.setdefault(name.casefold(), t.prefix)) != t.prefix:
+            raise ConfigError(t.path("name"), f"duplicate tier name {name!r} (also {first})")
+        if not tiers and min_points != 0:
+            raise ConfigError(
+                t.path("min_points"), f"the first tier must start at 0 points, got {min_points}"
+            )
+        if tiers and min_points <= tiers[-1].min_points:
+            raise ConfigError(
+                t.path("min_points"),
+                f"tiers must be ordered by min_points: {min_points} is not more than "
+                f"{tiers[-1].min_points} ({tiers[-1].name})",
+            )
+        check_positive(multiplier, t.path("multiplier"))
+        tiers.append(Tier(name=name, min_points=min_points, multiplier=multiplier))
+    return tuple(tiers)
+
+
+def _rewards(data: dict[str, object]) -> tuple[Reward, ...]:
+    items = array_of_tables(data, "rewards")
+    if items is None:
+        return DEFAULT_PROGRAM.rewards
+    # An explicit empty list is allowed: a shop may run points before deciding on rewards.
+    rewards: list[Reward] = []
+    seen: dict[str, str] = {}
+    for t in items:
+        t.only("id", "name", "cost", "value")
+        reward_id = t.get("id", as_str)
+        if not _REWARD_ID.fullmatch(reward_id):
+            raise ConfigError(
+                t.path("id"),
+                f"expected 1-20 characters of a-z, 0-9, _ or -, got {short(reward_id)!r}",
+            )
+        if (first := seen.setdefault(reward_id, t.prefix)) != t.prefix:
+            raise ConfigError(t.path("id"), f"duplicate reward id {reward_id!r} (also {first})")
+        name = check_name(t.get("name", as_str), t.path("name"))
+        cost = t.get("cost", as_int)
+        if cost <= 0:
+            raise ConfigError(t.path("cost"), f"must be greater than 0, got {cost}")
+        value: Decimal | None = t.get("value", as_number, None)
+        if value is not None:
+            check_positive(value, t.path("value"))
+        rewards.append(Reward(id=reward_id, name=name, cost=cost, value=value))
+    return tuple(rewards)
+
+
+def _reports(t: Table) -> ReportsConfig:
+    d = ReportsConfig()
+    t.only("digest_time", "timezone")
+    digest_time = t.get("digest_time", as_hh_mm, d.digest_time)
+    timezone = t.get("timezone", as_str, d.timezone)
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as exc:
+        raise ConfigError(
+            t.path("timezone"),
+            f"unknown time zone {short(timezone)!r} (expected a name such as Europe/London)",
+        ) from exc
+    return ReportsConfig(digest_time=digest_time, timezone=timezone)

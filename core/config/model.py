@@ -1,0 +1,72 @@
+"""What a loaded config is: frozen dataclasses, and the defaults every missing key takes.
+
+The defaults are exactly the program in config.example.toml, so a shop can start with no file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Final
+
+from core.types import Program, Reward, Tier
+
+TOKEN_ENV_VAR: Final = "TELEGRAM_BOT_TOKEN"
+DEFAULT_BASE_URL: Final = "https://api.telegram.org/bot"
+DEFAULT_DATABASE_URL: Final = "sqlite+aiosqlite:///loyalty.db"
+
+DEFAULT_PROGRAM: Final = Program(
+    currency="GBP",
+    points_per_unit=Decimal(1),
+    signup_bonus=0,
+    reset_after_redemption=False,
+    max_purchase=Decimal(10000),
+    default_region="GB",
+    tiers=(
+        Tier("Bronze", 0, Decimal("1.0")),
+        Tier("Silver", 500, Decimal("1.25")),
+        Tier("Gold", 2000, Decimal("1.5")),
+    ),
+    rewards=(
+        Reward("coffee", "Free coffee", 100, Decimal("2.50")),
+        Reward("cake", "Slice of cake", 250, Decimal("3.50")),
+        Reward("tenoff", "£10 off your shop", 1000, Decimal("10.00")),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class TelegramConfig:
+    # "" when not set: check-config still works without one. repr=False keeps the secret out of
+    # logs and tracebacks that print the config.
+    token: str = field(repr=False)
+    base_url: str = DEFAULT_BASE_URL
+
+
+@dataclass(frozen=True)
+class StaffConfig:
+    admins: tuple[int, ...] = ()  # Telegram user ids
+    cashiers: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReportsConfig:
+    digest_time: dt.time = dt.time(9, 0)
+    timezone: str = "Europe/London"  # an IANA name, checked with zoneinfo at load time
+
+    @property
+    def tzinfo(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+@dataclass(frozen=True)
+class Config:
+    telegram: TelegramConfig
+    database_url: str  # SQLite paths are already absolute
+    staff: StaffConfig = field(default_factory=StaffConfig)
+    program: Program = DEFAULT_PROGRAM
+    reports: ReportsConfig = field(default_factory=ReportsConfig)
+    path: Path | None = None  # the file it came from; None for built-in defaults

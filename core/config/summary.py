@@ -1,0 +1,53 @@
+"""What `loyalty-bot check-config` prints: the config in plain words, with no secret in it."""
+
+from __future__ import annotations
+
+from .model import TOKEN_ENV_VAR, Config
+from .urls import redact_url
+from .values import number
+
+
+def describe(config: Config) -> str:
+    """A human summary for `loyalty-bot check-config`; never shows the token or a password."""
+    p = config.program
+    r = config.reports
+    s = config.staff
+    source = str(config.path) if config.path else "none (built-in defaults)"
+    token = "set" if config.telegram.token else f"NOT SET (set {TOKEN_ENV_VAR} or [telegram] token)"
+    reset = (
+        "on: a redemption spends the whole balance"
+        if p.reset_after_redemption
+        else "off: a redemption spends the reward's cost"
+    )
+    lines = [
+        f"config file:    {source}",
+        f"database:       {redact_url(config.database_url)}",
+        f"bot token:      {token}",
+        f"bot API:        {redact_url(config.telegram.base_url)}",
+        f"staff:          {_plural(len(s.admins), 'admin')}, {_plural(len(s.cashiers), 'cashier')}",
+        f"currency:       {p.currency}",
+        f"points:         {number(p.points_per_unit)} per 1 {p.currency} spent",
+        f"signup bonus:   {_plural(p.signup_bonus, 'point')}",
+        f"reset mode:     {reset}",
+        f"max purchase:   {number(p.max_purchase)} {p.currency}",
+        f"phone region:   {p.default_region}",
+        f"daily digest:   {r.digest_time:%H:%M} {r.timezone}",
+        f"tiers ({len(p.tiers)}):",
+    ]
+    name_width = max((len(t.name) for t in p.tiers), default=0)
+    for tier in p.tiers:
+        multiplier = number(tier.multiplier)
+        lines.append(f"  {tier.name:<{name_width}}  from {tier.min_points} points  x{multiplier}")
+    lines.append(f"rewards ({len(p.rewards)}):" if p.rewards else "rewards: none")
+    id_width = max((len(w.id) for w in p.rewards), default=0)
+    name_width = max((len(w.name) for w in p.rewards), default=0)
+    for reward in p.rewards:
+        worth = "" if reward.value is None else f"  worth {number(reward.value)} {p.currency}"
+        lines.append(
+            f"  {reward.id:<{id_width}}  {reward.name:<{name_width}}  {reward.cost} points{worth}"
+        )
+    return "\n".join(lines)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -1,0 +1,264 @@
+"""The changes that move points, each the body of one transaction on one connection.
+
+Registering a customer (with any signup bonus), earning and redeeming, and what earning and
+redeeming share: the compare-and-swap of the customer row and the ledger entry appended with it
+(core/db/store.py tells the whole pattern). Each runs whole on the worker thread, on the
+connection a UnitOfWork gives it (core/db/unit_of_work.py); a None return means its
+compare-and-swap lost and nothing was written. Deciding what to do then, and when a unique key
+refuses a write, is the Store's: it awaits these, and retries.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import cast
+
+from sqlalchemy import Connection
+
+from core import rules
+from core.errors import DuplicateCustomer
+from core.types import (
+    Customer,
+    EarnQuote,
+    EarnResult,
+    EntryKind,
+    NewCustomer,
+    Program,
+    RedeemQuote,
+    RedeemResult,
+    RegisterResult,
+    Reward,
+)
+
+from .reads import customer_by, customer_unless_recorded, existing_customer, replay_of
+from .results import earn_replayed, redeem_replayed, written
+from .statements import APPEND, BY_PHONE, BY_REGISTRATION, INSERT_CUSTOMER, SWAP, to_json, utc
+
+
+class Ledger:
+    """The Store's changes inside one transaction, under the program's rules.
+
+    The Store is a Ledger plus the async operations that run these and retry them
+    (core/db/store.py): the code that runs inside a transaction on the worker thread reads apart
+    from the code that awaits it. Every entry goes through _append, which tests break on purpose
+    to show that a half-written change rolls back whole.
+    """
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+
+    # --- registering -------------------------------------------------------------------------
+
+    def _register_once(
+        self,
+        conn: Connection,
+        new: NewCustomer,
+        card_number: str,
+        actor_id: int | None,
+        now: dt.datetime,
+        key: str | None,
+    ) -> RegisterResult:
+        replay = self._registered_with(conn, key)
+        if replay is not None:
+            return replay
+        existing = customer_by(conn, BY_PHONE, new["phone"])
+        if existing is not None:
+            # A racing copy of this same confirmation may have just created it: that's a replay.
+            replay = self._registered_with(conn, key)
+            if replay is not None:
+                return replay
+            raise DuplicateCustomer(existing["card_number"])
+        bonus = self.program.signup_bonus
+        values = {
+            "card_number": card_number,
+            "name": new["name"],
+            "phone": new["phone"],
+            "email": new["email"],
+            "created_at": utc(now),
+            "balance": bonus,
+            "lifetime_earned": bonus,
+            "lifetime_redeemed": 0,
+            "tier": rules.tier_for(bonus, self.program.tiers).name,
+            "version": 0,
+            "registration_key": key,
+        }
+        customer_id = int(conn.execute(INSERT_CUSTOMER, values).scalar_one())
+        if bonus:
+            self._append(
+                conn,
+                customer_id=customer_id,
+                kind="signup_bonus",
+                points=bonus,
+                balance_after=bonus,
+                actor_id=actor_id,
+                now=now,
+                key=None,
+                details={"signup_bonus": bonus},
+            )
+        return {
+            "customer": existing_customer(conn, customer_id),
+            "signup_bonus": bonus,
+            "replayed": False,
+        }
+
+    def _registered_with(self, conn: Connection, key: str | None) -> RegisterResult | None:
+        """The registration an idempotency key already made, as a replayed result."""
+        if key is None:
+            return None
+        done = customer_by(conn, BY_REGISTRATION, key)
+        if done is None:
+            return None
+        return {"customer": done, "signup_bonus": self.program.signup_bonus, "replayed": True}
+
+    # --- earning and redeeming ---------------------------------------------------------------
+
+    def _earn_once(
+        self,
+        conn: Connection,
+        customer_id: int,
+        amount: Decimal,
+        actor_id: int | None,
+        now: dt.datetime,
+        key: str | None,
+    ) -> EarnResult | None:
+        customer = customer_unless_recorded(conn, customer_id, key)
+        if customer is None:
+            return earn_replayed(replay_of(conn, customer_id, key))
+        quote = rules.quote_earn(customer, amount, self.program)
+        entry_id = self._apply(
+            conn,
+            customer,
+            kind="earn",
+            points=quote["points"],
+            quote=quote,
+            tier=quote["tier_after"],
+            amount=quote["amount"],
+            actor_id=actor_id,
+            now=now,
+            key=key,
+        )
+        if entry_id is None:
+            return None
+        return cast(EarnResult, {**quote, **written(customer, entry_id)})
+
+    def _redeem_once(
+        self,
+        conn: Connection,
+        customer_id: int,
+        reward: Reward,
+        actor_id: int | None,
+        now: dt.datetime,
+        key: str | None,
+    ) -> RedeemResult | None:
+        customer = customer_unless_recorded(conn, customer_id, key)
+        if customer is None:
+            return redeem_replayed(replay_of(conn, customer_id, key))
+        quote = rules.quote_redeem(customer, reward, self.program)
+        code = rules.new_redemption_code()
+        entry_id = self._apply(
+            conn,
+            customer,
+            kind="redeem",
+            points=-quote["points"],
+            quote=quote,
+            reward_id=reward.id,
+            code=code,
+            actor_id=actor_id,
+            now=now,
+            key=key,
+        )
+        if entry_id is None:
+            return None
+        return cast(RedeemResult, {**quote, "code": code, **written(customer, entry_id)})
+
+    def _apply(
+        self,
+        conn: Connection,
+        customer: Customer,
+        *,
+        kind: EntryKind,
+        points: int,
+        quote: EarnQuote | RedeemQuote,
+        now: dt.datetime,
+        key: str | None,
+        actor_id: int | None,
+        tier: str | None = None,
+        amount: Decimal | None = None,
+        reward_id: str | None = None,
+        code: str | None = None,
+    ) -> int | None:
+        """Compare-and-swap the balance and append the entry; None when another writer won."""
+        amount_minor = None if amount is None else int(amount * 100)
+        swapped = conn.execute(
+            SWAP,
+            {
+                "customer_id": customer["id"],
+                "seen": customer["version"],
+                "points": points,
+                "earned": max(points, 0),
+                "redeemed": max(-points, 0),
+                "new_tier": tier,  # None keeps the tier
+                "now": utc(now),
+                "purchase": int(kind == "earn"),
+                "spent": (amount_minor or 0) if kind == "earn" else 0,
+                "redemption": int(kind == "redeem"),
+            },
+        )
+        if swapped.rowcount != 1:
+            return None  # somebody else changed this card since we read it: recompute
+        details = to_json(quote)
+        details["card_number"] = customer["card_number"]
+        if code is not None:
+            details["code"] = code
+        return self._append(
+            conn,
+            customer_id=customer["id"],
+            kind=kind,
+            points=points,
+            balance_after=customer["balance"] + points,
+            actor_id=actor_id,
+            now=now,
+            key=key,
+            details=details,
+            reward_id=reward_id,
+            code=code,
+            amount_minor=amount_minor,
+            # Set only when the tier changes, so reports count tier-ups without JSON.
+            new_tier=tier if tier is not None and tier != customer["tier"] else None,
+        )
+
+    def _append(
+        self,
+        conn: Connection,
+        *,
+        customer_id: int,
+        kind: EntryKind,
+        points: int,
+        balance_after: int,
+        actor_id: int | None,
+        now: dt.datetime,
+        key: str | None,
+        details: dict[str, object],
+        reward_id: str | None = None,
+        code: str | None = None,
+        amount_minor: int | None = None,
+        note: str | None = None,
+        new_tier: str | None = None,
+    ) -> int:
+        values = {
+            "customer_id": customer_id,
+            "kind": kind,
+            "points": points,
+            "amount_minor": amount_minor,
+            "reward_id": reward_id,
+            "code": code,
+            "actor_id": actor_id,
+            "created_at": utc(now),
+            "idempotency_key": key,
+            "note": note,
+            "balance_after": balance_after,
+            "details": details,
+            "new_tier": new_tier,
+        }
+        return int(conn.execute(APPEND, values).scalar_one())

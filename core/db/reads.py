@@ -1,0 +1,65 @@
+"""What the Store's units of work read: a customer, ledger entries, on the one connection each
+runs on (core/db/unit_of_work.py). Plain functions over a Connection, no state of their own."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, Select
+
+from core.errors import UnknownCustomer
+from core.types import Customer, LedgerEntry
+
+from .statements import (
+    BY_ID,
+    CUSTOMER_UNLESS_RECORDED,
+    ENTRY_BY_KEY,
+    LEDGER_SUM,
+    RECENT,
+    customer_record,
+    entry_record,
+)
+
+
+def customer_by(conn: Connection, query: Select[Any], value: object) -> Customer | None:
+    row = conn.execute(query, {"value": value}).first()
+    return None if row is None else customer_record(row)
+
+
+def existing_customer(conn: Connection, customer_id: int) -> Customer:
+    customer = customer_by(conn, BY_ID, customer_id)
+    if customer is None:
+        raise UnknownCustomer(f"#{customer_id}")
+    return customer
+
+
+def customer_unless_recorded(
+    conn: Connection, customer_id: int, key: str | None
+) -> Customer | None:
+    """The customer about to change; None if `key` is already recorded or there is no such card."""
+    row = conn.execute(CUSTOMER_UNLESS_RECORDED, {"customer_id": customer_id, "key": key}).first()
+    return None if row is None or row._mapping["recorded_id"] is not None else customer_record(row)
+
+
+def replay_of(conn: Connection, customer_id: int, key: str | None) -> LedgerEntry:
+    """What the key recorded, when customer_unless_recorded found no customer to change."""
+    replay = entry_by_key(conn, key)
+    if replay is None:
+        raise UnknownCustomer(f"#{customer_id}")
+    return replay
+
+
+def entry_by_key(conn: Connection, key: str | None) -> LedgerEntry | None:
+    if key is None:
+        return None
+    row = conn.execute(ENTRY_BY_KEY, {"key": key}).first()
+    return None if row is None else entry_record(row)
+
+
+def recent_entries(conn: Connection, customer_id: int, limit: int) -> list[LedgerEntry]:
+    rows = conn.execute(RECENT, {"customer_id": customer_id, "limit": limit}).all()
+    return [entry_record(r) for r in rows]
+
+
+def ledger_sum(conn: Connection, customer_id: int) -> int:
+    return int(conn.execute(LEDGER_SUM, {"customer_id": customer_id}).scalar_one())
