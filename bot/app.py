@@ -38,9 +38,9 @@ from core.db.migrate import upgrade
 from core.db.staff import StaffStore
 from core.db.store import Store
 
-from . import confirm, flows
+from . import confirm, delivery, flows
 from .concurrency import PerUserUpdateProcessor
-from .errors import on_error
+from .errors import on_error, start_counting
 from .handlers import digest, earn, link, redeem, register, report, staff, start, status
 from .menus import set_command_menus
 from .services import SERVICES_KEY, Services
@@ -93,25 +93,27 @@ def build_application(
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     application = builder.build()
-    register_handlers(application)
+    register_handlers(application, config)
     return application
 
 
-def register_handlers(app: Application) -> None:  # type: ignore[type-arg]
+def register_handlers(app: Application, config: Config) -> None:  # type: ignore[type-arg]
     """Every handler, in order. Order matters; the groups are:
 
+    -2   count commits from here on, so the error handler can tell the truth (bot/errors.py)
     -1   private chats only: updates from groups and channels are ignored
     1..  one group per conversation (their steps stop further groups; entry commands don't,
          so each open flow sees a new command and ends itself)
     100  commands outside flows, shared contacts, stale buttons, then the catch-all hints
     """
+    app.add_handler(TypeHandler(Update, start_counting), group=-2)  # see bot/errors.py
     app.add_handler(TypeHandler(Update, _private_only), group=-1)
 
     conversations = [
         earn.conversation(),
         status.conversation(),
         register.conversation(),
-        redeem.conversation(),
+        redeem.conversation(config.program),
     ]
     for offset, conversation in enumerate(conversations):
         app.add_handler(conversation, group=CONVERSATION_GROUP_START + offset)
@@ -163,6 +165,7 @@ def _post_init(
             customize(svc)
         app.bot_data[SERVICES_KEY] = svc
         await digest.restore_schedules(app)  # digests admins turned on survive restarts
+        await delivery.start(app)  # what a crash or an outage left owed goes out now
         if not config.staff.admins and not svc.extra_admins and not await svc.staff.admin_count():
             svc.claim_code = secrets.token_hex(4)
             if announce is not None:

@@ -2,9 +2,16 @@
 
     preview [✅ Confirm | ✖ Cancel] -> written once -> the result, to the cashier and the customer
 
-A flow shows its preview with the buttons `remember` returns, and lists `handlers(kind, record)`
-as its CONFIRM state. `record` is the only part that differs between flows: which Store
-operation it calls and what the replies say (a `Recorded`); everything else is here.
+A flow shows its preview with the buttons `remember` returns, and lists
+`handlers(kind, record, describe)` as its CONFIRM state. Only two parts differ between flows:
+`record` (which Store operation) and `describe` (what the replies say, a `Told`); everything
+else is here.
+
+After the commit, the truth (issue "When Telegram misbehaves"): the replies about the change are
+written to the outbox in the change's own transaction (the store calls `tell`), then sent by
+bot/delivery.py with retries, and by its worker if Telegram is down for longer. Nothing that
+fails after the commit (the popup, the result, the notice) can make the cashier think nothing
+was recorded.
 
 Exactly once: a preview gets a fresh idempotency key, kept in the user's `user_data` (a
 `Pending` record) and sent in the Confirm button's data. The first Confirm takes the key out of
@@ -17,13 +24,15 @@ role-checked first (bot/roles.py).
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final, Generic, Literal, Protocol, TypeVar, cast, get_args
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackQueryHandler,
@@ -33,13 +42,16 @@ from telegram.ext import (
     filters,
 )
 
+from core.db.ledger import Tell
 from core.errors import LoyaltyError
+from core.types import EarnResult, Outgoing, RedeemResult, RegisterResult
 
-from . import texts
-from .customers import notify_customer
+from . import delivery, texts
 from .replies import friendly
 from .roles import requires
 from .services import Services, services
+
+log = logging.getLogger(__name__)
 
 # What a Confirm button can confirm. "reg" rather than "register": the kind is part of button
 # data already sitting in cashiers' chats, which must keep its meaning across upgrades.
@@ -52,6 +64,8 @@ _COMMAND: Final[dict[Kind, str]] = {"reg": "register", "earn": "earn", "redeem":
 
 P = TypeVar("P")
 P_contra = TypeVar("P_contra", contravariant=True)
+R = TypeVar("R", EarnResult, RedeemResult, RegisterResult)
+R_co = TypeVar("R_co", EarnResult, RedeemResult, RegisterResult, covariant=True)
 
 
 @dataclass(frozen=True)
@@ -77,18 +91,17 @@ class Press:
 
 
 @dataclass(frozen=True)
-class Recorded:
-    """What a flow's `record` wrote, told: the popup on Confirm, the result message to the
-    cashier, and the one-line notice to a linked customer (None: nobody to tell)."""
+class Told:
+    """What to tell whom about a change: the result message to the cashier, and the one-line
+    notice to a linked customer (None: nobody to tell; never the cashier themself)."""
 
-    popup: str
     reply: str
     notify_chat: int | None = None
     notice: str = ""
 
 
-class Record(Protocol[P_contra]):
-    """A flow's write: records `preview` once with `key` and says what to tell whom.
+class Record(Protocol[P_contra, R_co]):
+    """A flow's write: records `preview` once with `key`, queueing what `tell` says.
 
     Raises a LoyaltyError when the store refuses (then nothing was written).
     """
@@ -101,7 +114,8 @@ class Record(Protocol[P_contra]):
         *,
         key: str,
         actor_id: int,
-    ) -> Awaitable[Recorded]: ...
+        tell: Tell[R_co],
+    ) -> Awaitable[R_co]: ...
 
 
 def parse(data: str | None) -> Press | None:
@@ -162,11 +176,17 @@ def _user_data(context: ContextTypes.DEFAULT_TYPE) -> dict[Any, Any]:
 
 
 def handlers(
-    kind: Kind, record: Record[P], *, refused: str = ""
+    kind: Kind,
+    record: Record[P, R],
+    describe: Callable[[R], Told],
+    *,
+    popup: str,
+    refused: str = "",
 ) -> list[BaseHandler[Any, Any, Any]]:
     """The CONFIRM state of `kind`'s flow: Confirm, Cancel, and text that points at them.
 
-    `refused` follows the friendly reason when the store refuses the write.
+    `popup` answers the Confirm press once the change is written; `refused` follows the
+    friendly reason when the store refuses it.
     """
 
     async def confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
@@ -179,16 +199,30 @@ def handlers(
             await answer_stale(update, context)
             return None
         drop(context)  # taken before anything else: a double tap finds nothing to confirm
-        await query.edit_message_reply_markup(None)
+        await _quietly(query.edit_message_reply_markup(None), "take the buttons off")
+        cashier = user.id
+
+        def tell(result: R) -> list[Outgoing]:
+            told = describe(result)
+            messages: list[Outgoing] = [{"chat_id": cashier, "text": told.reply}]
+            if told.notify_chat is not None and told.notify_chat != cashier:
+                messages.append({"chat_id": told.notify_chat, "text": told.notice})
+            return messages
+
         try:
-            done = await record(context, pending.preview, key=pending.key, actor_id=user.id)
+            result = await record(
+                context, pending.preview, key=pending.key, actor_id=cashier, tell=tell
+            )
         except LoyaltyError as exc:  # e.g. another cashier spent the points since the preview
-            await query.answer()
-            await context.bot.send_message(user.id, f"{friendly(exc)}{refused}")
+            await _quietly(query.answer(), "answer the button")
+            await context.bot.send_message(cashier, f"{friendly(exc)}{refused}")
             return ConversationHandler.END
-        await query.answer(done.popup)
-        await context.bot.send_message(user.id, done.reply)
-        await notify_customer(context, done.notify_chat, done.notice, actor_id=user.id)
+        # Committed. From here on every failure is retried, never reported as "nothing changed".
+        queued = result["queued"]
+        if result["replayed"]:  # recorded before (a racing copy): finish what it still owes
+            queued = await delivery.claim_owed(services(context), pending.key)
+        await _quietly(query.answer(popup), "answer the button")
+        await delivery.send_now(context.application, queued)
         return ConversationHandler.END
 
     confirmed.__name__ = confirmed.__qualname__ = f"confirm_{kind}"  # for the logs
@@ -198,6 +232,14 @@ def handlers(
         CallbackQueryHandler(cancel_button, pattern=pattern(kind, confirm=False)),
         MessageHandler(text, press_a_button),
     ]
+
+
+async def _quietly(call: Awaitable[object], what: str) -> None:
+    """A Bot API call whose failure changes nothing for anyone (a popup, taking buttons off)."""
+    try:
+        await call
+    except TelegramError as exc:
+        log.info("could not %s: %s", what, exc)
 
 
 @requires("cashier")
@@ -241,6 +283,9 @@ async def answer_stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await query.answer(texts.ALREADY_CLOSED)
     elif await _is_recorded(services(context), press):
         await query.answer(texts.ALREADY_DONE, show_alert=True)
+        # Done before, perhaps just before a crash: send whatever it still owes (the result).
+        owed = await delivery.claim_owed(services(context), press.key)
+        await delivery.send_now(context.application, owed)
     else:
         await query.answer(
             f"This confirmation has expired. Start again with /{_COMMAND[press.kind]}.",
@@ -252,5 +297,5 @@ async def _is_recorded(svc: Services, press: Press) -> bool:
     """Whether the confirmation with this key was written: a registration creates a customer,
     the others a ledger entry."""
     if press.kind == "reg":
-        return await svc.store.is_recorded("reg", press.key)
+        return await svc.store.is_registered(press.key)
     return await svc.store.entry_by_key(press.key) is not None

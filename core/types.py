@@ -128,6 +128,7 @@ class EarnResult(EarnQuote):
     # The customer's linked Telegram account, to tell them; None when not linked, and on a
     # replay (the first confirmation already told them).
     notify_user_id: int | None
+    queued: list[Owed]  # the messages this change queued (core/db/outbox.py); none on a replay
 
 
 class RedeemResult(RedeemQuote):
@@ -137,6 +138,7 @@ class RedeemResult(RedeemQuote):
     code: str  # short redemption code the customer can show
     replayed: bool
     notify_user_id: int | None  # as in EarnResult
+    queued: list[Owed]  # as in EarnResult
 
 
 class RewardOption(TypedDict):
@@ -151,6 +153,7 @@ class RegisterResult(TypedDict):
     customer: Customer
     signup_bonus: int  # points credited as a signup_bonus ledger entry (0 when none)
     replayed: bool
+    queued: list[Owed]  # as in EarnResult
 
 
 class StaffMember(TypedDict):
@@ -158,3 +161,24 @@ class StaffMember(TypedDict):
     role: Role
     name: str | None
     source: Literal["config", "database"]  # config-listed staff can only be removed in the file
+
+
+# --- messages owed about a change (core/db/outbox.py) ----------------------------------------
+
+
+class Outgoing(TypedDict):
+    """A message to queue: to whom, and the text (HTML, as the bot sends it)."""
+
+    chat_id: int
+    text: str
+
+
+class Owed(TypedDict):
+    """A queued message a sender has claimed."""
+
+    id: int
+    change_key: str | None
+    chat_id: int
+    text: str
+    attempts: int
+    created_at: dt.datetime

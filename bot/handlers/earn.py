@@ -16,8 +16,9 @@ from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes, ConversationHandler, MessageHandler, filters
 
 from core import rules
+from core.db.ledger import Tell
 from core.errors import LoyaltyError, UnknownCustomer
-from core.types import Customer
+from core.types import Customer, EarnResult
 
 from .. import confirm, flows, texts
 from ..customers import find_or_explain
@@ -138,20 +139,28 @@ async def _preview(
 
 
 async def record_earn(
-    context: ContextTypes.DEFAULT_TYPE, preview: EarnPreview, /, *, key: str, actor_id: int
-) -> confirm.Recorded:
-    """Records the purchase once (the key makes a second Confirm a replay) and says so."""
+    context: ContextTypes.DEFAULT_TYPE,
+    preview: EarnPreview,
+    /,
+    *,
+    key: str,
+    actor_id: int,
+    tell: Tell[EarnResult],
+) -> EarnResult:
+    """Records the purchase once: the key makes a second Confirm a replay."""
     svc = services(context)
-    result = await svc.store.earn(
-        preview.customer_id, preview.amount, actor_id=actor_id, now=svc.clock(), key=key
+    return await svc.store.earn(
+        preview.customer_id, preview.amount, actor_id=actor_id, now=svc.clock(), key=key, tell=tell
     )
+
+
+def describe_earn(result: EarnResult) -> confirm.Told:
+    """'✅ +25 points for 25.50 GBP' to the cashier; '⭐ You earned…' to a linked customer."""
     tier = esc(result["tier_after"])
-    tier_up = (
-        f"\n🎉 Tier up: now <b>{tier}</b>!" if result["tier_after"] != result["tier_before"] else ""
-    )
+    moved = result["tier_after"] != result["tier_before"]
+    tier_up = f"\n🎉 Tier up: now <b>{tier}</b>!" if moved else ""
     spent = money(result["amount"], result["currency"])
-    return confirm.Recorded(
-        popup="Recorded ✔",
+    return confirm.Told(
         reply=f"✅ <b>+{points(result['points'])}</b> for {spent}"
         f"\nNew balance: <b>{points(result['balance_after'])}</b> · {tier}{tier_up}",
         notify_chat=result["notify_user_id"],
@@ -168,7 +177,7 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
         states={
             ASK_CUSTOMER: [MessageHandler(text, got_customer)],
             ASK_AMOUNT: [MessageHandler(text, got_amount)],
-            CONFIRM: confirm.handlers("earn", record_earn),
+            CONFIRM: confirm.handlers("earn", record_earn, describe_earn, popup="Recorded ✔"),
         },
         preview_kind="earn",
     )

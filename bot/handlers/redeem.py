@@ -11,6 +11,7 @@ cashier confirmed first is never spent twice); the Confirm step: bot/confirm.py.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -24,8 +25,9 @@ from telegram.ext import (
 )
 
 from core import rules
+from core.db.ledger import Tell
 from core.errors import InsufficientPoints, UnknownReward
-from core.types import Customer, Program, Reward
+from core.types import Customer, Program, RedeemResult, Reward
 
 from .. import confirm, flows, texts
 from ..customers import find_or_explain
@@ -212,20 +214,34 @@ async def _preview(
 
 
 async def record_redeem(
-    context: ContextTypes.DEFAULT_TYPE, preview: RedeemPreview, /, *, key: str, actor_id: int
-) -> confirm.Recorded:
-    """Deducts the points once (the key makes a second Confirm a replay) and gives the code."""
+    context: ContextTypes.DEFAULT_TYPE,
+    preview: RedeemPreview,
+    /,
+    *,
+    key: str,
+    actor_id: int,
+    tell: Tell[RedeemResult],
+) -> RedeemResult:
+    """Deducts the points once: the key makes a second Confirm a replay."""
     svc = services(context)
-    result = await svc.store.redeem(
-        preview.customer_id, preview.reward_id, actor_id=actor_id, now=svc.clock(), key=key
+    return await svc.store.redeem(
+        preview.customer_id,
+        preview.reward_id,
+        actor_id=actor_id,
+        now=svc.clock(),
+        key=key,
+        tell=tell,
     )
+
+
+def describe_redeem(result: RedeemResult, *, reset: bool) -> confirm.Told:
+    """The code for the cashier to hand over; the same to a linked customer."""
     reward, code = esc(result["reward_name"]), esc(result["code"])
-    reset = " (reset to 0 after a redemption)" if svc.config.program.reset_after_redemption else ""
-    return confirm.Recorded(
-        popup="Redeemed ✔",
+    restarts = " (reset to 0 after a redemption)" if reset else ""
+    return confirm.Told(
         reply=f"🎁 Redeemed <b>{reward}</b> · card {card(result['card_number'])}\n"
         f"Points spent: <b>{points(result['points'])}</b>\n"
-        f"New balance: <b>{points(result['balance_after'])}</b>{reset}\n"
+        f"New balance: <b>{points(result['balance_after'])}</b>{restarts}\n"
         f"Code: <code>{code}</code>",
         notify_chat=result["notify_user_id"],
         notice=f"🎁 You redeemed <b>{reward}</b> for {points(result['points'])}. Balance: "
@@ -237,7 +253,7 @@ def _program(context: ContextTypes.DEFAULT_TYPE) -> Program:
     return services(context).config.program
 
 
-def conversation() -> ConversationHandler:  # type: ignore[type-arg]
+def conversation(program: Program) -> ConversationHandler:  # type: ignore[type-arg]
     text = filters.TEXT & ~filters.COMMAND
     return flows.conversation(
         name="redeem",
@@ -248,7 +264,12 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
                 CallbackQueryHandler(pick_reward, pattern=PICK_PATTERN),
                 MessageHandler(text, typed_reward),
             ],
-            CONFIRM: confirm.handlers("redeem", record_redeem),
+            CONFIRM: confirm.handlers(
+                "redeem",
+                record_redeem,
+                functools.partial(describe_redeem, reset=program.reset_after_redemption),
+                popup="Redeemed ✔",
+            ),
         },
         preview_kind="redeem",
     )

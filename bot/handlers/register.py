@@ -21,8 +21,9 @@ from telegram.ext import (
 )
 
 from core import contact
+from core.db.ledger import Tell
 from core.errors import DuplicateCustomer, LoyaltyError
-from core.types import NewCustomer
+from core.types import NewCustomer, RegisterResult
 
 from .. import confirm, flows
 from ..format import card, esc, points
@@ -175,25 +176,36 @@ async def _summary(
 
 
 async def record_register(
-    context: ContextTypes.DEFAULT_TYPE, preview: RegisterPreview, /, *, key: str, actor_id: int
-) -> confirm.Recorded:
-    """Saves the customer once (the key makes a second Confirm a replay) and gives the card.
+    context: ContextTypes.DEFAULT_TYPE,
+    preview: RegisterPreview,
+    /,
+    *,
+    key: str,
+    actor_id: int,
+    tell: Tell[RegisterResult],
+) -> RegisterResult:
+    """Saves the customer once: the key makes a second Confirm a replay.
 
     A DuplicateCustomer here means another till registered the number since the phone step.
     """
     svc = services(context)
-    result = await svc.store.register(preview.customer, actor_id=actor_id, now=svc.clock(), key=key)
+    return await svc.store.register(
+        preview.customer, actor_id=actor_id, now=svc.clock(), key=key, tell=tell
+    )
+
+
+def describe_register(result: RegisterResult) -> confirm.Told:
+    """The new card number, and the welcome bonus if there is one."""
     customer = result["customer"]
     bonus = (
         f"\nWelcome bonus: <b>{points(result['signup_bonus'])}</b>"
         if result["signup_bonus"] > 0
         else ""
     )
-    return confirm.Recorded(
-        popup="Registered ✔",
+    return confirm.Told(
         reply=f"✅ Registered <b>{esc(customer['name'])}</b>\n"
         f"Card number: <b>{card(customer['card_number'])}</b>{bonus}\n"
-        "They can see their points by sending /start to this bot and sharing their phone.",
+        "They can see their points by sending /start to this bot and sharing their phone."
     )
 
 
@@ -216,7 +228,13 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
                 MessageHandler(text, got_email),
                 CallbackQueryHandler(skip_email, pattern=rf"^{SKIP_EMAIL}$"),
             ],
-            CONFIRM: confirm.handlers("reg", record_register, refused="\nNothing was saved."),
+            CONFIRM: confirm.handlers(
+                "reg",
+                record_register,
+                describe_register,
+                popup="Registered ✔",
+                refused="\nNothing was saved.",
+            ),
         },
         preview_kind="reg",
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,29 @@ from sqlalchemy.engine.url import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 BUSY_TIMEOUT_MS = 10_000
+
+# Commits made since `count_commits` was called in this task (one update's handling). A list,
+# not an int: the commit hook runs on worker threads (asyncio.to_thread) and in SQLAlchemy's
+# greenlets, which see copies of this task's context: the same list, so their counts add up.
+_COMMITS: ContextVar[list[int] | None] = ContextVar("loyalty_commits", default=None)
+
+
+def count_commits() -> Callable[[], int]:
+    """Starts counting this task's commits on every engine opened here; returns the reader.
+
+    The bot's error handler uses it to tell the truth: "nothing was changed" only when nothing
+    was committed while handling the update (bot/errors.py).
+    """
+    box = [0]
+    _COMMITS.set(box)
+    return lambda: box[0]
+
+
+def _counted(conn: Any) -> None:
+    box = _COMMITS.get()
+    if box is not None:
+        box[0] += 1
+
 
 # Whether each engine open_engine made is durable, so its twin is opened with the same settings.
 _DURABLE: weakref.WeakKeyDictionary[Engine, bool] = weakref.WeakKeyDictionary()
@@ -38,7 +62,9 @@ def open_engine(url: str, *, echo: bool = False, durable: bool = True) -> AsyncE
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
+        engine = create_async_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
+        event.listen(engine.sync_engine, "commit", _counted)
+        return engine
     database = parsed.database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -47,6 +73,7 @@ def open_engine(url: str, *, echo: bool = False, durable: bool = True) -> AsyncE
         url, echo=echo, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
     )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas(durable=durable))
+    event.listen(engine.sync_engine, "commit", _counted)
     _DURABLE[engine.sync_engine] = durable
     return engine
 
@@ -81,6 +108,7 @@ def sync_twin(engine: AsyncEngine) -> Engine | None:
         hide_parameters=True,
     )
     event.listen(twin, "connect", _sqlite_pragmas(durable=durable))
+    event.listen(twin, "commit", _counted)
     return twin
 
 

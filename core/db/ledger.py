@@ -6,13 +6,17 @@ redeeming share: the compare-and-swap of the customer row and the ledger entry a
 connection a UnitOfWork gives it (core/db/unit_of_work.py); a None return means its
 compare-and-swap lost and nothing was written. Deciding what to do then, and when a unique key
 refuses a write, is the Store's: it awaits these, and retries.
+
+Each may queue the messages the change owes people (`tell`, core/db/outbox.py) in its own
+transaction: a change is never committed without its messages, nor the messages without it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import cast
+from typing import TypeVar, cast
 
 from sqlalchemy import Connection
 
@@ -24,6 +28,8 @@ from core.types import (
     EarnResult,
     EntryKind,
     NewCustomer,
+    Outgoing,
+    Owed,
     Program,
     RedeemQuote,
     RedeemResult,
@@ -31,9 +37,21 @@ from core.types import (
     Reward,
 )
 
+from . import outbox
 from .reads import customer_by, customer_unless_recorded, existing_customer, replay_of
 from .results import earn_replayed, redeem_replayed, written
 from .statements import APPEND, BY_PHONE, BY_REGISTRATION, INSERT_CUSTOMER, SWAP, to_json, utc
+
+R = TypeVar("R", EarnResult, RedeemResult, RegisterResult)
+# What a change owes people, from its result: run inside the change's transaction, so the
+# messages are queued if and only if the change is committed (core/db/outbox.py).
+Tell = Callable[[R], Sequence[Outgoing]]
+
+
+def _queue(
+    conn: Connection, key: str | None, tell: Tell[R] | None, result: R, now: dt.datetime
+) -> list[Owed]:
+    return [] if tell is None else outbox.enqueue(conn, key, tell(result), now=now)
 
 
 class Ledger:
@@ -58,6 +76,7 @@ class Ledger:
         actor_id: int | None,
         now: dt.datetime,
         key: str | None,
+        tell: Tell[RegisterResult] | None,
     ) -> RegisterResult:
         replay = self._registered_with(conn, key)
         if replay is not None:
@@ -96,11 +115,14 @@ class Ledger:
                 key=None,
                 details={"signup_bonus": bonus},
             )
-        return {
+        result: RegisterResult = {
             "customer": existing_customer(conn, customer_id),
             "signup_bonus": bonus,
             "replayed": False,
+            "queued": [],
         }
+        result["queued"] = _queue(conn, key, tell, result, now)
+        return result
 
     def _registered_with(self, conn: Connection, key: str | None) -> RegisterResult | None:
         """The registration an idempotency key already made, as a replayed result."""
@@ -109,7 +131,12 @@ class Ledger:
         done = customer_by(conn, BY_REGISTRATION, key)
         if done is None:
             return None
-        return {"customer": done, "signup_bonus": self.program.signup_bonus, "replayed": True}
+        return {
+            "customer": done,
+            "signup_bonus": self.program.signup_bonus,
+            "replayed": True,
+            "queued": [],
+        }
 
     # --- earning and redeeming ---------------------------------------------------------------
 
@@ -121,6 +148,7 @@ class Ledger:
         actor_id: int | None,
         now: dt.datetime,
         key: str | None,
+        tell: Tell[EarnResult] | None,
     ) -> EarnResult | None:
         customer = customer_unless_recorded(conn, customer_id, key)
         if customer is None:
@@ -140,7 +168,9 @@ class Ledger:
         )
         if entry_id is None:
             return None
-        return cast(EarnResult, {**quote, **written(customer, entry_id)})
+        result = cast(EarnResult, {**quote, **written(customer, entry_id)})
+        result["queued"] = _queue(conn, key, tell, result, now)
+        return result
 
     def _redeem_once(
         self,
@@ -150,6 +180,7 @@ class Ledger:
         actor_id: int | None,
         now: dt.datetime,
         key: str | None,
+        tell: Tell[RedeemResult] | None,
     ) -> RedeemResult | None:
         customer = customer_unless_recorded(conn, customer_id, key)
         if customer is None:
@@ -170,7 +201,9 @@ class Ledger:
         )
         if entry_id is None:
             return None
-        return cast(RedeemResult, {**quote, "code": code, **written(customer, entry_id)})
+        result = cast(RedeemResult, {**quote, "code": code, **written(customer, entry_id)})
+        result["queued"] = _queue(conn, key, tell, result, now)
+        return result
 
     def _apply(
         self,

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Literal, TypedDict
+from typing import Literal
 
 from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+
+from core.types import Outgoing, Owed
 
 from .statements import utc
 from .tables import outbox
@@ -28,24 +30,6 @@ CLAIM_FOR = dt.timedelta(seconds=60)
 ERROR_LENGTH = 200  # outbox.last_error's column size
 
 Outcome = Literal["sent", "undeliverable"]
-
-
-class Outgoing(TypedDict):
-    """A message to queue: to whom, and the text (HTML, as the bot sends it)."""
-
-    chat_id: int
-    text: str
-
-
-class Owed(TypedDict):
-    """A queued message a sender has claimed."""
-
-    id: int
-    change_key: str | None
-    chat_id: int
-    text: str
-    attempts: int
-    created_at: dt.datetime
 
 
 _OWED = (

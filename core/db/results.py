@@ -19,6 +19,7 @@ def written(customer: Customer, entry_id: int) -> dict[str, Any]:
         "customer_id": customer["id"],
         "replayed": False,
         "notify_user_id": customer["telegram_user_id"],
+        "queued": [],  # filled by the caller, from what it queued in the same transaction
     }
 
 
@@ -34,6 +35,7 @@ def replayed(entry: LedgerEntry) -> dict[str, Any]:
         "card_number": details.get("card_number", ""),
         "replayed": True,
         "notify_user_id": None,
+        "queued": [],
     }
 
 

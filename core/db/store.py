@@ -46,7 +46,7 @@ from core.types import (
 
 from . import reads
 from .constraints import UNIQUE_CARD_NUMBER, UNIQUE_PHONE, UNIQUE_TELEGRAM_USER, violated
-from .ledger import Ledger
+from .ledger import Ledger, Tell
 from .results import earn_replayed, redeem_replayed
 from .statements import BY_CARD, BY_PHONE, BY_REGISTRATION, BY_TELEGRAM, LINK, UNLINK
 from .unit_of_work import UnitOfWork
@@ -93,6 +93,11 @@ class Store(Ledger):
         self.engine = engine
         self._unit = UnitOfWork(engine)
 
+    @property
+    def unit(self) -> UnitOfWork:
+        """Runs other functions over the same database the same way (bot/delivery.py's outbox)."""
+        return self._unit
+
     def close(self) -> None:
         """Closes the twin's connections (the async engine is its owner's to dispose of)."""
         self._unit.close()
@@ -121,14 +126,21 @@ class Store(Ledger):
     # --- registering -------------------------------------------------------------------------
 
     async def register(
-        self, new: NewCustomer, *, actor_id: int | None, now: dt.datetime, key: str | None = None
+        self,
+        new: NewCustomer,
+        *,
+        actor_id: int | None,
+        now: dt.datetime,
+        key: str | None = None,
+        tell: Tell[RegisterResult] | None = None,
     ) -> RegisterResult:
-        """Creates the customer with a fresh card number, plus the signup bonus entry if any."""
+        """Creates the customer with a fresh card number, plus the signup bonus entry if any,
+        queueing what `tell` says in the same transaction."""
         for _ in range(MAX_ATTEMPTS):
             card_number = new_card_number()  # a fresh one each attempt
             try:
                 return await self._unit.write(
-                    self._register_once, new, card_number, actor_id, now, key
+                    self._register_once, new, card_number, actor_id, now, key, tell
                 )
             except IntegrityError as exc:
                 # A racing copy of the same confirmation may trip the phone index before the
@@ -155,10 +167,12 @@ class Store(Ledger):
         actor_id: int | None,
         now: dt.datetime,
         key: str | None = None,
+        tell: Tell[EarnResult] | None = None,
     ) -> EarnResult:
-        """Records a purchase: points per the customer's tier, balance and tier updated."""
+        """Records a purchase: points per the customer's tier, balance and tier updated, and
+        what `tell` says queued in the same transaction."""
         return await self._until_applied(
-            self._earn_once, earn_replayed, key, customer_id, amount, actor_id, now, key
+            self._earn_once, earn_replayed, key, customer_id, amount, actor_id, now, key, tell
         )
 
     async def redeem(
@@ -169,11 +183,13 @@ class Store(Ledger):
         actor_id: int | None,
         now: dt.datetime,
         key: str | None = None,
+        tell: Tell[RedeemResult] | None = None,
     ) -> RedeemResult:
-        """Spends points on a reward (InsufficientPoints if the balance is short)."""
+        """Spends points on a reward (InsufficientPoints if the balance is short), queueing
+        what `tell` says in the same transaction."""
         reward = rules.find_reward(reward_id, self.program)
         return await self._until_applied(
-            self._redeem_once, redeem_replayed, key, customer_id, reward, actor_id, now, key
+            self._redeem_once, redeem_replayed, key, customer_id, reward, actor_id, now, key, tell
         )
 
     async def _until_applied(
@@ -209,16 +225,6 @@ class Store(Ledger):
     async def is_registered(self, key: str) -> bool:
         """Whether a registration confirmation with this key created a customer."""
         return await self._unit.read(reads.customer_by, BY_REGISTRATION, key) is not None
-
-    async def is_recorded(self, kind: str, key: str) -> bool:
-        """Whether a confirmation with this key was recorded ("reg" keys create customers).
-
-        is_registered and entry_by_key say the same for each kind; this goes once the bot's
-        confirm step asks them.
-        """
-        if kind == "reg":
-            return await self.is_registered(key)
-        return await self._unit.read(reads.entry_by_key, key) is not None
 
     async def recent_entries(self, customer_id: int, limit: int = 5) -> list[LedgerEntry]:
         """The customer's newest entries first (uses the (customer_id, id) index)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from decimal import Decimal
 from typing import TypeVar
 
 import pytest
@@ -14,12 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db import outbox
 from core.db.outbox import CLAIM_FOR
+from core.db.store import Store
+from core.types import NewCustomer, Outgoing
 
 T = TypeVar("T")
 NOW = dt.datetime(2026, 3, 14, 10, 30, tzinfo=dt.UTC)
 CASHIER_CHAT, CUSTOMER_CHAT = 2002, 3003
-RESULT: outbox.Outgoing = {"chat_id": CASHIER_CHAT, "text": "✅ <b>+25 points</b>"}
-NOTICE: outbox.Outgoing = {"chat_id": CUSTOMER_CHAT, "text": "⭐ You earned 25 points"}
+RESULT: Outgoing = {"chat_id": CASHIER_CHAT, "text": "✅ <b>+25 points</b>"}
+NOTICE: Outgoing = {"chat_id": CUSTOMER_CHAT, "text": "⭐ You earned 25 points"}
+NEW: NewCustomer = {"name": "Ann Lee", "phone": "+447400123456", "email": None}
 
 
 async def run(engine: AsyncEngine, work: Callable[[Connection], T]) -> T:
@@ -126,3 +130,47 @@ async def test_given_up_and_old_sent_messages_are_pruned_but_owed_ones_are_kept(
     assert await run(engine, outbox.owed_count) == 1
     (left,) = await run(engine, lambda c: outbox.claim_due(c, now=NOW + CLAIM_FOR))
     assert left["id"] == owed["id"]
+
+
+# --- the Store queues what a change owes in the change's own transaction -------------------------
+
+
+def telling(result: object) -> list[Outgoing]:
+    assert isinstance(result, dict)
+    return [{"chat_id": CASHIER_CHAT, "text": f"entry {result.get('entry_id')}"}]
+
+
+async def test_an_earn_queues_its_messages_with_it_and_a_replay_queues_none(
+    store: Store, now: dt.datetime
+) -> None:
+    registered = await store.register(NEW, actor_id=CASHIER_CHAT, now=now)
+    customer_id = registered["customer"]["id"]
+
+    first = await store.earn(
+        customer_id, Decimal(25), actor_id=CASHIER_CHAT, now=now, key="e1", tell=telling
+    )
+    again = await store.earn(
+        customer_id, Decimal(25), actor_id=CASHIER_CHAT, now=now, key="e1", tell=telling
+    )
+
+    assert [m["text"] for m in first["queued"]] == [f"entry {first['entry_id']}"]
+    assert again["replayed"] and again["queued"] == []
+    assert await run(store.engine, outbox.owed_count) == 1
+
+
+async def test_a_change_that_rolls_back_leaves_no_message_behind(
+    store: Store, now: dt.datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    registered = await store.register(NEW, actor_id=CASHIER_CHAT, now=now)
+
+    def broken(*args: object, **kwargs: object) -> int:
+        raise RuntimeError("the disk filled up mid-change")
+
+    monkeypatch.setattr(Store, "_append", broken)
+    with pytest.raises(RuntimeError):
+        await store.earn(
+            registered["customer"]["id"], Decimal(25), actor_id=1, now=now, key="e1", tell=telling
+        )
+
+    assert await run(store.engine, outbox.owed_count) == 0
+    assert await store.ledger_sum(registered["customer"]["id"]) == 0

@@ -142,7 +142,6 @@ async def test_a_registration_key_is_registered_once_it_has_created_a_customer(
     # A confirmation of anything else with a key is an entry, not a registration.
     await store.earn(registered["customer"]["id"], Decimal(5), actor_id=CASHIER, now=now, key="e-7")
     assert await store.is_registered("e-7") is False
-    assert await store.is_recorded("reg", "reg-7") is True  # the old question, still answered
 
 
 # --- finding ---------------------------------------------------------------------------------
@@ -200,6 +199,7 @@ async def test_an_earn_adds_points_to_the_balance_and_lifetime_and_appends_one_e
         "card_number": customer["card_number"],
         "replayed": False,
         "notify_user_id": None,  # not linked to Telegram
+        "queued": [],  # nothing to tell: no `tell` was given
     }
     after = await assert_books_balance(store, customer["id"])
     assert (after["balance"], after["lifetime_earned"], after["lifetime_redeemed"]) == (65, 65, 0)
