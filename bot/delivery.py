@@ -24,11 +24,12 @@ import logging
 from collections.abc import Sequence
 from typing import Any, Final
 
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
 from core.db import outbox
-from core.types import Owed
+from core.types import Button, Owed
 
 from .services import Services, services_of
 
@@ -141,11 +142,21 @@ def _retry_after(error: TelegramError) -> float:
 
 async def _try(app: Application[Any, Any, Any, Any, Any, Any], message: Owed) -> _Failure | None:
     try:
-        await app.bot.send_message(message["chat_id"], message["text"])
+        await app.bot.send_message(
+            message["chat_id"], message["text"], reply_markup=_keyboard(message["buttons"])
+        )
     except TelegramError as exc:
         log.info("message %s to chat %s not sent: %s", message["id"], message["chat_id"], exc)
         return _Failure(exc)
     return None
+
+
+def _keyboard(rows: list[list[Button]] | None) -> InlineKeyboardMarkup | None:
+    if not rows:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b["text"], callback_data=b["data"]) for b in row] for row in rows]
+    )
 
 
 async def _mark(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 
 EntryKind = Literal["signup_bonus", "earn", "redeem", "adjust", "void"]
 Role = Literal["admin", "cashier", "customer"]
@@ -166,11 +166,19 @@ class StaffMember(TypedDict):
 # --- messages owed about a change (core/db/outbox.py) ----------------------------------------
 
 
+class Button(TypedDict):
+    """An inline button under a queued message: its label and the data it sends back."""
+
+    text: str
+    data: str
+
+
 class Outgoing(TypedDict):
-    """A message to queue: to whom, and the text (HTML, as the bot sends it)."""
+    """A message to queue: to whom, the text (HTML, as the bot sends it), and any buttons."""
 
     chat_id: int
     text: str
+    buttons: NotRequired[list[list[Button]]]  # rows of inline buttons, e.g. "↩ Undo"
 
 
 class Owed(TypedDict):
@@ -180,5 +188,6 @@ class Owed(TypedDict):
     change_key: str | None
     chat_id: int
     text: str
+    buttons: list[list[Button]] | None
     attempts: int
     created_at: dt.datetime

@@ -37,6 +37,7 @@ _OWED = (
     outbox.c.change_key,
     outbox.c.chat_id,
     outbox.c.text,
+    outbox.c.buttons,
     outbox.c.attempts,
     outbox.c.created_at,
 )
@@ -58,6 +59,7 @@ def enqueue(
                 "change_key": change_key,
                 "chat_id": message["chat_id"],
                 "text": message["text"],
+                "buttons": message.get("buttons"),
                 "created_at": at,
                 "due_at": at,
                 "attempts": 0,
@@ -70,6 +72,7 @@ def enqueue(
                 "change_key": change_key,
                 "chat_id": message["chat_id"],
                 "text": message["text"],
+                "buttons": message.get("buttons"),
                 "attempts": 0,
                 "created_at": at,
             }
@@ -105,6 +108,7 @@ def claim_due(
                     "change_key": row.change_key,
                     "chat_id": row.chat_id,
                     "text": row.text,
+                    "buttons": row.buttons,
                     "attempts": row.attempts,
                     "created_at": utc(row.created_at),
                 }

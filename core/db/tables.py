@@ -189,6 +189,7 @@ outbox = Table(
     Column("change_key", String(64)),
     Column("chat_id", BigInteger, nullable=False),
     Column("text", Text, nullable=False),  # HTML, as the bot sends it
+    Column("buttons", JSON),  # rows of inline buttons ({"text", "data"}), e.g. "↩ Undo"
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("due_at", DateTime(timezone=True), nullable=False),  # the next attempt, not before
     Column("attempts", Integer, nullable=False, default=0, server_default="0"),

@@ -174,3 +174,17 @@ async def test_a_change_that_rolls_back_leaves_no_message_behind(
 
     assert await run(store.engine, outbox.owed_count) == 0
     assert await store.ledger_sum(registered["customer"]["id"]) == 0
+
+
+async def test_a_message_keeps_its_buttons_until_it_is_sent(engine: AsyncEngine) -> None:
+    undo: Outgoing = {
+        "chat_id": CASHIER_CHAT,
+        "text": RESULT["text"],
+        "buttons": [[{"text": "↩ Undo", "data": "undo:41"}]],
+    }
+    await run(engine, lambda c: outbox.enqueue(c, "k1", [undo, NOTICE], now=NOW))
+
+    with_buttons, plain = await run(engine, lambda c: outbox.claim_due(c, now=NOW + CLAIM_FOR))
+
+    assert with_buttons["buttons"] == [[{"text": "↩ Undo", "data": "undo:41"}]]
+    assert plain["buttons"] is None

@@ -28,6 +28,7 @@ def upgrade() -> None:
         sa.Column("change_key", sa.String(length=64), nullable=True),
         sa.Column("chat_id", sa.BigInteger(), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("buttons", sa.JSON(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
