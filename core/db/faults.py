@@ -273,9 +273,18 @@ def _access(path: Path, role: str = "database") -> StorageFault:
     existing = next((p for p in (folder, *folder.parents) if p.exists()), folder)
     if not os.access(existing, os.W_OK | os.X_OK):
         return folder_not_writable(path, existing, role)
-    if path.exists() and not os.access(path, os.R_OK | os.W_OK):
-        return file_not_writable(path)
+    if (stuck := _unwritable_file(path)) is not None:
+        return file_not_writable(stuck)
     return folder_not_writable(path, existing, role)
+
+
+def _unwritable_file(path: Path) -> Path | None:
+    """The database file, or one of the files SQLite and the lock keep beside it, that this
+    user can't read and write (left behind by a command run as root, say)."""
+    for candidate in (path, *(Path(f"{path}{suffix}") for suffix in ("-wal", "-shm", ".lock"))):
+        if candidate.exists() and not os.access(candidate, os.R_OK | os.W_OK):
+            return candidate
+    return None
 
 
 def _file_among_parents(path: Path) -> Path | None:
@@ -307,8 +316,8 @@ def check_folder(path: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         if not os.access(folder, os.W_OK | os.X_OK):
             raise folder_not_writable(path, folder)
-        if path.exists() and not os.access(path, os.R_OK | os.W_OK):
-            raise file_not_writable(path)
+        if (stuck := _unwritable_file(path)) is not None:
+            raise file_not_writable(stuck)
         if shutil.disk_usage(folder).free < MIN_FREE_BYTES:
             raise disk_full(path)
 

@@ -210,6 +210,29 @@ def test_a_database_folder_this_user_cannot_write(
     assert left == ["loyalty.db"]
 
 
+@pytest.mark.parametrize("left", ["loyalty.db.lock", "loyalty.db"])
+def test_a_file_this_user_cannot_write_is_named(
+    left: str, tmp_path: Path, shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # As after `sudo loyalty-bot run` once: root's files beside the database.
+    db = tmp_path / "loyalty.db"
+    shutil.copyfile(shop, db)
+    (tmp_path / "loyalty.db.lock").touch()
+    before = digest(db)
+    config = write_config(tmp_path, db)
+
+    with unwritable(tmp_path / left):
+        done = loyalty_bot("run", config, capsys)
+
+    assert_one_line(
+        done,
+        "run",
+        f"the database file {tmp_path / left} is not readable and writable by this user: "
+        "let this user read and write it (chown/chmod)",
+    )
+    assert digest(db) == before
+
+
 # --- a full disk -------------------------------------------------------------------------------
 
 

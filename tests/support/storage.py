@@ -101,22 +101,24 @@ def foreign(path: Path) -> None:
 
 
 @contextlib.contextmanager
-def unwritable(folder: Path) -> Iterator[None]:
-    """`folder` refuses new files: chmod for a user, chattr +i for root (whom chmod can't stop)."""
+def unwritable(path: Path) -> Iterator[None]:
+    """A folder that refuses new files, or a file that refuses writes: chmod for a user,
+    chattr +i for root (whom chmod can't stop)."""
     if os.geteuid() != 0:
-        folder.chmod(0o555)
+        mode = path.stat().st_mode & 0o777
+        path.chmod(0o555 if path.is_dir() else 0o444)
         try:
             yield
         finally:
-            folder.chmod(0o755)
+            path.chmod(mode)
         return
-    made = subprocess.run(["chattr", "+i", str(folder)], capture_output=True, check=False)
+    made = subprocess.run(["chattr", "+i", str(path)], capture_output=True, check=False)
     if made.returncode != 0:
-        pytest.skip("running as root without chattr +i: no way to make a folder unwritable")
+        pytest.skip("running as root without chattr +i: no way to make a path unwritable")
     try:
         yield
     finally:
-        subprocess.run(["chattr", "-i", str(folder)], check=True)
+        subprocess.run(["chattr", "-i", str(path)], check=True)
 
 
 def fill_the_disk(monkeypatch: pytest.MonkeyPatch) -> None:
