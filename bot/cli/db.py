@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
+import sys
 from pathlib import Path
 
 from core.config import Config, redact_url
@@ -66,18 +67,20 @@ def run(args: argparse.Namespace, config: Config) -> int:
     action: str = args.action
     if args.source is not None:
         args.source = args.source.absolute()
+    if args.source is not None and action in ("upgrade", "backup"):
+        hint = " (did you mean --to PATH?)" if action == "backup" else " (it works on --config's)"
+        print(f"loyalty-bot db {action}: takes no file{hint}", file=sys.stderr)
+        return 2
     if action == "upgrade":
         return _upgrade(config)
-    if args.source is not None and action == "backup":
-        print("loyalty-bot db backup: takes no file (did you mean --to PATH?)")
-        return 2
     if action == "check" and args.source is not None:
         return _check(args.source, quick=args.quick)
     path = sqlite_file(config.database_url)
     if path is None:
         print(
             f"loyalty-bot db {action}: works on a SQLite file, and the database is "
-            f"{redact_url(config.database_url)}: use its own tools (pg_dump)"
+            f"{redact_url(config.database_url)}: use its own tools (pg_dump)",
+            file=sys.stderr,
         )
         return 2
     if action == "check":
@@ -91,7 +94,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         )
         return 0
     if args.source is None:
-        print("loyalty-bot db restore: which backup? loyalty-bot db restore FILE")
+        print("loyalty-bot db restore: which backup? loyalty-bot db restore FILE", file=sys.stderr)
         return 2
     restored = backups.restore(args.source, path)
     health = restored.health

@@ -337,3 +337,33 @@ def test_a_storage_fault_is_a_loyalty_error_with_its_path_and_advice(tmp_path: P
         check_file(tmp_path / "x.db")
     assert caught.value.path == tmp_path / "x.db"
     assert caught.value.advice == OPERATIONS
+
+
+# --- db's usage mistakes -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["db", "upgrade", "x.db"], "loyalty-bot db upgrade: takes no file"),
+        (["db", "backup", "x.db"], "loyalty-bot db backup: takes no file (did you mean --to"),
+        (["db", "restore"], "loyalty-bot db restore: which backup?"),
+    ],
+)
+def test_db_usage_mistakes_are_one_line_and_exit_2(
+    args: list[str], said: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = cli.main([*args, "--config", str(write_config(tmp_path, tmp_path / "loyalty.db"))])
+    lines = capsys.readouterr().err.splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith(said)
+    assert not (tmp_path / "loyalty.db").exists()
+
+
+def test_db_check_on_postgresql_points_to_its_own_tools(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[database]\nurl = "postgresql+asyncpg://bot:hunter2@db/loyalty"\n')
+    code = cli.main(["db", "check", "--config", str(config)])
+    err = capsys.readouterr().err
+    assert code == 2 and "pg_dump" in err and "hunter2" not in err
