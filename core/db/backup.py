@@ -66,7 +66,7 @@ def backup(source: Path, target: Path) -> Health:
         raise StorageFault(
             source,
             f"the backup of {source} failed its check ({health.first_problem()})",
-            "the database itself may be damaged: run `loyalty-bot db check`",
+            "the database itself may be damaged: run loyalty-bot db check",
         )
     partial.replace(target)
     _sync_folder(target.parent)

@@ -136,7 +136,7 @@ def io_error(path: Path | None) -> StorageFault:
     return StorageFault(
         path,
         f"the disk failed reading or writing {name} (I/O error)",
-        "check the disk, then run `loyalty-bot db check`",
+        "check the disk, then run loyalty-bot db check",
     )
 
 
