@@ -174,6 +174,9 @@ def _post_init(
                     f"to become its first admin:  /claim {svc.claim_code}"
                 )
         await set_command_menus(app)
+        from .backups import schedule_daily_backup
+
+        schedule_daily_backup(app)  # [backup]: a verified copy of the database every day
 
     return post_init
 

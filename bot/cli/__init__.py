@@ -4,7 +4,7 @@ loyalty-bot run [--config PATH]            long polling (Telegram, or [telegram]
 loyalty-bot console [--as ROLE] [--demo] [--downloads DIR]   the same bot in a terminal, no token
 loyalty-bot demo                           (re)build the demo database
 loyalty-bot check-config [--config PATH]   print what the config file means, or its error
-loyalty-bot db upgrade [--config PATH]     create or upgrade the database schema
+loyalty-bot db upgrade|check|backup|restore [--config PATH]   the database's upkeep (bot/cli/db.py)
 loyalty-bot report [--period P] [--format text|csv] [--out PATH]
 """
 
@@ -23,7 +23,9 @@ from core.config import Config, describe, load_config
 from core.errors import ConfigError
 
 from .. import logs
+from . import db as db_cli
 from . import report as report_cli
+from . import storage
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a storage fault is one line and exit 1; anything else re-raised
+        return storage.explain(exc, args, config)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -89,8 +93,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub.add_parser("demo", parents=[common], help="(re)build the demo database")
     sub.add_parser("check-config", parents=[common], help="print the program the config defines")
-    db = sub.add_parser("db", parents=[common], help="database maintenance")
-    db.add_argument("action", choices=["upgrade"], help="upgrade: create/upgrade the schema")
+    db_cli.add_parser(sub, parents=[common])
     report_cli.add_parser(sub, parents=[common])
     return parser
 
@@ -101,6 +104,7 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         print(BOTFATHER_HELP, file=sys.stderr)
         return 2
     logs.configure()
+    storage.prepare_to_serve(config)  # one bot per database; the file checked, then upgraded
     from ..app import build_application  # imported here: check-config needs no telegram
 
     loop = _use_fast_event_loop()
@@ -140,6 +144,7 @@ def _console(args: argparse.Namespace, config: Config) -> int:
         if not demo_path(url).exists():
             _build_demo(config, url)
         config = dataclasses.replace(config, database_url=url)
+    storage.check_before_use(config.database_url)
     from .console import run_console
 
     return run_console(config, role=args.role, downloads=args.downloads)
@@ -173,23 +178,6 @@ def _check_config(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def _db(args: argparse.Namespace, config: Config) -> int:
-    from core.db.engine import open_engine
-    from core.db.migrate import current_revision, upgrade
-
-    async def go() -> str | None:
-        engine = open_engine(config.database_url)
-        try:
-            await upgrade(engine)
-            return await current_revision(engine)
-        finally:
-            await engine.dispose()
-
-    revision = asyncio.run(go())
-    print(f"database is at schema revision {revision}")
-    return 0
-
-
 # The only update types the bot handles: messages (commands, text, contacts) and buttons.
 ALLOWED_UPDATES = ["message", "callback_query"]
 
@@ -198,7 +186,7 @@ _COMMANDS = {
     "console": _console,
     "demo": _demo,
     "check-config": _check_config,
-    "db": _db,
+    "db": db_cli.run,
     "report": _report,
 }
 

@@ -28,6 +28,7 @@ from .model import (
     DEFAULT_DATABASE_URL,
     DEFAULT_PROGRAM,
     TOKEN_ENV_VAR,
+    BackupConfig,
     Config,
     ReportsConfig,
     StaffConfig,
@@ -92,7 +93,16 @@ def _read_toml(path: Path) -> dict[str, object]:
         raise ConfigError("config", f"invalid TOML in {path}: {exc}") from exc
 
 
-_SECTIONS: Final = ("telegram", "database", "staff", "program", "reports", "tiers", "rewards")
+_SECTIONS: Final = (
+    "telegram",
+    "database",
+    "staff",
+    "program",
+    "reports",
+    "backup",
+    "tiers",
+    "rewards",
+)
 
 
 def _build(
@@ -108,12 +118,14 @@ def _build(
     staff = _staff(section(data, "staff"))
     program = _program(section(data, "program"), data)
     reports = _reports(section(data, "reports"))
+    backup = _backup(section(data, "backup"))
     return Config(
         telegram=telegram,
         database_url=database_url,
         staff=staff,
         program=program,
         reports=reports,
+        backup=backup,
         path=path,
     )
 
@@ -257,3 +269,13 @@ def _reports(t: Table) -> ReportsConfig:
             f"unknown time zone {short(timezone)!r} (expected a name such as Europe/London)",
         ) from exc
     return ReportsConfig(digest_time=digest_time, timezone=timezone)
+
+
+def _backup(t: Table) -> BackupConfig:
+    d = BackupConfig()
+    t.only("folder", "keep", "time")
+    folder = t.get("folder", as_str, d.folder).strip()
+    keep = t.get("keep", as_int, d.keep)
+    if keep < 1:
+        raise ConfigError(t.path("keep"), f"must be 1 or more, got {keep}")
+    return BackupConfig(folder=folder, keep=keep, time=t.get("time", as_hh_mm, d.time))

@@ -63,10 +63,27 @@ class ReportsConfig:
 
 
 @dataclass(frozen=True)
+class BackupConfig:
+    """The daily backup `loyalty-bot run` makes (bot/backups.py); off when folder is ""."""
+
+    # Relative to the database's own folder, so "backups" sits beside loyalty.db.
+    folder: str = "backups"
+    keep: int = 7  # the newest daily copies kept; older ones are deleted
+    time: dt.time = dt.time(3, 0)  # in [reports] timezone, the shop's
+
+    def folder_for(self, database: Path) -> Path | None:
+        """Where the backups of the SQLite file `database` go; None when backups are off."""
+        if not self.folder:
+            return None
+        return database.parent / Path(self.folder).expanduser()
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig
     database_url: str  # SQLite paths are already absolute
     staff: StaffConfig = field(default_factory=StaffConfig)
     program: Program = DEFAULT_PROGRAM
     reports: ReportsConfig = field(default_factory=ReportsConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
     path: Path | None = None  # the file it came from; None for built-in defaults

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .model import TOKEN_ENV_VAR, Config
-from .urls import redact_url
+from .urls import redact_url, sqlite_path
 from .values import number
 
 
@@ -32,6 +32,7 @@ def describe(config: Config) -> str:
         f"max purchase:   {number(p.max_purchase)} {p.currency}",
         f"phone region:   {p.default_region}",
         f"daily digest:   {r.digest_time:%H:%M} {r.timezone}",
+        f"daily backup:   {_backup(config)}",
         f"tiers ({len(p.tiers)}):",
     ]
     name_width = max((len(t.name) for t in p.tiers), default=0)
@@ -47,6 +48,17 @@ def describe(config: Config) -> str:
             f"  {reward.id:<{id_width}}  {reward.name:<{name_width}}  {reward.cost} points{worth}"
         )
     return "\n".join(lines)
+
+
+def _backup(config: Config) -> str:
+    b = config.backup
+    if not b.folder:
+        return "off ([backup] folder is empty)"
+    database = sqlite_path(config.database_url)
+    where = b.folder_for(database) if database is not None else None
+    if where is None:
+        return "off (only a SQLite file is backed up this way)"
+    return f"{b.time:%H:%M} {config.reports.timezone} into {where}, keeping the newest {b.keep}"
 
 
 def _plural(count: int, noun: str) -> str:

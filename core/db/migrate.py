@@ -50,3 +50,12 @@ async def current_revision(engine: AsyncEngine) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(_alembic_config()).get_current_head()
+
+
+def known_revisions() -> list[str]:
+    """Every schema revision this version of loyalty-bot has a migration for, oldest first.
+
+    A database at a revision not in this list was upgraded by a newer loyalty-bot.
+    """
+    script = ScriptDirectory.from_config(_alembic_config())
+    return [rev.revision for rev in reversed(list(script.walk_revisions()))]

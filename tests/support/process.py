@@ -153,6 +153,10 @@ class BotProcess:
             self._popen.wait(timeout=10)
 
     @property
+    def pid(self) -> int:
+        return self._popen.pid
+
+    @property
     def running(self) -> bool:
         return self._popen.poll() is None
 

@@ -86,6 +86,9 @@ def test_the_example_file_documents_every_key_with_a_comment() -> None:
         "default_region",
         "digest_time",
         "timezone",
+        "folder",
+        "keep",
+        "time",
     ]
     for key in keys:
         (index,) = [i for i, line in enumerate(lines) if line.startswith(f"{key} = ")]

@@ -1,0 +1,76 @@
+"""The command line's side of storage faults: checks before the bot starts, one line after.
+
+Every command's storage failures (core/db/faults.py) end as one line on stderr naming the file
+and what to do, with exit status 1, instead of a traceback. `run` also makes sure it is the only
+bot on its database (core/db/lock.py) and that the file is usable before it contacts Telegram.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from core.config import Config
+from core.db.engine import open_engine, sqlite_file
+from core.db.faults import check_file, check_folder, diagnose, translated
+from core.db.lock import DatabaseLock
+from core.db.migrate import upgrade
+
+# The lock `run` holds until the process ends (the OS releases it then, however it ends).
+_HELD: list[DatabaseLock] = []
+
+
+def prepare_to_serve(config: Config) -> None:
+    """Before `run` contacts Telegram: its database's folder is usable, no other bot serves
+    the database, the file is ours and whole, and its schema is upgraded. Raises StorageFault.
+    """
+    path = sqlite_file(config.database_url)
+    if path is None:  # PostgreSQL, or in memory: nothing on this machine to check or lock
+        return
+    check_folder(path)
+    lock = DatabaseLock(path, "run").acquire()
+    try:
+        check_file(path)
+        with translated(path):
+            asyncio.run(_upgrade(config.database_url))
+    except BaseException:
+        lock.release()
+        raise
+    _HELD.append(lock)
+
+
+def check_before_use(url: str) -> None:
+    """The folder and the file checks `run` makes, without the lock (the console)."""
+    path = sqlite_file(url)
+    if path is not None:
+        check_folder(path)
+        check_file(path)
+
+
+async def _upgrade(url: str) -> None:
+    engine = open_engine(url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+def database_of(args: argparse.Namespace, config: Config) -> Path | None:
+    """The SQLite file the command works on: the demo's for `demo` and --demo."""
+    if args.command == "demo" or getattr(args, "demo", False):
+        from core.demo import demo_database_url
+
+        return sqlite_file(demo_database_url(config))
+    return sqlite_file(config.database_url)
+
+
+def explain(exc: Exception, args: argparse.Namespace, config: Config) -> int:
+    """Prints a storage fault behind `exc` in one line and returns 1; re-raises anything else."""
+    fault = diagnose(exc, database_of(args, config))
+    if fault is None:
+        raise exc
+    command = " ".join(str(part) for part in (args.command, getattr(args, "action", None)) if part)
+    print(f"loyalty-bot {command}: {fault}", file=sys.stderr)
+    return 1

@@ -1,0 +1,260 @@
+"""Is a database file whole and do its books balance? (`loyalty-bot db check`, backup, restore)
+
+Two kinds of check, both read-only:
+- SQLite's own: `PRAGMA integrity_check` reads every page and index (`quick_check` skips the
+  index-against-table comparison and is faster): a damaged page, a truncated file, an index
+  that disagrees with its table;
+- the ledger's invariants (docs/database.md, "How balance == sum(ledger) is kept"): every
+  balance equals the sum of its card's ledger entries, lifetime earned and redeemed equal the
+  ledger's credits and debits, no balance is negative, every entry's balance_after is the
+  running sum, no entry belongs to a card that does not exist; and the outbox's rows are
+  consistent (a message is done exactly when it has an outcome).
+
+Used by `loyalty-bot db check`, and on every backup before it is called verified and on every
+file before it is restored. SQLite only: PostgreSQL has its own tools (amcheck, pg_dump).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final
+
+from .faults import SQLITE_CORRUPT, SQLITE_NOTADB, open_read_only
+
+EXAMPLES: Final = 3  # cards quoted per failed check
+
+
+@dataclass(frozen=True)
+class Finding:
+    name: str
+    ok: bool
+    detail: str
+
+
+@dataclass
+class Health:
+    path: Path
+    revision: str | None = None
+    customers: int = 0
+    entries: int = 0
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(f.ok for f in self.findings)
+
+    @property
+    def problems(self) -> list[Finding]:
+        return [f for f in self.findings if not f.ok]
+
+    def add(self, name: str, ok: bool, detail: str) -> None:
+        self.findings.append(Finding(name, ok, detail))
+
+    def report(self) -> str:
+        """The short report `loyalty-bot db check` prints."""
+        lines = [
+            f"checked {self.path} (schema revision {self.revision or 'none'}, "
+            f"{self.customers} customers, {self.entries} ledger entries)"
+        ]
+        lines += [f"  {'ok  ' if f.ok else 'FAIL'}  {f.name}: {f.detail}" for f in self.findings]
+        if self.ok:
+            lines.append("healthy")
+        else:
+            count = len(self.problems)
+            lines.append(
+                f"NOT healthy: {count} problem{'s' if count > 1 else ''} "
+                "(docs/operations.md says what to do)"
+            )
+        return "\n".join(lines)
+
+    def first_problem(self) -> str:
+        problem = self.problems[0] if self.problems else None
+        return "" if problem is None else f"{problem.name}: {problem.detail}"
+
+
+def check(path: Path, *, thorough: bool = True) -> Health:
+    """Checks the SQLite file at `path` without changing it. Raises StorageFault if it is missing.
+
+    thorough=False uses quick_check instead of integrity_check (minutes less on a large file).
+    """
+    from .migrate import known_revisions
+
+    health = Health(path)
+    with contextlib.closing(open_read_only(path)) as db:
+        try:
+            _pages(db, health, thorough=thorough)
+        except sqlite3.DatabaseError as error:
+            if not _damaged(error):
+                raise
+            health.add("pages", False, "not a SQLite database, or damaged: restore a backup")
+            return health
+        # On: a failed integrity check may be one bad index or a CHECK constraint broken by a
+        # hand edit, and the books say which cards are affected.
+        try:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+            if not _schema(db, health, tables, known_revisions()):
+                return health
+            _books(db, health)
+            if "outbox" in tables:
+                _outbox(db, health)
+        except sqlite3.DatabaseError as error:
+            if not _damaged(error):
+                raise
+            health.add("books", False, "damaged pages stop them being read: restore a backup")
+    return health
+
+
+def _damaged(error: sqlite3.DatabaseError) -> bool:
+    return getattr(error, "sqlite_errorcode", 0) & 0xFF in (SQLITE_CORRUPT, SQLITE_NOTADB)
+
+
+def _pages(db: sqlite3.Connection, health: Health, *, thorough: bool) -> None:
+    pragma = "integrity_check" if thorough else "quick_check"
+    rows = [str(r[0]) for r in db.execute(f"PRAGMA {pragma}")]
+    if rows == ["ok"]:
+        pages = db.execute("PRAGMA page_count").fetchone()[0]
+        health.add("pages", True, f"{pragma} read {pages} pages and found nothing wrong")
+    else:
+        more = f" (and {len(rows) - EXAMPLES} more)" if len(rows) > EXAMPLES else ""
+        health.add("pages", False, f"{pragma}: {'; '.join(rows[:EXAMPLES])}{more}")
+
+
+def _schema(db: sqlite3.Connection, health: Health, tables: set[str], known: list[str]) -> bool:
+    """Checks the schema revision; False when the books can't be read with this schema."""
+    if "alembic_version" not in tables:
+        health.add("schema", False, "no loyalty-bot schema revision: not a loyalty-bot database")
+        return False
+    row = db.execute("SELECT version_num FROM alembic_version").fetchone()
+    health.revision = row[0] if row else None
+    head = known[-1] if known else None
+    if health.revision not in known:
+        health.add(
+            "schema",
+            False,
+            f"revision {health.revision} is unknown to this loyalty-bot (it knows up to {head}):"
+            " check it with the newer version that upgraded it",
+        )
+        return False
+    if health.revision != head:
+        health.add(
+            "schema",
+            True,
+            f"revision {health.revision}; `loyalty-bot db upgrade` brings it to {head}",
+        )
+    else:
+        health.add("schema", True, f"revision {head}, the newest this loyalty-bot knows")
+    missing = {"customers", "ledger"} - tables
+    if missing:
+        health.add("schema", False, f"tables missing: {', '.join(sorted(missing))}")
+        return False
+    return True
+
+
+# Per card: its balance and lifetime totals, and what its ledger entries add up to.
+_SUMS: Final = """
+WITH sums AS (
+    SELECT customer_id,
+           SUM(points) AS total,
+           SUM(CASE WHEN points > 0 THEN points ELSE 0 END) AS earned,
+           SUM(CASE WHEN points < 0 THEN -points ELSE 0 END) AS redeemed
+    FROM ledger GROUP BY customer_id
+)
+SELECT c.card_number, c.balance, COALESCE(s.total, 0),
+       c.lifetime_earned, COALESCE(s.earned, 0), c.lifetime_redeemed, COALESCE(s.redeemed, 0)
+FROM customers c LEFT JOIN sums s ON s.customer_id = c.id
+WHERE c.balance != COALESCE(s.total, 0)
+   OR c.lifetime_earned != COALESCE(s.earned, 0)
+   OR c.lifetime_redeemed != COALESCE(s.redeemed, 0)
+   OR c.balance < 0
+ORDER BY c.id
+"""
+# Entries whose balance_after is not the running sum of their card's entries up to them.
+_RUNNING: Final = """
+SELECT COUNT(*) FROM (
+    SELECT balance_after,
+           SUM(points) OVER (PARTITION BY customer_id ORDER BY id) AS running
+    FROM ledger
+) WHERE balance_after != running
+"""
+_ORPHANS: Final = """
+SELECT COUNT(*) FROM ledger l LEFT JOIN customers c ON c.id = l.customer_id WHERE c.id IS NULL
+"""
+
+
+def _books(db: sqlite3.Connection, health: Health) -> None:
+    health.customers = db.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
+    health.entries = db.execute("SELECT COUNT(*) FROM ledger").fetchone()[0]
+    rows = db.execute(_SUMS).fetchall()
+    off_balance = [(r[0], r[1], r[2]) for r in rows if r[1] != r[2]]
+    off_lifetime = [r for r in rows if r[3] != r[4] or r[5] != r[6]]
+    negative = [(r[0], r[1]) for r in rows if r[1] < 0]
+
+    if off_balance:
+        shown = ", ".join(f"card {c}: {b} vs {s}" for c, b, s in off_balance[:EXAMPLES])
+        health.add(
+            "balances",
+            False,
+            f"{_cards(len(off_balance))} differ from the sum of their ledger entries ({shown})",
+        )
+    else:
+        health.add("balances", True, "every balance is the sum of its card's ledger entries")
+    if off_lifetime:
+        shown = ", ".join(
+            f"card {r[0]}: earned {r[3]} vs {r[4]}, redeemed {r[5]} vs {r[6]}"
+            for r in off_lifetime[:EXAMPLES]
+        )
+        health.add(
+            "lifetime totals",
+            False,
+            f"{_cards(len(off_lifetime))} disagree with the ledger ({shown})",
+        )
+    else:
+        health.add(
+            "lifetime totals",
+            True,
+            "lifetime earned and redeemed are the ledger's credits and debits",
+        )
+    if negative:
+        shown = ", ".join(f"card {c}: {b}" for c, b in negative[:EXAMPLES])
+        health.add("negative balances", False, f"{_cards(len(negative))} below zero ({shown})")
+    else:
+        health.add("negative balances", True, "none")
+
+    running = db.execute(_RUNNING).fetchone()[0]
+    if running:
+        health.add(
+            "running balances",
+            False,
+            f"{running} ledger entries' balance_after is not the running sum of their card",
+        )
+    else:
+        health.add("running balances", True, "every entry's balance_after is the running sum")
+    orphans = db.execute(_ORPHANS).fetchone()[0]
+    if orphans:
+        health.add("ledger owners", False, f"{orphans} ledger entries belong to no customer")
+    else:
+        health.add("ledger owners", True, "every ledger entry belongs to a customer")
+
+
+def _outbox(db: sqlite3.Connection, health: Health) -> None:
+    owed = db.execute("SELECT COUNT(*) FROM outbox WHERE done_at IS NULL").fetchone()[0]
+    bad = db.execute(
+        "SELECT COUNT(*) FROM outbox WHERE (done_at IS NULL) != (outcome IS NULL) OR attempts < 0"
+    ).fetchone()[0]
+    if bad:
+        health.add(
+            "outbox",
+            False,
+            f"{bad} messages are marked done without an outcome, or the other way round",
+        )
+    else:
+        health.add(
+            "outbox", True, f"{owed} message{'' if owed == 1 else 's'} owed, all rows consistent"
+        )
+
+
+def _cards(count: int) -> str:
+    return f"{count} card{'' if count == 1 else 's'}"

@@ -1,0 +1,122 @@
+"""Storage as an operator meets it: real `loyalty-bot` processes, real files (issue 11).
+
+- a second `run` on a database another `run` serves refuses in one line, and the first keeps
+  serving; once the first is killed with SIGKILL (no clean-up at all), a new one starts;
+- a fault at start is one line on stderr, also with the real logging set up, and no traceback;
+- `db backup`, `db check` and `db restore` from the command line.
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.chat import Chat
+from tests.support.fake_bot_api import FakeBotApi
+from tests.support.process import DATABASE_FILE, PROJECT_ROOT, BotProcess, write_config
+from tests.support.storage import build_shop, digest, random_bytes, stamped
+
+pytestmark = pytest.mark.e2e
+
+ADMIN = 1001
+
+
+def loyalty_bot(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(PROJECT_ROOT)},
+    )
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_shop(tmp_path_factory.mktemp("shop"))
+
+
+def test_one_bot_per_database_and_a_killed_one_leaves_no_stale_lock(tmp_path: Path) -> None:
+    with FakeBotApi() as fake:
+        config = write_config(tmp_path, base_url=fake.base_url, admins=[ADMIN])
+        admin = Chat(fake, ADMIN)
+        with BotProcess(config) as first:
+            assert admin.send("/help")  # serving
+            with BotProcess(config) as second:
+                refused = second.wait()
+
+            assert refused.returncode == 1
+            assert refused.stderr.splitlines() == [
+                f"loyalty-bot run: another loyalty-bot run (pid {first.pid}) is serving "
+                f"{DATABASE_FILE}: stop it first"
+            ]
+            assert first.running
+            assert admin.send("/help")  # the first still answers, alone
+            first.stop(signal.SIGKILL)
+
+        with BotProcess(config) as third:
+            assert admin.send("/help")
+            assert third.stop().returncode == 0
+        assert fake.bad_requests == []
+
+
+def test_a_fault_at_start_is_one_line_from_the_real_process(tmp_path: Path) -> None:
+    db = tmp_path / DATABASE_FILE
+    random_bytes(db)
+    before = digest(db)
+    config = write_config(tmp_path, base_url="http://127.0.0.1:9/bot")
+    with BotProcess(config) as bot:
+        exited = bot.wait()
+    assert exited.returncode == 1
+    assert exited.stderr.splitlines() == [
+        f"loyalty-bot run: {db} is not a loyalty-bot database or is damaged: "
+        "restore the last backup (see docs/operations.md)"
+    ]
+    assert digest(db) == before
+
+
+def test_db_upgrade_on_a_newer_schema_is_one_line(tmp_path: Path, shop: Path) -> None:
+    db = tmp_path / DATABASE_FILE
+    stamped(db, shop, "0042")
+    config = write_config(tmp_path, base_url=None)
+    done = loyalty_bot("db", "upgrade", "--config", str(config), cwd=tmp_path)
+    assert done.returncode == 1
+    [line] = done.stderr.splitlines()
+    assert line.startswith(f"loyalty-bot db upgrade: {db} was upgraded by a newer loyalty-bot")
+    assert line.endswith("(revision 0042; this one knows up to 0006): install that version")
+
+
+def test_backup_check_and_restore_from_the_command_line(tmp_path: Path, shop: Path) -> None:
+    db = tmp_path / DATABASE_FILE
+    shutil.copyfile(shop, db)
+    config = str(write_config(tmp_path, base_url=None))
+
+    made = loyalty_bot("db", "backup", "--config", config, "--to", "saved.db", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.strip().startswith(
+        f"backup written to {tmp_path / 'saved.db'} (50 customers,"
+    )
+    assert made.stdout.strip().endswith("entries), verified")
+
+    checked = loyalty_bot("db", "check", "--config", config, cwd=tmp_path)
+    assert checked.returncode == 0 and checked.stdout.splitlines()[-1] == "healthy"
+    checked = loyalty_bot("db", "check", "saved.db", "--config", config, cwd=tmp_path)
+    assert checked.stdout.startswith(f"checked {tmp_path / 'saved.db'} ")
+    assert checked.returncode == 0 and checked.stdout.splitlines()[-1] == "healthy"
+
+    db.write_bytes(b"oops")  # the database is lost
+    checked = loyalty_bot("db", "check", "--config", config, cwd=tmp_path)
+    assert checked.returncode == 1 and "NOT healthy" in checked.stdout
+
+    restored = loyalty_bot("db", "restore", "saved.db", "--config", config, cwd=tmp_path)
+    assert restored.returncode == 0, restored.stderr
+    assert f"kept as {tmp_path / 'loyalty.db.before-restore'}" in restored.stdout
+    assert (tmp_path / "loyalty.db.before-restore").read_bytes() == b"oops"
+    checked = loyalty_bot("db", "check", "--config", config, cwd=tmp_path)
+    assert checked.returncode == 0, checked.stdout
