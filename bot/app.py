@@ -39,6 +39,7 @@ from core.db.staff import StaffStore
 from core.db.store import Store
 
 from . import confirm, delivery, flows
+from .backups import schedule_daily_backup
 from .concurrency import PerUserUpdateProcessor
 from .errors import on_error, start_counting
 from .handlers import digest, earn, link, redeem, register, report, staff, start, status
@@ -174,8 +175,6 @@ def _post_init(
                     f"to become its first admin:  /claim {svc.claim_code}"
                 )
         await set_command_menus(app)
-        from .backups import schedule_daily_backup
-
         schedule_daily_backup(app)  # [backup]: a verified copy of the database every day
 
     return post_init
