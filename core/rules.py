@@ -143,8 +143,14 @@ def parse_amount(text: str, program: Program) -> Decimal:
 
 
 def _plain(text: str) -> str:
-    """Full-width and other look-alike characters as their plain selves, digits as 0-9."""
-    text = unicodedata.normalize("NFKC", text).strip()  # "１２", no-break spaces, "￡"
+    """Full-width and other look-alike characters as their plain selves, digits as 0-9.
+
+    Not superscripts, fractions or circled numbers ("²", "½", "①"): NFKC would make "1²" 12.
+    """
+    plain = (
+        c if unicodedata.category(c) == "No" else unicodedata.normalize("NFKC", c) for c in text
+    )
+    text = "".join(plain).strip()  # "１２", no-break spaces, "￡"
     return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
 
 

@@ -260,7 +260,7 @@ class Console:
         """
         me = self.person.user_id
         buttons = self._buttons.get(me)
-        if not (line.isdigit() and buttons and self._latest.get(me) == buttons[0][2]):
+        if not (line.isdecimal() and buttons and self._latest.get(me) == buttons[0][2]):
             return None
         if not 1 <= int(line) <= len(buttons):
             return None

@@ -113,6 +113,8 @@ def test_an_amount_typed_in_a_common_way_is_read_as_exact_pounds_and_pence(
         ("12 pounds", "“12 pounds” is not an amount: send digits like 25.50"),
         ("12 abc", "“12 abc” is not an amount: send digits like 25.50"),  # not a currency code
         ("+12", "“+12” is not an amount: send digits like 25.50"),
+        ("1²", "“1²” is not an amount: send digits like 25.50"),  # not 12
+        ("1½", "“1½” is not an amount: send digits like 25.50"),  # not 11/2
         # a space inside: the readings that would be accepted, so the cashier picks one
         ("12 50", "“12 50” has a space inside: send 12.50 or 1250, whichever you meant"),
         ("£12 50", "“£12 50” has a space inside: send 12.50 or 1250, whichever you meant"),
