@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import re
 import secrets
-from decimal import ROUND_FLOOR, Decimal, InvalidOperation
+import unicodedata
+from decimal import ROUND_FLOOR, Decimal
 
 from core.errors import InsufficientPoints, InvalidAmount, UnknownReward
 from core.types import (
@@ -26,29 +27,191 @@ from core.types import (
 )
 
 CENT = Decimal("0.01")
-_AMOUNT = re.compile(r"^-?\d+(\.\d+)?$")
 _CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read over a counter
 
 
 # --- purchase amounts ------------------------------------------------------------------------
+#
+# What a cashier types is read one way or refused with what to send instead: never guessed.
+# Accepted: digits with a decimal point or a decimal comma ("25.50", "25,50", "12.", ".5"),
+# thousands separators where they can't be decimals ("1,250", "1,250.00", "1.250,00"), and the
+# shop's own currency, by its sign or its code, before or after ("£25.50", "25.50 GBP", "gbp25").
+# Refused, each with its own line: a space or a symbol between digits ("12 50", "1£2"), another
+# currency ("$12", "12 EUR"), and "1.250", which is 1.25 to some and 1250 to others.
+
+# Signs of the currencies a shop may count in; the config names only the code. A currency
+# missing here is typed by its code, which works for every currency. "$" is several currencies'
+# own sign, so a dollar shop takes it; elsewhere it is someone else's money.
+_SIGNS: dict[str, tuple[str, ...]] = {
+    "GBP": ("£",),
+    "EUR": ("€",),
+    "USD": ("$", "US$"),
+    "AUD": ("$", "A$", "AU$"),
+    "CAD": ("$", "C$", "CA$"),
+    "NZD": ("$", "NZ$"),
+    "HKD": ("$", "HK$"),
+    "SGD": ("$", "S$"),
+    "MXN": ("$", "MX$"),
+    "BRL": ("R$",),
+    "JPY": ("¥", "円"),
+    "CNY": ("¥", "元"),
+    "INR": ("₹",),
+    "KRW": ("₩",),
+    "RUB": ("₽",),
+    "UAH": ("₴",),
+    "TRY": ("₺",),
+    "ILS": ("₪",),
+    "NGN": ("₦",),
+    "PHP": ("₱",),
+    "VND": ("₫",),
+    "THB": ("฿",),
+    "PLN": ("zł",),
+    "CZK": ("Kč",),
+    "SEK": ("kr",),
+    "NOK": ("kr",),
+    "DKK": ("kr",),
+}
+# ISO 4217's codes in use: "12 EUR" is someone else's money, "12 abc" is not an amount at all.
+_CODES = frozenset(
+    """AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD BIF BMD BND BOB BOV BRL BSD
+    BTN BWP BYN BZD CAD CDF CHE CHF CHW CLF CLP CNY COP COU CRC CUC CUP CVE CZK DJF DKK DOP DZD
+    EGP ERN ETB EUR FJD FKP GBP GEL GHS GIP GMD GNF GTQ GYD HKD HNL HTG HUF IDR ILS INR IQD IRR
+    ISK JMD JOD JPY KES KGS KHR KMF KPW KRW KWD KYD KZT LAK LBP LKR LRD LSL LYD MAD MDL MGA MKD
+    MMK MNT MOP MRU MUR MVR MWK MXN MXV MYR MZN NAD NGN NIO NOK NPR NZD OMR PAB PEN PGK PHP PKR
+    PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SLL SOS SRD SSP STN SVC SYP SZL
+    THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD USN UYI UYU UYW UZS VED VES VND VUV WST XAF
+    XCD XCG XOF XPF YER ZAR ZMW ZWG ZWL""".split()
+)
+_ANY_SIGN = frozenset(sign.casefold() for signs in _SIGNS.values() for sign in signs)
+_MINUS = ("-", "\u2212")
+# What comes before the number, the number, what comes after: currency marks live outside it.
+_PARTS = re.compile(
+    r"""(?P<before>.*?)
+        (?P<number>[-\u2212]?\s*[.,]?\d(?:.*\d)?[.,]?)  # first digit to last, "-", ".5", "12."
+        (?P<after>.*)""",
+    re.S | re.X,
+)
+_POINT = re.compile(r"\d+(?:\.\d*)?|\.\d+")  # "25.50", "12.", ".5"
+_COMMA = re.compile(r"\d+,\d{0,2}|,\d{1,2}")  # "25,50", "12,", ",5": a decimal comma
+_COMMA_THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?")  # "1,250", "1,250.00"
+_POINT_THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:\.\d{3})+(?:,\d{0,2})?")  # "1.250,00"
+_EITHER = re.compile(r"[1-9]\d{0,2}\.\d{2}0")  # "1.250": 1.25 here, 1250 in much of Europe
+_EXAMPLE = "like 25.50"
+
+
+def currency_signs(currency: str) -> tuple[str, ...]:
+    """The signs a cashier may type for `currency` ('GBP' -> ('£',)); () if it has none here."""
+    return _SIGNS.get(currency.upper(), ())
 
 
 def parse_amount(text: str, program: Program) -> Decimal:
-    """Turns '25.50', '£25.50', '25,50' or '25.50 GBP' into Decimal('25.50'), or says why not."""
-    cleaned = text.strip().replace(" ", "")
-    for mark in ("£", "$", "€", program.currency, program.currency.lower()):
-        cleaned = cleaned.replace(mark, "")
-    if re.fullmatch(r"-?\d+,\d{1,2}", cleaned):
-        cleaned = cleaned.replace(",", ".")  # "25,50": a decimal comma, as typed in much of Europe
-    elif re.fullmatch(r"-?\d{1,3}(,\d{3})+(\.\d+)?", cleaned):
-        cleaned = cleaned.replace(",", "")  # "1,250.00": thousands separators
-    if not _AMOUNT.fullmatch(cleaned):
-        raise InvalidAmount(f"“{text.strip()[:20]}” is not an amount: send digits like 25.50")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:  # pragma: no cover - the regex admits only plain decimals
-        raise InvalidAmount("that is not a number") from None
-    return validate_amount(amount, program)
+    """Turns '25.50', '£25.50', '25,50' or '25.50 GBP' into Decimal('25.50'), or says why not.
+
+    Refuses, with the reason and what to send instead, anything that could be read two ways.
+    """
+    shown = f"“{text.strip()[:20]}”"
+    typed = _plain(text)
+    parts = _PARTS.fullmatch(typed)
+    if parts is None:  # no digit at all: "abc", "NaN", ""
+        raise InvalidAmount(f"{shown} is not an amount: send digits {_EXAMPLE}")
+    before, number, after = parts["before"].strip(), parts["number"].strip(), parts["after"]
+    negative = before.startswith(_MINUS) or number.startswith(_MINUS)
+    before, number = before.lstrip("".join(_MINUS)).strip(), number.lstrip("".join(_MINUS))
+    marks = (before + " " + after).split()
+    foreign = [m for m in marks if _mark(m, program) == "foreign"]
+    if foreign:
+        mark = foreign[0].upper() if _is_code(foreign[0]) else foreign[0]
+        raise InvalidAmount(
+            f"this shop counts in {program.currency}, not {mark}: "
+            f"send the amount in {program.currency}, {_EXAMPLE}"
+        )
+    if any(_mark(m, program) is None for m in marks):  # "12 pounds", "12p", "+12"
+        raise InvalidAmount(f"{shown} is not an amount: send digits {_EXAMPLE}")
+    number = number.strip()
+    symbol = next((c for c in number if not (c.isalnum() or c.isspace() or c in ".,")), None)
+    if symbol is not None:  # "1£2", "12-50", "12'50"
+        raise InvalidAmount(
+            f"{shown} has “{symbol}” between its digits: "
+            f"send only digits and a decimal point, {_EXAMPLE}"
+        )
+    if any(c.isalpha() for c in number):  # "1e309", "1o0"
+        raise InvalidAmount(f"{shown} is not an amount: send digits {_EXAMPLE}")
+    if any(c.isspace() for c in number):  # "12 50": 12.50 or 1250?
+        raise InvalidAmount(_spaced(shown, number, program))
+    amount = _number(number, shown)
+    return validate_amount(-amount if negative else amount, program)
+
+
+def _plain(text: str) -> str:
+    """Full-width and other look-alike characters as their plain selves, digits as 0-9.
+
+    Not superscripts, fractions or circled numbers ("²", "½", "①"): NFKC would make "1²" 12.
+    """
+    plain = (
+        c if unicodedata.category(c) == "No" else unicodedata.normalize("NFKC", c) for c in text
+    )
+    text = "".join(plain).strip()  # "１２", no-break spaces, "￡"
+    return "".join(str(unicodedata.decimal(c)) if c.isdecimal() else c for c in text)
+
+
+def _mark(word: str, program: Program) -> str | None:
+    """'own' for the shop's currency sign or code, 'foreign' for another's, None if neither."""
+    folded = word.casefold()
+    if folded == program.currency.casefold() or folded in (
+        s.casefold() for s in currency_signs(program.currency)
+    ):
+        return "own"
+    if _is_code(word) or folded in _ANY_SIGN:
+        return "foreign"  # a code ("EUR", "usd") or a sign from the table ("US$", "zł")
+    if any(unicodedata.category(c) == "Sc" for c in word):
+        return "foreign"  # any other currency sign: "$", "€", "₿"
+    return None
+
+
+def _is_code(word: str) -> bool:
+    return word.upper() in _CODES
+
+
+def _number(number: str, shown: str) -> Decimal:
+    """The value of digits with at most one kind of decimal mark, or InvalidAmount."""
+    if _EITHER.fullmatch(number):
+        whole, _, part = number.partition(".")
+        raise InvalidAmount(
+            f"{shown} could mean {whole}.{part[:2]} or {whole}{part}: send the one you meant"
+        )
+    if _POINT.fullmatch(number):
+        cleaned = number
+    elif _COMMA.fullmatch(number):
+        cleaned = number.replace(",", ".")  # "25,50": a decimal comma, as typed in much of Europe
+    elif _COMMA_THOUSANDS.fullmatch(number):
+        cleaned = number.replace(",", "")  # "1,250.00": thousands separators
+    elif _POINT_THOUSANDS.fullmatch(number):
+        cleaned = number.replace(".", "").replace(",", ".")  # "1.250,00": the European way
+    else:
+        raise InvalidAmount(f"{shown} is not an amount: send digits {_EXAMPLE}")
+    return Decimal(cleaned)
+
+
+def _spaced(shown: str, number: str, program: Program) -> str:
+    """Why "12 50" is refused, with the readings that would be accepted."""
+    groups = number.split()
+    readings = []
+    whole, part = groups if len(groups) == 2 else ("", "")
+    if whole.isdecimal() and part.isdecimal() and len(part) <= 2:
+        readings.append(f"{whole}.{part}")  # "12 50": twelve fifty, or 1250 (below)
+    readings.append("".join(groups))
+    valid = []
+    for reading in readings:
+        try:
+            validate_amount(_number(reading, shown), program)
+        except InvalidAmount:
+            continue
+        valid.append(reading)
+    if len(valid) == 2:
+        return f"{shown} has a space inside: send {valid[0]} or {valid[1]}, whichever you meant"
+    if valid:
+        return f"{shown} has a space inside: send {valid[0]} if that is what you meant"
+    return f"{shown} has a space inside: send the amount without spaces, {_EXAMPLE}"
 
 
 def validate_amount(amount: Decimal, program: Program) -> Decimal:
@@ -65,7 +228,7 @@ def validate_amount(amount: Decimal, program: Program) -> Decimal:
             "(probably a typo)"
         )
     exponent = amount.normalize().as_tuple().exponent
-    if isinstance(exponent, int) and exponent < -2:  # "12.340" is fine, "12.345" is not
+    if isinstance(exponent, int) and exponent < -2:  # "12.3400" is fine, "12.345" is not
         raise InvalidAmount("use at most two decimal places, like 12.34")
     return amount.quantize(CENT)
 

@@ -2,13 +2,18 @@
 
 The same Application, handlers and database as `loyalty-bot run`; only Telegram is replaced:
 each line typed becomes a message from a pretend Telegram user, and what the bot would send is
-printed (HTML rendered to plain text, inline buttons as numbered choices). Piped input works, so
-a session can be scripted (tests/e2e/test_console.py does).
+printed (HTML rendered to plain text, inline buttons as numbered choices: `[#1] ✅ Confirm`).
+Piped input works, so a session can be scripted (tests/e2e/test_console.py does).
 
     /as admin|cashier|customer   switch who is typing
     /share +447400123456         answer a "share my phone number" button
-    1, 2, ...                    press a button of the last message that had buttons
+    #1, #2, ...                  press a button of the last message that had buttons
     /quit, Ctrl-D, Ctrl-C        leave
+
+Everything else is a message to the bot, numbers included: "1" typed where the bot asks for an
+amount is an amount, never a button. A number is only ever a button with "#" in front, so a
+line can't mean both; a bare number typed while the latest message has buttons is still sent as
+text, and the console says how to press the button instead.
 
 Photos and files the bot sends (charts, CSV exports) are saved to the folder named by
 `--downloads DIR`, or else to a new temporary folder; each is announced with its path. Never the
@@ -21,6 +26,7 @@ import asyncio
 import contextlib
 import dataclasses
 import itertools
+import re
 import sys
 import tempfile
 import threading
@@ -68,8 +74,10 @@ PEOPLE = {p.role: p for p in (ADMIN, CASHIER, CUSTOMER)}
 BANNER = """loyalty-bot console: the real bot, with Telegram replaced by this terminal.
 You are {who}. Type /help to see the commands.
   /as admin|cashier|customer  switch who is typing     /share <phone>  share a phone contact
-  a number                    press that button        /quit or Ctrl-D leave
+  #1, #2, ...                 press button [#1], [#2]  /quit or Ctrl-D leave
+  anything else, numbers included, is a message to the bot
 """
+PRESS = re.compile(r"#\s*(\d+)")  # "#1" presses button [#1]; a bare "1" is a message
 
 
 class Console:
@@ -98,7 +106,10 @@ class Console:
             customize=self._customize,
         )
         self._update_ids = itertools.count(1)
-        self._buttons: dict[int, list[tuple[str, str, int]]] = {}  # chat -> (label, data, msg)
+        # Per chat: the buttons of the latest message that had any, as (label, data, message
+        # id), and the id of the latest message of any kind.
+        self._buttons: dict[int, list[tuple[str, str, int]]] = {}
+        self._latest: dict[int, int] = {}
 
     @staticmethod
     def _customize(svc: Services) -> None:
@@ -117,6 +128,8 @@ class Console:
             return
         chat = call.chat_id
         prefix = self._prefix(chat)
+        if call.method in ("sendMessage", "sendPhoto", "sendDocument"):
+            self._latest[int(chat)] = _message_id(call)
         if call.method in ("sendMessage", "editMessageText"):
             text = self._render(call.text or "")
             edited = " (edited)" if call.method == "editMessageText" else ""
@@ -149,10 +162,9 @@ class Console:
         buttons = [b for row in rows for b in row if "callback_data" in b]
         if not buttons:
             return
-        message_id = call.result.get("message_id", 1) if isinstance(call.result, dict) else 1
         chat = int(call.chat_id)
-        self._buttons[chat] = [(b["text"], b["callback_data"], message_id) for b in buttons]
-        choices = "  ".join(f"[{i}] {b['text']}" for i, b in enumerate(buttons, 1))
+        self._buttons[chat] = [(b["text"], b["callback_data"], _message_id(call)) for b in buttons]
+        choices = "  ".join(f"[#{i}] {b['text']}" for i, b in enumerate(buttons, 1))
         self._print(f"  {choices}")
 
     def _save(self, call: SentCall) -> str:
@@ -203,19 +215,11 @@ class Console:
                 )
             )
             return True
-        buttons = self._buttons.get(self.person.user_id)
-        if buttons and line.isdigit() and 1 <= int(line) <= len(buttons):
-            _label, data, message_id = buttons[int(line) - 1]
-            await self._feed(
-                make_callback_update(
-                    next(self._update_ids),
-                    user_id=self.person.user_id,
-                    data=data,
-                    message_id=message_id,
-                    first_name=self.person.first_name,
-                )
-            )
+        press = PRESS.fullmatch(line)
+        if press:
+            await self._press(int(press[1]))
             return True
+        hint = self._button_hint(line)  # decided before the bot answers with a new message
         await self._feed(
             make_message_update(
                 next(self._update_ids),
@@ -224,7 +228,44 @@ class Console:
                 first_name=self.person.first_name,
             )
         )
+        if hint:
+            self._print(hint)
         return True
+
+    async def _press(self, number: int) -> None:
+        """Presses button [#number] of the latest message that had buttons, if there is one."""
+        buttons = self._buttons.get(self.person.user_id)
+        if not buttons:
+            self._print(f"  [no button #{number}: there are no buttons to press yet]")
+            return
+        if not 1 <= number <= len(buttons):
+            self._print(f"  [no button #{number}: the buttons are #1 to #{len(buttons)}]")
+            return
+        _label, data, message_id = buttons[number - 1]
+        await self._feed(
+            make_callback_update(
+                next(self._update_ids),
+                user_id=self.person.user_id,
+                data=data,
+                message_id=message_id,
+                first_name=self.person.first_name,
+            )
+        )
+
+    def _button_hint(self, line: str) -> str | None:
+        """For a bare number typed under buttons: how to press the button it may have meant.
+
+        Only while the buttons are on the latest message the bot sent this person: where the
+        bot has since asked something else (an amount), a number is simply the answer.
+        """
+        me = self.person.user_id
+        buttons = self._buttons.get(me)
+        if not (line.isdecimal() and buttons and self._latest.get(me) == buttons[0][2]):
+            return None
+        if not 1 <= int(line) <= len(buttons):
+            return None
+        label = buttons[int(line) - 1][0]
+        return f"  [sent “{line}” as a message: to press [#{line}] {label}, type #{line}]"
 
     def _switch(self, role: str) -> None:
         person = PEOPLE.get(role.lower())
@@ -235,10 +276,8 @@ class Console:
         self._print(f"  [you are now {person.label}]")
 
     async def _feed(self, data: dict[str, Any]) -> None:
-        # Buttons belong to the message they were under; a new message from the user makes the
-        # old ones stale in the console's numbering (they still work in the bot if pressed).
-        if "message" in data:
-            self._buttons.pop(self.person.user_id, None)
+        # The numbering stays until the bot shows other buttons, whatever the user types: as in
+        # Telegram, older buttons stay on screen and the bot answers them if pressed.
         await self.app.process_update(Update.de_json(data, self.app.bot))
 
     # --- lifecycle ------------------------------------------------------------------------
@@ -300,6 +339,10 @@ def _indent(text: str) -> str:
     if len(lines) == 1:
         return f" {lines[0]}"
     return "\n" + "\n".join(f"  {line}" for line in lines)
+
+
+def _message_id(call: SentCall) -> int:
+    return int(call.result.get("message_id", 1)) if isinstance(call.result, dict) else 1
 
 
 def _asks_for_contact(params: dict[str, Any]) -> bool:

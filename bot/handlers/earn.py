@@ -1,7 +1,8 @@
 """/earn: record the points a purchase earns (cashiers and admins).
 
     /earn -> customer? -> amount? -> preview [Confirm | Cancel] -> recorded
-    /earn <card or phone> <amount>  jumps straight to the preview.
+    /earn <card or phone> <amount>  jumps straight to the preview; the amount is the last word
+                                    or the last two ("12.50 GBP"), as in the amount step.
 
 Diagram: docs/diagrams/earn.mmd. Rules: core/rules.py quote_earn; storage: Store.earn;
 the Confirm step: bot/confirm.py.
@@ -48,29 +49,48 @@ async def start_earn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flow
     if not args:
         await update.effective_message.reply_text(texts.ASK_CUSTOMER)
         return ASK_CUSTOMER
-    if len(args) >= 2:
-        # The amount is the last word and the reference everything before it.
+    store = services(context).store
+    # The amount is the last word ("25.50") or the last two ("25.50 GBP", "£ 25.50", and
+    # "12 50", which is then refused for its space), the customer everything before it. The
+    # reference decides: only a real card or phone number finds a customer.
+    refused: list[tuple[LoyaltyError, str]] = []  # (why a reference failed, the amount after it)
+    for cut in (1, 2)[: len(args) - 1]:
+        reference, amount = " ".join(args[:-cut]), " ".join(args[-cut:])
         try:
-            customer = await services(context).store.find_customer(" ".join(args[:-1]))
-        except UnknownCustomer as exc:
-            await update.effective_message.reply_text(f"{friendly(exc)}\n{texts.ASK_CUSTOMER}")
-            return ASK_CUSTOMER
+            customer = await store.find_customer(reference)
         except LoyaltyError as exc:
-            if _is_amount(args[-1], context):  # "/earn 07700 900123 150": the number is bad
-                await update.effective_message.reply_text(f"{friendly(exc)}\n{texts.ASK_CUSTOMER}")
-                return ASK_CUSTOMER
-            customer = None  # maybe it was all reference ("/earn 07400 123456"): try that
-        if customer is not None:
-            return await _preview(update, context, customer, args[-1])
-    customer = await find_or_explain(update, context, " ".join(args))
-    if customer is None:
+            refused.append((exc, amount))
+            continue
+        return await _preview(update, context, customer, amount)
+    try:  # maybe it was all reference ("/earn 07400 123456", "/earn 1308 2519")
+        customer = await store.find_customer(" ".join(args))
+    except LoyaltyError as exc:
+        await update.effective_message.reply_text(
+            f"{friendly(_likeliest(refused, exc, context))}\n{texts.ASK_CUSTOMER}"
+        )
         return ASK_CUSTOMER
     return await _ask_amount(update, context, customer)
 
 
-def _is_amount(word: str, context: ContextTypes.DEFAULT_TYPE) -> bool:
+def _likeliest(
+    refused: list[tuple[LoyaltyError, str]], whole: LoyaltyError, context: ContextTypes.DEFAULT_TYPE
+) -> LoyaltyError:
+    """Which failure to explain when no reading of `/earn …` finds a customer.
+
+    A well-formed number nobody has ("I can't find…") says the most; then a reference followed
+    by a good amount ("/earn 07700 900123 150" is about the number, not the 150); else the line
+    as one reference.
+    """
+    tried = [exc for exc, _ in refused] + [whole]
+    unknown = [exc for exc in tried if isinstance(exc, UnknownCustomer)]
+    if unknown:
+        return unknown[0]
+    return next((exc for exc, amount in refused if _is_amount(amount, context)), whole)
+
+
+def _is_amount(text: str, context: ContextTypes.DEFAULT_TYPE) -> bool:
     try:
-        rules.parse_amount(word, services(context).config.program)
+        rules.parse_amount(text, services(context).config.program)
     except LoyaltyError:
         return False
     return True

@@ -138,3 +138,123 @@ async def test_an_earn_that_crosses_a_threshold_announces_the_new_tier(bot: BotH
     await bot.press(CASHIER, "Confirm")
     assert "Tier up: now Silver" in bot.last_text(CASHIER)
     assert (await bot.store.get_customer(customer["id"]))["tier"] == "Silver"
+
+
+# --- amounts that can't be misread (docs/decisions.md, "What an amount may look like") ------
+
+AGAIN = "Send the amount again, like 25.50 (/cancel to stop)."
+
+
+async def holds_nothing(bot: BotHarness, customer: dict) -> bool:
+    stored = await bot.store.get_customer(customer["id"])
+    return stored["balance"] == 0 and await bot.store.ledger_sum(customer["id"]) == 0
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "/earn 07400 123456 12.50 GBP",
+        "/earn 07400123456 12.50 gbp",
+        "/earn 07400 123456 12.50GBP",
+        "/earn 07400 123456 GBP 12.50",
+        "/earn +44 7400 123456 £ 12.50",
+        "/earn 07400 123456 12,50 £",
+    ],
+)
+async def test_one_line_earn_takes_the_shops_currency_after_or_before_the_amount(
+    bot: BotHarness, line: str
+) -> None:
+    customer = await register(bot)
+    await bot.send(CASHIER, line)
+    assert "12.50 GBP → 12 points" in bot.last_text(CASHIER)
+    await bot.press(CASHIER, "Confirm")
+    assert "+12 points for 12.50 GBP" in bot.last_text(CASHIER)
+    assert (await bot.store.get_customer(customer["id"]))["balance"] == 12
+    assert not bot.bad_requests()
+
+
+async def test_a_card_number_typed_in_two_groups_works_in_the_one_line_form(
+    bot: BotHarness,
+) -> None:
+    customer = await register(bot)
+    card = customer["card_number"]
+    await bot.send(CASHIER, f"/earn {card[:4]} {card[4:]}")  # no amount: it is asked for
+    assert "How much did they spend" in bot.last_text(CASHIER)
+    await bot.send(CASHIER, f"/earn {card[:4]} {card[4:]} 12.50 GBP")
+    assert "12.50 GBP → 12 points" in bot.last_text(CASHIER)
+
+
+@pytest.mark.parametrize(
+    ("typed", "amount"),
+    [("12.", "12.00 GBP → 12 points"), (".5", "0.50 GBP → 0 points"), ("12.50 GBP", "12.50 GBP")],
+)
+async def test_a_trailing_or_leading_point_and_a_code_are_read_as_the_step_answer(
+    bot: BotHarness, typed: str, amount: str
+) -> None:
+    await register(bot)
+    await bot.send(CASHIER, "/earn 07400123456")
+    await bot.send(CASHIER, typed)
+    assert amount in bot.last_text(CASHIER)
+
+
+REFUSED = [
+    ("12 50", "“12 50” has a space inside: send 12.50 or 1250, whichever you meant"),
+    ("1 250", "“1 250” has a space inside: send 1250 if that is what you meant"),
+    ("1£2", "“1£2” has “£” between its digits: send only digits and a decimal point, like 25.50"),
+    ("$12", "this shop counts in GBP, not $: send the amount in GBP, like 25.50"),
+    ("€12", "this shop counts in GBP, not €: send the amount in GBP, like 25.50"),
+    ("12 EUR", "this shop counts in GBP, not EUR: send the amount in GBP, like 25.50"),
+    ("1.250", "“1.250” could mean 1.25 or 1250: send the one you meant"),
+]
+
+
+@pytest.mark.parametrize(("typed", "why"), REFUSED)
+async def test_an_amount_that_could_be_misread_is_refused_in_one_line_and_asked_again(
+    bot: BotHarness, typed: str, why: str
+) -> None:
+    customer = await register(bot)
+    await bot.send(CASHIER, "/earn 07400123456")
+    await bot.send(CASHIER, typed)
+    assert bot.last_text(CASHIER) == f"That amount won't work: {why}.\n{AGAIN}"
+    assert await holds_nothing(bot, customer)
+    await bot.send(CASHIER, "12.50")  # still in the amount step
+    assert "12.50 GBP → 12 points" in bot.last_text(CASHIER)
+    assert await holds_nothing(bot, customer)  # nothing until Confirm
+    assert not bot.bad_requests()
+
+
+@pytest.mark.parametrize(("typed", "why"), REFUSED)
+async def test_the_one_line_form_refuses_the_same_amounts_the_same_way(
+    bot: BotHarness, typed: str, why: str
+) -> None:
+    customer = await register(bot)
+    await bot.send(CASHIER, f"/earn 07400 123456 {typed}")
+    assert bot.last_text(CASHIER) == f"That amount won't work: {why}.\n{AGAIN}"
+    assert await holds_nothing(bot, customer)
+    await bot.send(CASHIER, "12.50 GBP")  # the customer is kept: only the amount is asked again
+    assert "Ann Lee" in bot.last_text(CASHIER)
+    assert "12.50 GBP → 12 points" in bot.last_text(CASHIER)
+
+
+async def test_the_confirm_of_a_refused_amount_never_appears(bot: BotHarness) -> None:
+    customer = await register(bot)
+    await bot.send(CASHIER, "/earn 07400 123456 12 50")
+    assert not any(c.params.get("reply_markup") for c in bot.said_to(CASHIER))
+    assert await holds_nothing(bot, customer)
+
+
+@pytest.mark.parametrize(
+    ("line", "quoted"),
+    [
+        ("/earn 07400 999999 12.50 GBP", "I can't find a customer with “07400 999999”"),
+        ("/earn 07400 999999", "I can't find a customer with “07400 999999”"),
+        ("/earn 07700 900123 150 GBP", "“07700 900123” is not a card number or a phone number"),
+    ],
+)
+async def test_a_bad_customer_with_a_currency_code_is_about_the_customer(
+    bot: BotHarness, line: str, quoted: str
+) -> None:
+    await bot.send(CASHIER, line)
+    reply = bot.last_text(CASHIER)
+    assert reply.startswith(quoted)
+    assert "GBP" not in reply.split("\n")[0]

@@ -44,12 +44,12 @@ SESSION = f"""\
 /register
 {NAME}
 {TYPED_PHONE}
-1
-1
+#1
+#1
 /earn {PHONE} 150
-1
+#1
 /redeem {PHONE} coffee
-1
+#1
 /status {PHONE}
 /as customer
 /start
@@ -57,7 +57,7 @@ SESSION = f"""\
 /status
 /as cashier
 /earn {PHONE} 20
-1
+#1
 /as nobody
 """
 
@@ -134,10 +134,10 @@ def test_a_cashier_registers_a_customer_pressing_numbered_buttons(session: Sessi
     assert register.who == "cashier"
     assert "New customer. Send their name" in register.reply
     assert f"Send the phone number of {NAME}" in name.reply
-    assert "[1] ⏭ Skip (no e-mail)" in phone.reply
+    assert "[#1] ⏭ Skip (no e-mail)" in phone.reply
     assert f"Name: {NAME}" in skip.reply
     assert "E-mail: none" in skip.reply
-    assert "[1] ✅ Confirm  [2] ✖ Cancel" in skip.reply
+    assert "[#1] ✅ Confirm  [#2] ✖ Cancel" in skip.reply
     assert f"✅ Registered {NAME}" in confirm.reply
     assert re.search(r"Card number: \d{4} \d{4}", confirm.reply)
 
@@ -147,7 +147,7 @@ def test_a_cashier_records_a_purchase_redeems_a_coffee_and_looks_up_the_card(
 ) -> None:
     earn, earn_ok, redeem, redeem_ok, status = session.turns[5:10]
     assert "Balance 0 → 150" in earn.reply
-    assert "[1] ✅ Confirm  [2] ✖ Cancel" in earn.reply
+    assert "[#1] ✅ Confirm  [#2] ✖ Cancel" in earn.reply
     assert "✅ +150 points for 150.00 GBP" in earn_ok.reply
     assert "Balance 150 → 50" in redeem.reply
     assert "Redeemed Free coffee" in redeem_ok.reply
@@ -227,6 +227,111 @@ def test_the_admin_can_manage_staff_and_the_cashier_cannot(tmp_path: Path) -> No
     assert "Only an admin" in cashier.reply
 
 
+# --- button numbers: "#1" presses, a bare number is a message --------------------------------
+
+BUTTONS = f"""\
+#1
+/register
+Ann Lee
+{TYPED_PHONE}
+#1
+#1
+/earn {TYPED_PHONE} 20
+1
+#3
+#1
+#1
+/earn {TYPED_PHONE}
+1
+#2
+/earn {TYPED_PHONE} 12 50
+12.50 GBP
+#2
+"""
+
+
+@pytest.fixture(scope="module")
+def buttons(tmp_path_factory: pytest.TempPathFactory) -> Session:
+    """A session that presses buttons with "#n" and types bare numbers where they are text."""
+    folder = tmp_path_factory.mktemp("buttons")
+    done = run_console(folder, BUTTONS)
+    assert done.returncode == 0, done.stderr
+    return Session(
+        done.stdout, done.stderr, done.returncode, turns(done.stdout), folder / "loyalty.db"
+    )
+
+
+def typed(session: Session, line: str, nth: int = 0) -> Turn:
+    """The nth turn (0 = the first) where `line` was typed."""
+    return [t for t in session.turns if t.typed == line][nth]
+
+
+def test_the_banner_says_buttons_are_pressed_with_a_hash(buttons: Session) -> None:
+    banner = buttons.output.split("cashier> ")[0]
+    assert "#1, #2, ...                 press button [#1], [#2]" in banner
+    assert "anything else, numbers included, is a message to the bot" in banner
+
+
+def test_a_press_with_no_such_button_says_so_and_sends_nothing(buttons: Session) -> None:
+    first = buttons.turns[0]
+    assert first.typed == "#1"
+    assert first.reply == "  [no button #1: there are no buttons to press yet]\n"
+    out_of_range = typed(buttons, "#3")
+    assert out_of_range.reply == "  [no button #3: the buttons are #1 to #2]\n"
+
+
+def test_a_bare_number_under_buttons_is_a_message_and_the_console_says_how_to_press(
+    buttons: Session,
+) -> None:
+    bare = buttons.turns[7]
+    assert (bare.typed, buttons.turns[6].typed) == ("1", f"/earn {TYPED_PHONE} 20")
+    assert "[#1] ✅ Confirm  [#2] ✖ Cancel" in buttons.turns[6].reply
+    assert bare.reply == (
+        "bot: Please press ✅ Confirm or ✖ Cancel above (or send /cancel).\n"
+        "  [sent “1” as a message: to press [#1] ✅ Confirm, type #1]\n"
+    )
+    confirm, again = buttons.turns[9:11]
+    assert "✅ +20 points for 20.00 GBP" in confirm.reply  # "#1" pressed it, once
+    assert "[popup] Already done" in again.reply
+
+
+def test_in_the_amount_step_a_number_is_the_amount_though_buttons_are_above(
+    buttons: Session,
+) -> None:
+    amount = typed(buttons, "1", 1)
+    assert "How much did they spend?" in buttons.turns[buttons.turns.index(amount) - 1].reply
+    assert "1.00 GBP → 1 point" in amount.reply
+    assert "[sent" not in amount.reply  # no hint: the bot asked for text, and got it
+    assert (
+        "Cancelled. Nothing was recorded." in buttons.turns[buttons.turns.index(amount) + 1].reply
+    )
+
+
+def test_an_amount_with_a_space_is_refused_in_one_line_and_the_customer_kept(
+    buttons: Session,
+) -> None:
+    spaced = typed(buttons, f"/earn {TYPED_PHONE} 12 50")
+    assert spaced.reply == (
+        "bot:\n"
+        "  That amount won't work: “12 50” has a space inside: send 12.50 or 1250, whichever "
+        "you meant.\n"
+        "  Send the amount again, like 25.50 (/cancel to stop).\n"
+    )
+    assert "Ann Lee" in typed(buttons, "12.50 GBP").reply
+    assert "12.50 GBP → 12 points" in typed(buttons, "12.50 GBP").reply
+
+
+def test_only_the_purchase_confirmed_with_its_button_is_recorded(buttons: Session) -> None:
+    connection = sqlite3.connect(buttons.database)
+    try:
+        balance = connection.execute("SELECT balance FROM customers").fetchall()
+        entries = connection.execute("SELECT kind, points, amount_minor FROM ledger").fetchall()
+    finally:
+        connection.close()
+    assert balance == [(20,)]
+    assert entries == [("earn", 20, 2000)]  # not the bare "1", nor the cancelled 1.00 or 12.50
+
+
 def readme_example() -> list[str]:
     """The lines of the README's "Try this" session, without their prompts."""
     readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
@@ -244,7 +349,7 @@ def test_the_readmes_example_works_on_the_demo_data(tmp_path: Path) -> None:
     assert (tmp_path / "loyalty-demo.db").exists()
     assert not (tmp_path / "loyalty.db").exists()  # the demo never touches the real database
     earn, confirm, _switch, status = turns(done.stdout)
-    assert "Chris Taylor" in earn.reply and "[1] ✅ Confirm" in earn.reply
+    assert "Chris Taylor" in earn.reply and "[#1] ✅ Confirm" in earn.reply
     assert "✅ +" in confirm.reply
     assert "bot → Chris (customer): ⭐ You earned" in confirm.reply
     assert status.who == "customer"
@@ -290,7 +395,7 @@ def test_a_csv_the_bot_sends_is_saved_to_a_temporary_folder_never_the_current_on
     temp.mkdir()
     done = subprocess.run(
         [*COMMAND, "console", "--as", "admin"],
-        input="/report\n11\n1\n",  # the Summary, then 📄 CSV (its 11th button), then an export
+        input="/report\n#11\n#1\n",  # the Summary, then 📄 CSV (its 11th button), then an export
         cwd=here,
         env={**ENV, "TMPDIR": str(temp)},
         capture_output=True,
@@ -311,7 +416,7 @@ def test_a_csv_the_bot_sends_is_saved_to_a_temporary_folder_never_the_current_on
 
 def test_downloads_go_to_the_folder_named_with_downloads(tmp_path: Path) -> None:
     folder = tmp_path / "exports"
-    done = run_console(tmp_path, "/report\n11\n1\n", "--as", "admin", "--downloads", str(folder))
+    done = run_console(tmp_path, "/report\n#11\n#1\n", "--as", "admin", "--downloads", str(folder))
 
     assert done.returncode == 0, done.stderr
     saved = SAVED.search(done.stdout)

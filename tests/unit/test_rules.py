@@ -5,14 +5,16 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import re
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from core import rules
+from core.config import DEFAULT_PROGRAM
 from core.errors import InsufficientPoints, InvalidAmount, UnknownReward
 from core.types import Customer, Program, Reward
 
@@ -45,11 +47,37 @@ def customer(*, balance: int = 0, lifetime_earned: int | None = None) -> Custome
         ("£25.50", "25.50"),
         ("25,50", "25.50"),
         ("1,250.00", "1250.00"),
-        ("12.340", "12.34"),
+        ("12.3400", "12.34"),  # zeros past the pence change nothing ("12.340": see below)
+        ("0.250", "0.25"),  # a leading 0 is no thousands group, so only one reading
         ("  7 ", "7.00"),
         ("25.50 GBP", "25.50"),
         ("10000", "10000.00"),  # exactly max_purchase is allowed
         ("0.01", "0.01"),
+        # a point or comma at either end has only one reading
+        ("12.", "12.00"),
+        (".5", "0.50"),
+        ("12,", "12.00"),
+        (",5", "0.50"),
+        ("25,5", "25.50"),
+        # thousands separators where they can't be a decimal mark
+        ("1,250", "1250.00"),  # a comma then three digits is never pence
+        ("1,250.5", "1250.50"),
+        ("1.250,00", "1250.00"),  # the continental way: points for thousands, comma for pence
+        ("1.250,5", "1250.50"),
+        # the shop's own currency, by sign or code, before or after, any case, spaced or not
+        ("£ 25.50", "25.50"),
+        ("25.50£", "25.50"),
+        ("25,50 £", "25.50"),
+        ("GBP 25.50", "25.50"),
+        ("GBP25.50", "25.50"),
+        ("25.50GBP", "25.50"),
+        ("25.50 gbp", "25.50"),
+        ("Gbp 25.50", "25.50"),
+        ("£25.50 GBP", "25.50"),
+        # what a phone keyboard or a copied price may send
+        ("１２．５０", "12.50"),  # full-width digits
+        ("\u00a025.50\u00a0", "25.50"),  # no-break spaces around it
+        ("\uffe125.50", "25.50"),  # a full-width pound sign
     ],
 )
 def test_an_amount_typed_in_a_common_way_is_read_as_exact_pounds_and_pence(
@@ -74,6 +102,65 @@ def test_an_amount_typed_in_a_common_way_is_read_as_exact_pounds_and_pence(
         ("", "“” is not an amount: send digits like 25.50"),
         ("1.2.3", "“1.2.3” is not an amount: send digits like 25.50"),
         ("10000.01", "10,000.01 GBP is above the 10,000.00 limit (probably a typo)"),
+        (".", "“.” is not an amount: send digits like 25.50"),
+        (".0", "the amount must be more than zero"),
+        ("-£5", "the amount can't be negative"),
+        ("£-5", "the amount can't be negative"),
+        ("0,250", "“0,250” is not an amount: send digits like 25.50"),
+        ("1,2500", "“1,2500” is not an amount: send digits like 25.50"),
+        ("12.50.", "“12.50.” is not an amount: send digits like 25.50"),
+        ("12p", "“12p” is not an amount: send digits like 25.50"),  # pence? pounds? neither
+        ("12 pounds", "“12 pounds” is not an amount: send digits like 25.50"),
+        ("12 abc", "“12 abc” is not an amount: send digits like 25.50"),  # not a currency code
+        ("+12", "“+12” is not an amount: send digits like 25.50"),
+        ("1²", "“1²” is not an amount: send digits like 25.50"),  # not 12
+        ("1½", "“1½” is not an amount: send digits like 25.50"),  # not 11/2
+        # a space inside: the readings that would be accepted, so the cashier picks one
+        ("12 50", "“12 50” has a space inside: send 12.50 or 1250, whichever you meant"),
+        ("£12 50", "“£12 50” has a space inside: send 12.50 or 1250, whichever you meant"),
+        ("12 5", "“12 5” has a space inside: send 12.5 or 125, whichever you meant"),
+        ("12\u00a050", "“12\u00a050” has a space inside: send 12.50 or 1250, whichever you meant"),
+        ("1 250", "“1 250” has a space inside: send 1250 if that is what you meant"),
+        ("1 250,00", "“1 250,00” has a space inside: send 1250,00 if that is what you meant"),
+        ("12 . 50", "“12 . 50” has a space inside: send 12.50 if that is what you meant"),
+        # 15050 would be above the limit, so it is not offered
+        ("150 50", "“150 50” has a space inside: send 150.50 if that is what you meant"),
+        (
+            "1 2 3 4 5 6",
+            "“1 2 3 4 5 6” has a space inside: send the amount without spaces, like 25.50",
+        ),
+        # a symbol between digits
+        (
+            "1£2",
+            "“1£2” has “£” between its digits: send only digits and a decimal point, like 25.50",
+        ),
+        (
+            "12-50",
+            "“12-50” has “-” between its digits: send only digits and a decimal point, like 25.50",
+        ),
+        (
+            "12'50",
+            "“12'50” has “'” between its digits: send only digits and a decimal point, like 25.50",
+        ),
+        (
+            "1 £2",
+            "“1 £2” has “£” between its digits: send only digits and a decimal point, like 25.50",
+        ),
+        # another currency, by sign or code: named, never converted or ignored
+        ("$12", "this shop counts in GBP, not $: send the amount in GBP, like 25.50"),
+        ("€12", "this shop counts in GBP, not €: send the amount in GBP, like 25.50"),
+        ("12 €", "this shop counts in GBP, not €: send the amount in GBP, like 25.50"),
+        ("12 EUR", "this shop counts in GBP, not EUR: send the amount in GBP, like 25.50"),
+        ("usd12", "this shop counts in GBP, not USD: send the amount in GBP, like 25.50"),
+        ("US$12", "this shop counts in GBP, not US$: send the amount in GBP, like 25.50"),
+        ("12 zł", "this shop counts in GBP, not zł: send the amount in GBP, like 25.50"),
+        ("₿12", "this shop counts in GBP, not ₿: send the amount in GBP, like 25.50"),
+        ("£12 EUR", "this shop counts in GBP, not EUR: send the amount in GBP, like 25.50"),
+        # a point then three digits: 1.25 with a stray zero, or 1250 written the continental way
+        ("1.250", "“1.250” could mean 1.25 or 1250: send the one you meant"),
+        ("12.340", "“12.340” could mean 12.34 or 12340: send the one you meant"),
+        ("£1.000", "“£1.000” could mean 1.00 or 1000: send the one you meant"),
+        ("1.234", "use at most two decimal places, like 12.34"),  # as today: 1.234 is no price
     ],
 )
 def test_each_invalid_amount_is_refused_with_its_reason(
@@ -97,6 +184,161 @@ def test_max_purchase_comes_from_the_program(program: Program) -> None:
     assert rules.parse_amount("50", small_shop) == Decimal("50.00")
     with pytest.raises(InvalidAmount, match=r"above the 50\.00 limit"):
         rules.parse_amount("50.01", small_shop)
+
+
+@pytest.mark.parametrize(
+    ("currency", "typed", "amount"),
+    [
+        ("USD", "$12", "12.00"),
+        ("USD", "US$ 12", "12.00"),
+        ("USD", "12 usd", "12.00"),
+        ("EUR", "12,50 €", "12.50"),
+        ("EUR", "€12.50", "12.50"),
+        ("AUD", "A$12", "12.00"),
+        ("AUD", "$12", "12.00"),  # "$" is an Australian shop's own sign
+        ("PLN", "12,50 zł", "12.50"),
+        ("CHF", "CHF 12.50", "12.50"),  # no sign in the table: the code works
+    ],
+)
+def test_the_shops_own_currency_is_its_sign_and_its_code(
+    currency: str, typed: str, amount: str, program: Program
+) -> None:
+    shop = dataclasses.replace(program, currency=currency)
+    assert rules.parse_amount(typed, shop) == Decimal(amount)
+
+
+@pytest.mark.parametrize(
+    ("currency", "typed", "why"),
+    [
+        ("USD", "£12", "this shop counts in USD, not £: send the amount in USD, like 25.50"),
+        ("USD", "A$12", "this shop counts in USD, not A$: send the amount in USD, like 25.50"),
+        ("EUR", "12 GBP", "this shop counts in EUR, not GBP: send the amount in EUR, like 25.50"),
+        ("CHF", "$12", "this shop counts in CHF, not $: send the amount in CHF, like 25.50"),
+    ],
+)
+def test_another_currency_is_refused_naming_the_shops(
+    currency: str, typed: str, why: str, program: Program
+) -> None:
+    shop = dataclasses.replace(program, currency=currency)
+    with pytest.raises(InvalidAmount) as refused:
+        rules.parse_amount(typed, shop)
+    assert refused.value.why == why
+
+
+def test_the_signs_of_a_currency_come_from_its_code() -> None:
+    assert rules.currency_signs("GBP") == ("£",)
+    assert rules.currency_signs("EUR") == ("€",)
+    assert "$" in rules.currency_signs("USD")
+    assert rules.currency_signs("CHF") == ()
+
+
+# Property tests: any amount written any accepted way reads back as itself, and slipping a space
+# or a symbol between two of its digits is always refused, never read as some other amount.
+
+SHOP = DEFAULT_PROGRAM
+amounts_in_pence = st.integers(min_value=1, max_value=int(SHOP.max_purchase * 100))
+
+
+@st.composite
+def written(draw: st.DrawFn, pence: int) -> str:
+    """`pence` as a cashier might type it: every form parse_amount promises to read."""
+    whole, cents = divmod(pence, 100)
+    forms = [f"{whole}.{cents:02d}", f"{whole},{cents:02d}"]
+    if cents == 0:
+        forms += [f"{whole}", f"{whole}.", f"{whole},"]
+    if cents % 10 == 0:
+        forms += [f"{whole}.{cents // 10}", f"{whole},{cents // 10}"]
+    if whole == 0:
+        forms += [f".{cents:02d}", f",{cents:02d}"]
+    if whole >= 1000:
+        grouped = f"{whole:,}"
+        forms += [f"{grouped}.{cents:02d}", f"{grouped.replace(',', '.')},{cents:02d}"]
+        if cents == 0:
+            forms.append(grouped)
+    number = draw(st.sampled_from(forms))
+    mark = draw(st.sampled_from(["", "£", "GBP", "gbp", "Gbp"]))
+    space = draw(st.sampled_from(["", " ", "\u00a0"]))
+    if mark and draw(st.booleans()):
+        number = f"{number}{space}{mark}"
+    elif mark:
+        number = f"{mark}{space}{number}"
+    return draw(st.sampled_from(["", " ", "  "])) + number + draw(st.sampled_from(["", " "]))
+
+
+def between_two_digits(draw: st.DrawFn, text: str) -> int:
+    """An index i with digits at i - 1 and i (the caller makes sure there is one)."""
+    places = [i for i in range(1, len(text)) if text[i - 1].isdigit() and text[i].isdigit()]
+    assume(places)  # "0.1" has no two digits side by side
+    return draw(st.sampled_from(places))
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.data(), amounts_in_pence)
+def test_any_amount_written_an_accepted_way_reads_back_as_itself(
+    data: st.DataObject, pence: int
+) -> None:
+    typed = data.draw(written(pence))
+    assert rules.parse_amount(typed, SHOP) == Decimal(pence).scaleb(-2)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.data(), st.integers(min_value=10, max_value=int(SHOP.max_purchase * 100)))
+def test_a_space_between_two_digits_is_always_refused(data: st.DataObject, pence: int) -> None:
+    typed = data.draw(written(pence))
+    where = between_two_digits(data.draw, typed)
+    space = data.draw(st.sampled_from([" ", "  ", "\u00a0", "\u2009", "\u202f"]))
+    spaced = typed[:where] + space + typed[where:]
+    with pytest.raises(InvalidAmount) as refused:
+        rules.parse_amount(spaced, SHOP)
+    assert "has a space inside" in refused.value.why
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.data(), st.integers(min_value=10, max_value=int(SHOP.max_purchase * 100)))
+def test_a_symbol_between_two_digits_is_always_refused(data: st.DataObject, pence: int) -> None:
+    typed = data.draw(written(pence))
+    where = between_two_digits(data.draw, typed)
+    symbol = data.draw(st.sampled_from(list("£$€#/'_*+-=:;!?%&@~^|\\\"()[]")))
+    with pytest.raises(InvalidAmount) as refused:
+        rules.parse_amount(typed[:where] + symbol + typed[where:], SHOP)
+    assert f"has “{symbol}” between its digits" in refused.value.why
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.data(),
+    amounts_in_pence,
+    st.sampled_from(["$", "€", "¥", "₹", "US$", "EUR", "eur", "USD", "JPY", "CHF", "zł"]),
+)
+def test_any_other_currency_is_refused_naming_the_shops(
+    data: st.DataObject, pence: int, foreign: str
+) -> None:
+    number = f"{Decimal(pence).scaleb(-2)}"
+    typed = data.draw(
+        st.sampled_from(
+            [
+                f"{foreign}{number}",
+                f"{foreign} {number}",
+                f"{number}{foreign}",
+                f"{number} {foreign}",
+            ]
+        )
+    )
+    with pytest.raises(InvalidAmount) as refused:
+        rules.parse_amount(typed, SHOP)
+    assert refused.value.why.startswith("this shop counts in GBP, not ")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(min_value=0, max_value=99_999), st.integers(min_value=0, max_value=999))
+def test_every_reading_a_space_refusal_offers_is_accepted_as_offered(whole: int, part: int) -> None:
+    for typed in (f"{whole} {part}", f"{whole} {part:02d}"):
+        with pytest.raises(InvalidAmount) as refused:
+            rules.parse_amount(typed, SHOP)
+        why = refused.value.why
+        offered = re.findall(r"send (\S+) or (\S+),|send (\S+) if", why)
+        for reading in [r for match in offered for r in match if r]:
+            assert rules.parse_amount(reading, SHOP) > 0
 
 
 # --- the one rounding rule -------------------------------------------------------------------
