@@ -15,15 +15,19 @@ Which module holds what (each imports only those listed above it, never the othe
 - ``params``: how a call's parameters are read (``decode_params``, ``keyboard_rows``);
 - ``updates``: incoming updates to feed the bot (``make_*_update``, ``BOT_USER``);
 - ``checks``: what Telegram refuses and the limits (``RequestRefused``, ``TEXT_LIMIT``, ...);
+- ``faults``: scripted failures, ``Fault`` (errors, 429 floods, dropped connections, delays);
 - ``messages``: the messages in the bot's chats, sent, edited and deleted;
-- ``emulator``: ``BotApiEmulator``, which answers and records calls (``SentCall``);
-- ``request``: ``OfflineRequest``, the python-telegram-bot side.
+- ``emulator``: ``BotApiEmulator``, which answers and records calls (``SentCall``) and plays
+  the faults a test scripts with ``emulator.fail(method, fault, times=..., chat_id=...)``;
+- ``request``: ``OfflineRequest``, the python-telegram-bot side, which acts the faults out as
+  HTTPXRequest meets them (``NetworkError``, ``TimedOut``, ...).
 
 Import from ``bot.offline`` itself; the modules are how it is organised, not its interface.
 """
 
 from .checks import CALLBACK_DATA_LIMIT, CAPTION_LIMIT, TEXT_LIMIT, RequestRefused
-from .emulator import BotApiEmulator, SentCall
+from .emulator import Answer, BotApiEmulator, SentCall
+from .faults import ConnectionDropped, Fault, FaultKind
 from .html import parse_html
 from .params import decode_params, keyboard_rows
 from .request import OfflineRequest
@@ -34,7 +38,11 @@ __all__ = [
     "CALLBACK_DATA_LIMIT",
     "CAPTION_LIMIT",
     "TEXT_LIMIT",
+    "Answer",
     "BotApiEmulator",
+    "ConnectionDropped",
+    "Fault",
+    "FaultKind",
     "OfflineRequest",
     "RequestRefused",
     "SentCall",

@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from .checks import RequestRefused, checked_commands
+from .faults import ConnectionDropped, Fault, FaultKind
 from .html import parse_html
 from .messages import Messages
 from .updates import BOT_USER
 
-__all__ = ["BotApiEmulator", "SentCall"]
+__all__ = ["Answer", "BotApiEmulator", "SentCall"]
 
 JSONDict = dict[str, Any]
 T = TypeVar("T")
@@ -27,7 +28,8 @@ class SentCall:
     """One Bot API call as Telegram received it.
 
     ``error`` holds Telegram's description when the call was refused; otherwise ``result`` is
-    what Telegram answered (the sent Message as a dict, True, ...).
+    what Telegram answered (the sent Message as a dict, True, ...). ``fault`` is the scripted
+    failure the call met (``BotApiEmulator.fail``), if any.
     """
 
     method: str
@@ -35,10 +37,16 @@ class SentCall:
     files: dict[str, bytes] = field(default_factory=dict)
     error: str | None = None
     result: Any = None
+    fault: Fault | None = None
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def delivered(self) -> bool:
+        """Whether Telegram did it (the message exists), even if the bot never heard back."""
+        return self.ok
 
     @property
     def chat_id(self) -> Any:
@@ -62,6 +70,29 @@ class SentCall:
             return text  # a refused call; its raw text is the most useful thing to show
 
 
+@dataclass(frozen=True)
+class Answer:
+    """What the transport should do with one call: send ``status`` and ``body``, unless
+    ``fault`` says to hang up (``DROP_*``) or to wait first (``DELAY``)."""
+
+    status: int
+    body: JSONDict
+    fault: Fault | None = None
+
+
+@dataclass
+class _Script:
+    method: str  # "*" for any method
+    fault: Fault
+    times: int | None  # None: until clear_faults()
+    chat_id: Any
+
+    def matches(self, method: str, params: Mapping[str, Any]) -> bool:
+        if self.method not in ("*", method):
+            return False
+        return self.chat_id is None or str(params.get("chat_id")) == str(self.chat_id)
+
+
 class BotApiEmulator:
     """Telegram's side of the conversation: validates calls, answers them, records them.
 
@@ -79,6 +110,7 @@ class BotApiEmulator:
         self._last_update_id = 0
         self._messages = Messages()
         self._commands: dict[str, Any] = {}
+        self._scripts: list[_Script] = []
         self._methods: dict[str, Callable[[JSONDict, dict[str, bytes], dict[str, str]], Any]] = {
             "getMe": lambda p, f, n: dict(BOT_USER),
             "sendMessage": lambda p, f, n: self._messages.send_message(p),
@@ -96,13 +128,90 @@ class BotApiEmulator:
 
     @property
     def bad_requests(self) -> list[SentCall]:
+        """Calls Telegram refused because of what the bot sent (scripted faults don't count)."""
         with self._lock:
-            return [call for call in self.calls if not call.ok]
+            return [call for call in self.calls if not call.ok and call.fault is None]
 
     def add_listener(self, listener: Callable[[SentCall], None]) -> None:
         """Calls ``listener`` with every recorded call (the console prints from it)."""
         with self._lock:
             self._listeners.append(listener)
+
+    # scripted failures (bot/offline/faults.py)
+
+    def fail(
+        self, method: str, fault: Fault, *, times: int | None = 1, chat_id: Any = None
+    ) -> None:
+        """The next ``times`` calls of ``method`` ("*": any method), only those to ``chat_id``
+        when given, meet ``fault`` instead of the normal answer; ``times=None`` until
+        ``clear_faults``. Scripts are consumed in the order they were added.
+        """
+        if times is not None and times < 1:
+            raise ValueError("times must be at least 1 (or None: until cleared)")
+        with self._lock:
+            self._scripts.append(_Script(method, fault, times, chat_id))
+
+    def clear_faults(self) -> None:
+        """Forgets every script not yet consumed: Telegram behaves again."""
+        with self._lock:
+            self._scripts.clear()
+
+    @property
+    def pending_faults(self) -> int:
+        """How many scripted failures are still to come (-1: one runs until cleared)."""
+        with self._lock:
+            if any(script.times is None for script in self._scripts):
+                return -1
+            return sum(script.times or 0 for script in self._scripts)
+
+    def faults_ahead(self, method: str, params: Mapping[str, Any]) -> bool:
+        """Whether the next such call meets a scripted fault (a long poll then answers at once,
+        as Telegram answers a 409 at once)."""
+        with self._lock:
+            return any(script.matches(method, params) for script in self._scripts)
+
+    def _take_fault(self, method: str, params: Mapping[str, Any]) -> Fault | None:
+        for index, script in enumerate(self._scripts):
+            if script.matches(method, params):
+                if script.times is not None:
+                    script.times -= 1
+                    if script.times == 0:
+                        del self._scripts[index]
+                return script.fault
+        return None
+
+    def answer(
+        self,
+        method: str,
+        params: Mapping[str, Any],
+        files: Mapping[str, bytes] | None = None,
+        file_names: Mapping[str, str] | None = None,
+    ) -> Answer:
+        """Handles one API call, scripted faults included; the transport acts out the fault."""
+        params = dict(params)
+        uploads = dict(files or {})
+        with self._lock:
+            fault = self._take_fault(method, params)
+            if fault is not None and not fault.reaches_telegram:
+                # Telegram never acted on it: recorded (with why), but no message exists.
+                self._record(SentCall(method, params, uploads, fault.description, fault=fault))
+                body = fault.body() if fault.kind is FaultKind.ERROR else {}
+                return Answer(fault.status, body, fault)
+            handler = self._methods.get(method)
+            try:
+                # Unknown methods are accepted so a new bot feature doesn't need a new fake first.
+                names = dict(file_names or {})
+                result = True if handler is None else handler(params, uploads, names)
+            except RequestRefused as refused:
+                self._record(SentCall(method, params, uploads, refused.description, fault=fault))
+                status = refused.status
+                return Answer(
+                    status,
+                    {"ok": False, "error_code": status, "description": refused.description},
+                    fault,
+                )
+            self._record(SentCall(method, params, uploads, result=result, fault=fault))
+            return Answer(200, {"ok": True, "result": result}, fault)
 
     def call(
         self,
@@ -111,25 +220,18 @@ class BotApiEmulator:
         files: Mapping[str, bytes] | None = None,
         file_names: Mapping[str, str] | None = None,
     ) -> ApiResponse:
-        """Handles one API call; returns (HTTP status, Telegram's JSON answer)."""
-        params = dict(params)
-        uploads = dict(files or {})
-        with self._lock:
-            handler = self._methods.get(method)
-            try:
-                # Unknown methods are accepted so a new bot feature doesn't need a new fake first.
-                names = dict(file_names or {})
-                result = True if handler is None else handler(params, uploads, names)
-            except RequestRefused as refused:
-                self._record(SentCall(method, params, uploads, refused.description))
-                status = refused.status
-                return status, {
-                    "ok": False,
-                    "error_code": status,
-                    "description": refused.description,
-                }
-            self._record(SentCall(method, params, uploads, result=result))
-            return 200, {"ok": True, "result": result}
+        """Handles one API call; returns (HTTP status, Telegram's JSON answer).
+
+        A scripted dropped connection raises ``ConnectionDropped``; a scripted delay is not
+        waited here (``answer`` tells the transport, which waits without blocking anyone).
+        """
+        answer = self.answer(method, params, files, file_names)
+        if answer.fault is not None and answer.fault.kind in (
+            FaultKind.DROP_BEFORE,
+            FaultKind.DROP_AFTER,
+        ):
+            raise ConnectionDropped(answer.fault)
+        return answer.status, answer.body
 
     def _record(self, call: SentCall) -> None:
         self.calls.append(call)

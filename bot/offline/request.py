@@ -12,9 +12,11 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
 from .emulator import BotApiEmulator, SentCall
+from .faults import Fault, FaultKind
 from .params import decode_params
 
 __all__ = ["OfflineRequest"]
@@ -24,7 +26,9 @@ class OfflineRequest(BaseRequest):
     """A ``BaseRequest`` that sends every Bot API call to a ``BotApiEmulator`` in memory.
 
     Pass the same ``emulator`` to the request and the get-updates request of one bot so their
-    calls land in one log and share message ids.
+    calls land in one log and share message ids. Faults scripted on the emulator
+    (``emulator.fail``) are acted out here as HTTPXRequest meets them: a dropped connection is
+    a ``NetworkError``, an answer slower than the read timeout a ``TimedOut``.
     """
 
     def __init__(
@@ -32,8 +36,10 @@ class OfflineRequest(BaseRequest):
         *,
         on_call: Callable[[SentCall], None] | None = None,
         emulator: BotApiEmulator | None = None,
+        read_timeout: float | None = 5.0,
     ) -> None:
         self.emulator = emulator if emulator is not None else BotApiEmulator()
+        self._read_timeout = read_timeout
         if on_call is not None:
             self.emulator.add_listener(on_call)
 
@@ -47,8 +53,8 @@ class OfflineRequest(BaseRequest):
 
     @property
     def read_timeout(self) -> float | None:
-        # Used by Bot.get_updates to size the long-poll wait; mirrors HTTPXRequest's default.
-        return 5.0
+        # Used by Bot.get_updates to size the long-poll wait; HTTPXRequest's default is 5 s.
+        return self._read_timeout
 
     async def initialize(self) -> None:
         """Nothing to open: there is no connection."""
@@ -76,10 +82,26 @@ class OfflineRequest(BaseRequest):
             for part, (filename, content, _mime) in request_data.multipart_data.items():
                 files[part] = content if isinstance(content, bytes) else content.read()
                 names[part] = filename
-        if api_method == "getUpdates":
+        if api_method == "getUpdates" and not self.emulator.faults_ahead(api_method, params):
             await self._wait_for_updates(params)
-        status, body = self.emulator.call(api_method, params, files, names)
-        return status, json.dumps(body).encode("utf-8")
+        answer = self.emulator.answer(api_method, params, files, names)
+        if answer.fault is not None:
+            await self._act_out(answer.fault, read_timeout)
+        return answer.status, json.dumps(answer.body).encode("utf-8")
+
+    async def _act_out(self, fault: Fault, read_timeout: object) -> None:
+        """Does to the caller what a scripted fault does through HTTPXRequest."""
+        if fault.kind in (FaultKind.DROP_BEFORE, FaultKind.DROP_AFTER):
+            # What HTTPXRequest raises when the server hangs up without an answer.
+            raise NetworkError(
+                "httpx.RemoteProtocolError: Server disconnected without sending a response."
+            )
+        if fault.kind is FaultKind.DELAY:
+            limit = self._read_timeout if read_timeout is BaseRequest.DEFAULT_NONE else read_timeout
+            if isinstance(limit, int | float) and fault.seconds > limit:
+                await asyncio.sleep(limit)
+                raise TimedOut  # what HTTPXRequest raises on httpx.ReadTimeout
+            await asyncio.sleep(fault.seconds)
 
     async def _wait_for_updates(self, params: Mapping[str, Any]) -> None:
         # Long polling: without this wait, Updater.start_polling would spin on empty answers.

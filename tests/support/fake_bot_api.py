@@ -13,6 +13,15 @@ Typical use inside an async test (the bot's Application runs on the test's event
         fake.push_message(42, "/start")
         reply = await fake.wait_for_async(lambda c: c.method == "sendMessage")
         assert fake.bad_requests == []
+
+To make Telegram misbehave, script faults from the test (bot/offline/faults.py)::
+
+    fake.fail("sendMessage", Fault.flood(1))            # the next sendMessage gets a 429
+    fake.fail("*", Fault.error(502), times=None)         # everything 502 ... until
+    fake.clear_faults()                                  # ... Telegram is back
+
+A dropped connection really hangs up (the client sees the server disconnect), and a delay
+really holds the answer back, so the bot's HTTP client meets them as it would meet Telegram.
 """
 
 from __future__ import annotations
@@ -34,7 +43,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from bot.offline import (
+    Answer,
     BotApiEmulator,
+    Fault,
+    FaultKind,
     SentCall,
     decode_params,
     make_callback_update,
@@ -52,9 +64,11 @@ Predicate = Callable[[SentCall], bool]
 class FakeBotApi:
     """A threaded HTTP server that behaves like the Bot API for one bot."""
 
-    def __init__(self, *, latency: float = 0.0) -> None:
+    def __init__(self, *, latency: float = 0.0, port: int = 0) -> None:
         # `latency` delays every answer but getUpdates, to simulate a real network in benchmarks.
+        # `port` 0 picks a free one; a fixed one lets a test start the bot before the server.
         self.latency = latency
+        self.port = port
         self.emulator = BotApiEmulator()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -75,7 +89,7 @@ class FakeBotApi:
             # Its emulator would answer every long poll at once: the bot would spin.
             raise RuntimeError("a stopped FakeBotApi cannot be restarted; create a new one")
         if self._server is None:
-            self._server = _Server(("127.0.0.1", 0))
+            self._server = _Server(("127.0.0.1", self.port))
             self._server.fake = self
             self._thread = threading.Thread(
                 target=self._server.serve_forever,
@@ -113,6 +127,18 @@ class FakeBotApi:
         traceback: TracebackType | None,
     ) -> None:
         self.stop()
+
+    # making Telegram misbehave (from the test's own thread or event loop)
+
+    def fail(
+        self, method: str, fault: Fault, *, times: int | None = 1, chat_id: Any = None
+    ) -> None:
+        """Scripts ``fault`` for the next ``times`` calls of ``method`` (see BotApiEmulator)."""
+        self.emulator.fail(method, fault, times=times, chat_id=chat_id)
+
+    def clear_faults(self) -> None:
+        """Telegram behaves again: every script not yet consumed is dropped."""
+        self.emulator.clear_faults()
 
     # what the bot sent
 
@@ -220,14 +246,15 @@ class FakeBotApi:
 
     # serving one request (called on a server thread)
 
-    def _answer(self, method: str, request: _ParsedRequest) -> tuple[int, dict[str, Any]]:
+    def _answer(self, method: str, request: _ParsedRequest) -> Answer:
         params = decode_params(request.fields)
         if method == "getUpdates":
-            timeout = float(params.get("timeout") or 0)
-            self.emulator.wait_for_updates(params.get("offset"), timeout)
+            if not self.emulator.faults_ahead(method, params):  # a scripted 409 comes at once
+                timeout = float(params.get("timeout") or 0)
+                self.emulator.wait_for_updates(params.get("offset"), timeout)
         elif self.latency:
             time.sleep(self.latency)
-        return self.emulator.call(method, params, request.files, request.file_names)
+        return self.emulator.answer(method, params, request.files, request.file_names)
 
 
 class _ParsedRequest:
@@ -316,8 +343,19 @@ class _Handler(BaseHTTPRequestHandler):
         with self.server.all_answered:
             self.server.answering += 1
         try:
-            status, body = self.server.fake._answer(parts[1], request)
-            self._reply(status, body)
+            answer = self.server.fake._answer(parts[1], request)
+            fault = answer.fault
+            if fault is not None and fault.kind in (FaultKind.DROP_BEFORE, FaultKind.DROP_AFTER):
+                # Hang up without a word: the client sees "Server disconnected".
+                self.close_connection = True
+                return
+            if fault is not None and fault.kind is FaultKind.DELAY:
+                time.sleep(fault.seconds)
+                self.close_connection = True  # the client may have timed out and hung up
+                with contextlib.suppress(OSError):  # ... then nobody is left to answer
+                    self._reply(answer.status, answer.body)
+                return
+            self._reply(answer.status, answer.body)
         finally:
             with self.server.all_answered:
                 self.server.answering -= 1
