@@ -38,7 +38,7 @@ from core.db.migrate import upgrade
 from core.db.staff import StaffStore
 from core.db.store import Store
 
-from . import confirm, delivery, flows
+from . import confirm, delivery, flows, network
 from .backups import schedule_daily_backup
 from .concurrency import PerUserUpdateProcessor
 from .errors import on_error, start_counting
@@ -84,6 +84,7 @@ def build_application(
         .concurrent_updates(PerUserUpdateProcessor(256))
         .post_init(_post_init(config, announce, customize))
         .post_shutdown(_post_shutdown)
+        .rate_limiter(network.rate_limiter())  # a 429 is waited out, not a lost reply
     )
     if config.telegram.base_url:
         builder = builder.base_url(config.telegram.base_url)

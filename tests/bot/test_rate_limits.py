@@ -1,0 +1,66 @@
+"""Telegram's flood control through the real Application: a 429 is waited out, not a lost reply.
+
+The Application is the one `loyalty-bot run` builds, rate limiter included (bot/network.py);
+Telegram's 429 answers are scripted on the offline Bot API (bot/offline/faults.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.offline import Fault
+from tests.support.harness import CASHIER, CUSTOMER, BotHarness, make_config
+
+pytestmark = pytest.mark.asyncio
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[BotHarness]:
+    async with BotHarness(make_config(tmp_path)) as harness:
+        yield harness
+
+
+def errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_a_429_on_a_reply_is_waited_out_and_the_reply_sent_once(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot.emulator.fail("sendMessage", Fault.flood(1), chat_id=CASHIER)
+
+    started = time.monotonic()
+    calls = await bot.send(CASHIER, "/help")
+    waited = time.monotonic() - started
+
+    flooded, sent = [c for c in calls if c.method == "sendMessage"]
+    assert not flooded.delivered and flooded.error == "Too Many Requests: retry after 1"
+    assert sent.delivered and "/earn" in (sent.visible_text or "")
+    assert waited >= 1.0  # Telegram's retry_after, respected
+    assert len(bot.said_to(CASHIER)) == 1
+    assert bot.bad_requests() == [] and errors(caplog) == []
+
+
+async def test_while_one_429_is_waited_out_other_chats_wait_too(bot: BotHarness) -> None:
+    # Flood control is per bot: AIORateLimiter holds every call until the wait is over, so
+    # the bot does not earn itself a longer ban by carrying on elsewhere.
+    bot.emulator.fail("sendMessage", Fault.flood(1), chat_id=CASHIER)
+    flooded = bot.app.create_task(bot.send(CASHIER, "/help"))
+    await bot.emulator.until(lambda: bot.emulator.calls[-1].error)  # the 429 is in
+    started = time.monotonic()
+    await bot.send(CUSTOMER, "/help")
+    assert time.monotonic() - started >= 0.5
+    await flooded
+    assert len(bot.said_to(CASHIER)) == len(bot.said_to(CUSTOMER)) == 1
+
+
+async def test_a_429_on_a_button_answer_is_waited_out_too(bot: BotHarness) -> None:
+    bot.emulator.fail("answerCallbackQuery", Fault.flood(1))
+    calls = await bot.press_data(CUSTOMER, "no-such-button")
+    answers = [c for c in calls if c.method == "answerCallbackQuery"]
+    assert [c.delivered for c in answers] == [False, True]
