@@ -1,20 +1,54 @@
-"""When Telegram misbehaves: flood limits, an unreachable Bot API, a second poller.
+"""When Telegram misbehaves: flood limits, an unreachable Bot API.
 
 - ``rate_limiter``: python-telegram-bot's AIORateLimiter, so a 429 "retry after N" is waited
   out and the call sent, instead of the reply being lost (docs/decisions.md).
+- ``reach_telegram``: `loyalty-bot run` starts even when Telegram can't be reached yet (no
+  network, DNS, 5xx): it tries again with a growing wait and logs a line a minute at most; a
+  refused token ends it at once with one line (docs/decisions.md).
 """
 
 from __future__ import annotations
 
-from typing import Final
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
 
-from telegram.ext import AIORateLimiter
+from telegram.error import InvalidToken, RetryAfter, TelegramError
+from telegram.ext import AIORateLimiter, Application
 
-__all__ = ["RATE_LIMIT_RETRIES", "rate_limiter"]
+from .logs import redact
+
+__all__ = [
+    "BOOTSTRAP_RETRIES",
+    "RATE_LIMIT_RETRIES",
+    "RETRY_SCALE_ENV",
+    "Backoff",
+    "TokenRefused",
+    "connect",
+    "rate_limiter",
+    "reach_telegram",
+]
+
+log = logging.getLogger(__name__)
 
 # How many times one call is sent again after a 429. Telegram names the wait; three tries cover
 # a burst that meets the limit again right after the first wait.
 RATE_LIMIT_RETRIES: Final = 3
+
+# For tests only: multiplies every start-up wait and the interval between its log lines, so an
+# end-to-end test can have Telegram down for seconds, not minutes (tests/e2e/test_run_faults.py).
+RETRY_SCALE_ENV: Final = "LOYALTY_BOT_TEST_RETRY_SCALE"
+
+# Tries python-telegram-bot's own bootstrap (deleteWebhook, right after `connect` succeeded)
+# gets: its waits grow from 1 s to 30 s, so about 100 s. Never -1 ("forever"): in PTB 22.4
+# that repeated even a bootstrap that had succeeded, forever (python-telegram-bot issue 4966).
+BOOTSTRAP_RETRIES: Final = 10
 
 
 def rate_limiter() -> AIORateLimiter:
@@ -27,3 +61,148 @@ def rate_limiter() -> AIORateLimiter:
     caller as before.
     """
     return AIORateLimiter(max_retries=RATE_LIMIT_RETRIES)
+
+
+# --- start-up ----------------------------------------------------------------------------------
+
+
+class TokenRefused(Exception):
+    """Telegram refused the token (401, or 404 for a malformed one): retrying cannot help."""
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Waits between start-up tries: ``first``, doubling, at most ``cap``; a log line at most
+    every ``log_every`` seconds."""
+
+    first: float = 1.0
+    cap: float = 30.0
+    log_every: float = 60.0
+
+    @classmethod
+    def from_environment(cls, environ: Mapping[str, str] = os.environ) -> Backoff:
+        """The defaults, shortened by ``LOYALTY_BOT_TEST_RETRY_SCALE`` (tests only)."""
+        raw = environ.get(RETRY_SCALE_ENV, "").strip()
+        try:
+            scale = float(raw) if raw else 1.0
+        except ValueError:
+            scale = 1.0
+        if not (math.isfinite(scale) and scale > 0):
+            scale = 1.0
+        base = cls()
+        return cls(base.first * scale, base.cap * scale, base.log_every * scale)
+
+    def waits(self) -> Callable[[], float]:
+        """A fresh sequence of waits: first, 2 x first, ... capped."""
+        state = {"next": self.first}
+
+        def next_wait() -> float:
+            wait = state["next"]
+            state["next"] = min(wait * 2, self.cap)
+            return wait
+
+        return next_wait
+
+
+def _describe(error: TelegramError) -> str:
+    # Exception texts hold no token (Bot API URLs are not in them), but redact to be sure.
+    return redact(f"{type(error).__name__}: {error.message}")
+
+
+def _retry_after_seconds(error: RetryAfter) -> float:
+    # The public `retry_after` warns (PTB 22.2: it becomes a timedelta); PTB's own retry loops
+    # and AIORateLimiter read the timedelta behind it, as here.
+    return error._retry_after.total_seconds()
+
+
+async def connect(
+    app: Application,  # type: ignore[type-arg]
+    backoff: Backoff,
+    *,
+    sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> int:
+    """Initializes ``app`` (getMe), trying again until Telegram answers; returns the tries.
+
+    Any TelegramError but a refused token is taken as "not reachable yet": connection refused,
+    DNS failure and timeouts (NetworkError), 5xx (NetworkError), 429 (its retry_after is waited).
+    One log line at the first failure, then one every ``backoff.log_every`` seconds at most.
+    Raises TokenRefused, naming the problem and never the token, on 401/404.
+    """
+    next_wait = backoff.waits()
+    started = clock()
+    logged_at: float | None = None
+    tries = 0
+    while True:
+        tries += 1
+        try:
+            await app.initialize()
+        except InvalidToken as refused:
+            # Bot.initialize re-raises with the token in the text: use the server's own words.
+            said = getattr(refused.__cause__, "message", "") or "Unauthorized"
+            raise TokenRefused(
+                f"Telegram refused the bot token ({redact(said)}): check TELEGRAM_BOT_TOKEN or "
+                "[telegram] token (and [telegram] base_url, if set). Not retrying."
+            ) from None
+        except TelegramError as error:
+            wait = next_wait()
+            if isinstance(error, RetryAfter):
+                wait = max(wait, _retry_after_seconds(error) + 0.1)
+            now = clock()
+            if logged_at is None:
+                log.warning(
+                    "cannot reach Telegram (%s); trying again in %.3g s, waiting longer each "
+                    "time up to %.3g s; logging this at most every %.3g s until it answers",
+                    _describe(error),
+                    wait,
+                    backoff.cap,
+                    backoff.log_every,
+                )
+                logged_at = now
+            elif now - logged_at >= backoff.log_every:
+                log.warning(
+                    "still cannot reach Telegram after %d tries in %.0f s (%s); next try in %.3g s",
+                    tries,
+                    now - started,
+                    _describe(error),
+                    wait,
+                )
+                logged_at = now
+            await sleep(wait)
+        else:
+            if tries > 1:
+                log.info("reached Telegram after %d tries in %.1f s", tries, clock() - started)
+            return tries
+
+
+def reach_telegram(
+    app: Application,  # type: ignore[type-arg]
+    *,
+    stop_signals: Sequence[int],
+    backoff: Backoff | None = None,
+) -> bool:
+    """Runs ``connect`` on a new event loop, the one ``app.run_polling`` then uses.
+
+    Returns True once Telegram answered, False when a stop signal came first (the caller exits
+    cleanly). Raises TokenRefused. ``app.run_polling`` finds the app initialized and goes on.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    task = loop.create_task(connect(app, backoff or Backoff.from_environment()))
+    for sig in stop_signals:
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # e.g. Windows' loop
+            loop.add_signal_handler(sig, task.cancel)
+    try:
+        loop.run_until_complete(task)
+        return True
+    except asyncio.CancelledError:
+        log.info("stopped before Telegram could be reached")
+        loop.run_until_complete(app.bot.shutdown())  # closes the HTTP connection pools
+        return False
+    except TokenRefused:
+        loop.run_until_complete(app.bot.shutdown())
+        raise
+    finally:
+        for sig in stop_signals:
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)

@@ -105,17 +105,27 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         return 2
     logs.configure()
     storage.prepare_to_serve(config)  # one bot per database; the file checked, then upgraded
+    from .. import network
     from ..app import build_application  # imported here: check-config needs no telegram
 
     loop = _use_fast_event_loop()
     app = build_application(config, announce=lambda text: print(text, flush=True))
     log.info("starting: long polling %s (event loop: %s)", config.telegram.base_url, loop)
+    stop_signals = (signal.SIGINT, signal.SIGTERM)
+    # Telegram unreachable at start (no network, DNS, 5xx): keep trying; a bad token: one line.
+    try:
+        if not network.reach_telegram(app, stop_signals=stop_signals):
+            return 0  # stopped by a signal before Telegram answered
+    except network.TokenRefused as refused:
+        log.error("%s", refused)
+        return 2
     # stop_signals: SIGINT/SIGTERM stop polling, finish the update in hand, and shut down.
     app.run_polling(
         allowed_updates=ALLOWED_UPDATES,
-        stop_signals=(signal.SIGINT, signal.SIGTERM),
+        stop_signals=stop_signals,
         drop_pending_updates=False,
         close_loop=False,
+        bootstrap_retries=network.BOOTSTRAP_RETRIES,
     )
     return 0
 

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -108,11 +108,14 @@ class _Pipe:
 class BotProcess:
     """`python -m bot run --config PATH` (the `loyalty-bot run` entry point) in a child process.
 
-    Use as a context manager: leaving it kills the child if a test did not stop it.
+    `env` adds to the environment (e.g. LOYALTY_BOT_TEST_RETRY_SCALE). Use as a context
+    manager: leaving it kills the child if a test did not stop it.
     """
 
-    def __init__(self, config: Path, *, command: str = "run") -> None:
-        env = dict(os.environ)
+    def __init__(
+        self, config: Path, *, command: str = "run", env: Mapping[str, str] | None = None
+    ) -> None:
+        env = {**os.environ, **(env or {})}
         # The environment wins over the file (core/config/load.py): a developer's real token must
         # neither leak into the test nor hide a "missing token" case.
         env.pop("TELEGRAM_BOT_TOKEN", None)
@@ -175,6 +178,15 @@ class BotProcess:
             raise AssertionError(
                 f"{pattern!r} not printed within {timeout}s; stdout:\n{self.stdout}\n"
                 f"stderr:\n{self.stderr}"
+            )
+        return match
+
+    def wait_for_stderr(self, pattern: str, timeout: float = 30.0) -> re.Match[str]:
+        """The first match of `pattern` in the bot's log (stderr), waiting up to `timeout` s."""
+        match = self._stderr.wait_for(re.compile(pattern), timeout)
+        if match is None:
+            raise AssertionError(
+                f"{pattern!r} not logged within {timeout}s; stderr:\n{self.stderr}"
             )
         return match
 
