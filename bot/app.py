@@ -95,6 +95,9 @@ def build_application(
     if get_updates_request is not None:
         builder = builder.get_updates_request(get_updates_request)
     application = builder.build()
+    # Before the general error handler (register_handlers): a 409 or a lost network while
+    # polling is logged once (a minute), not with a traceback per poll (bot/network.py).
+    application.add_error_handler(network.PollingTrouble())
     register_handlers(application, config)
     return application
 

@@ -1,10 +1,12 @@
-"""When Telegram misbehaves: flood limits, an unreachable Bot API.
+"""When Telegram misbehaves: flood limits, an unreachable Bot API, a second poller.
 
 - ``rate_limiter``: python-telegram-bot's AIORateLimiter, so a 429 "retry after N" is waited
   out and the call sent, instead of the reply being lost (docs/decisions.md).
 - ``reach_telegram``: `loyalty-bot run` starts even when Telegram can't be reached yet (no
   network, DNS, 5xx): it tries again with a growing wait and logs a line a minute at most; a
   refused token ends it at once with one line (docs/decisions.md).
+- ``PollingTrouble``: the errors of the polling loop itself (409 Conflict: another process polls
+  this token; the network gone mid-run) are logged once, or once a minute, not once per poll.
 """
 
 from __future__ import annotations
@@ -19,8 +21,15 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from telegram.error import InvalidToken, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter, Application
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import AIORateLimiter, Application, ApplicationHandlerStop, ContextTypes
 
 from .logs import redact
 
@@ -29,6 +38,7 @@ __all__ = [
     "RATE_LIMIT_RETRIES",
     "RETRY_SCALE_ENV",
     "Backoff",
+    "PollingTrouble",
     "TokenRefused",
     "connect",
     "rate_limiter",
@@ -206,3 +216,81 @@ def reach_telegram(
         for sig in stop_signals:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.remove_signal_handler(sig)
+
+
+# --- while polling -----------------------------------------------------------------------------
+
+
+class PollingTrouble:
+    """An error handler for the polling loop's own errors; register it before the general one.
+
+    python-telegram-bot hands every failed getUpdates to the error handlers (no update, no job,
+    no task). The general handler (bot/errors.py) would log each with a traceback: one per poll,
+    every 1 to 30 s, for as long as it lasts. Here:
+    - 409 Conflict (another process polls this token) is logged once, as an ERROR naming the
+      cause, then again at most every ``remind_every`` seconds while it goes on;
+    - network errors (Telegram or the network gone mid-run; PTB keeps retrying) get one WARNING
+      line a minute at most.
+    Other errors go on to the general handler.
+    """
+
+    def __init__(
+        self,
+        *,
+        remind_every: float = 3600.0,
+        network_every: float = 60.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.remind_every = remind_every
+        self.network_every = network_every
+        self._clock = clock
+        self._conflict_logged: float | None = None
+        self._conflicts = 0
+        self._network_logged: float | None = None
+        self._network_errors = 0
+
+    async def __call__(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        error = context.error
+        if update is not None or context.job is not None or context.coroutine is not None:
+            return  # not the polling loop's: the general handler deals with it
+        if isinstance(error, Conflict):
+            self._conflict(error)
+        elif isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+            # (python-telegram-bot makes BadRequest a NetworkError: that one is not the network.)
+            self._network(error)
+        else:
+            return
+        raise ApplicationHandlerStop  # handled: no traceback from the general handler
+
+    def _conflict(self, error: Conflict) -> None:
+        now = self._clock()
+        self._conflicts += 1
+        if self._conflict_logged is None:
+            log.error(
+                "another bot process is polling this token: %s. Stop the other one: while two "
+                "poll, each gets only some of the updates. (Logged once; this one keeps "
+                "polling.)",
+                redact(error.message),
+            )
+        elif now - self._conflict_logged >= self.remind_every:
+            log.error(
+                "another bot process is still polling this token (%d conflicts so far)",
+                self._conflicts,
+            )
+        else:
+            return
+        self._conflict_logged = now
+
+    def _network(self, error: NetworkError) -> None:
+        now = self._clock()
+        self._network_errors += 1
+        if self._network_logged is not None and now - self._network_logged < self.network_every:
+            return
+        log.warning(
+            "cannot reach Telegram while polling (%s; %d errors since the last line like this); "
+            "retrying",
+            _describe(error),
+            self._network_errors,
+        )
+        self._network_logged = now
+        self._network_errors = 0

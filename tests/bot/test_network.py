@@ -1,4 +1,5 @@
-"""bot/network.py: start-up that survives an unreachable Telegram.
+"""bot/network.py: start-up that survives an unreachable Telegram, and polling errors logged
+once instead of once per poll.
 
 `connect` runs on the real Application that `loyalty-bot run` builds, over the offline Bot API
 with scripted faults; time is a fake clock, so an outage of minutes takes no time at all. The
@@ -9,18 +10,24 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from telegram.ext import Application, ApplicationBuilder
+from telegram.error import BadRequest, Conflict, NetworkError, TelegramError
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CallbackContext,
+)
 
 from bot.app import build_application
-from bot.network import RETRY_SCALE_ENV, Backoff, TokenRefused, connect
+from bot.network import RETRY_SCALE_ENV, Backoff, PollingTrouble, TokenRefused, connect
 from bot.offline import BotApiEmulator, Fault, OfflineRequest
 from tests.support.fake_bot_api import FakeBotApi
-from tests.support.harness import TOKEN, make_config
+from tests.support.harness import TOKEN, BotHarness, make_config
 
 AnyApp = Application[Any, Any, Any, Any, Any, Any]
 
@@ -190,3 +197,83 @@ def test_the_test_only_scale_shortens_every_wait_and_nothing_else(
 ) -> None:
     assert Backoff.from_environment({RETRY_SCALE_ENV: value}) == expected
     assert Backoff.from_environment({}) == Backoff(1.0, 30.0, 60.0)
+
+
+# --- while polling: a 409 once, the network once a minute --------------------------------------
+
+
+@pytest.fixture
+async def harness(tmp_path: Path) -> AsyncIterator[BotHarness]:
+    async with BotHarness(make_config(tmp_path)) as bot:
+        yield bot
+
+
+@pytest.fixture
+def polling_time() -> Iterator[FakeTime]:
+    yield FakeTime()
+
+
+async def raise_through(
+    trouble: PollingTrouble, app: AnyApp, error: TelegramError, update: object = None
+) -> bool:
+    """Whether `trouble` handled `error` (stopping the general handler)."""
+    context = CallbackContext.from_error(update=update, error=error, application=app)
+    try:
+        await trouble(update, context)
+    except ApplicationHandlerStop:
+        return True
+    return False
+
+
+CONFLICT = Conflict(
+    "Conflict: terminated by other getUpdates request; make sure that only one bot instance "
+    "is running"
+)
+
+
+async def test_a_409_while_polling_is_logged_once_then_reminded_hourly(
+    harness: BotHarness, log: pytest.LogCaptureFixture, polling_time: FakeTime
+) -> None:
+    trouble = PollingTrouble(clock=polling_time.clock)
+    for _ in range(50):  # 50 polls, 30 s apart: 25 minutes
+        assert await raise_through(trouble, harness.app, CONFLICT)
+        polling_time.now += 30
+    [logged] = lines(log, "another bot process is polling this token")
+    assert "terminated by other getUpdates request" in logged
+    assert [r.levelno for r in log.records] == [logging.ERROR]
+    assert not any(r.exc_info for r in log.records)  # one clear line, no traceback
+
+    polling_time.now += 3600
+    assert await raise_through(trouble, harness.app, CONFLICT)
+    assert lines(log, "still polling this token (51 conflicts so far)")
+
+
+async def test_network_errors_while_polling_get_a_line_a_minute_at_most(
+    harness: BotHarness, log: pytest.LogCaptureFixture, polling_time: FakeTime
+) -> None:
+    trouble = PollingTrouble(clock=polling_time.clock)
+    for _ in range(13):  # every 10 s for two minutes
+        assert await raise_through(trouble, harness.app, NetworkError("Bad Gateway"))
+        polling_time.now += 10
+    logged = lines(log, "cannot reach Telegram while polling")
+    assert len(logged) == 3  # at 0, 60 and 120 s
+    assert "NetworkError: Bad Gateway; 6 errors since the last line" in logged[1]
+    assert all(r.levelno == logging.WARNING for r in log.records)
+
+
+async def test_errors_that_are_not_the_polling_loops_go_on_to_the_general_handler(
+    harness: BotHarness,
+) -> None:
+    trouble = PollingTrouble()
+    assert not await raise_through(trouble, harness.app, BadRequest("Chat not found"))
+    assert not await raise_through(trouble, harness.app, CONFLICT, update=object())
+
+
+async def test_the_application_sends_polling_errors_here_before_the_general_handler(
+    harness: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO)
+    assert await harness.app.process_error(update=None, error=CONFLICT) is True
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("another bot process is polling this token" in m for m in messages)
+    assert not any("unhandled exception" in m for m in messages)  # bot/errors.py stayed out

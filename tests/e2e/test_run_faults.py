@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import socket
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -31,6 +32,7 @@ FAST = {RETRY_SCALE_ENV: str(SCALE)}
 BACKOFF = Backoff.from_environment(FAST)  # 0.05 s doubling to 1.5 s; a line every 3 s at most
 DOWN = 3.0  # seconds Telegram stays down once the bot has noticed
 UNREACHABLE = r"cannot reach Telegram \((.+?)\)"
+CONFLICT = "another bot process is polling this token"
 
 
 def free_port() -> int:
@@ -133,6 +135,30 @@ def test_a_refused_token_ends_run_at_once_with_one_line_naming_it(tmp_path: Path
 
 
 # --- while running -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def conflicted(tmp_path: Path) -> Iterator[tuple[FakeBotApi, BotProcess]]:
+    """A bot whose first three polls are refused with 409, as when another process polls."""
+    with FakeBotApi() as fake:
+        fake.fail("getUpdates", Fault.conflict(), times=3)
+        with BotProcess(config_for(tmp_path, fake.base_url)) as process:
+            yield fake, process
+
+
+def test_another_process_polling_the_token_is_logged_once_not_per_poll(
+    conflicted: tuple[FakeBotApi, BotProcess],
+) -> None:
+    fake, process = conflicted
+    process.wait_for_stderr(CONFLICT)
+
+    # python-telegram-bot keeps polling, waiting 1, 1.5, 2.25 s after each 409; then it works.
+    assert "/earn" in Chat(fake, CASHIER).send("/help")
+    stderr = assert_clean_stop(process)
+
+    assert len([c for c in fake.calls if c.method == "getUpdates" and c.fault]) == 3
+    assert stderr.count(CONFLICT) == 1
+    assert "terminated by other getUpdates request" in stderr
 
 
 def test_a_429_on_a_reply_is_waited_out_and_the_reply_arrives(tmp_path: Path) -> None:
