@@ -223,9 +223,13 @@ def validate_amount(amount: Decimal, program: Program) -> Decimal:
     if amount == 0:
         raise InvalidAmount("the amount must be more than zero")
     if amount > program.max_purchase:
+        shown = f"{amount:,.2f} {program.currency}"
+        if len(shown) > 40:
+            # A pasted wall of digits: quoted back whole it made the reply longer than Telegram
+            # takes (4096 characters), so the cashier got an apology instead of the reason.
+            shown = "that amount"
         raise InvalidAmount(
-            f"{amount:,.2f} {program.currency} is above the {program.max_purchase:,.2f} limit "
-            "(probably a typo)"
+            f"{shown} is above the {program.max_purchase:,.2f} limit (probably a typo)"
         )
     exponent = amount.normalize().as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:  # "12.3400" is fine, "12.345" is not

@@ -171,6 +171,17 @@ def test_each_invalid_amount_is_refused_with_its_reason(
     assert refused.value.why == why
 
 
+def test_an_amount_too_long_to_quote_back_is_refused_without_quoting_it(
+    program: Program,
+) -> None:
+    # 4,000 digits pasted into /earn: echoed back, the reply would be over Telegram's limit.
+    with pytest.raises(InvalidAmount) as refused:
+        rules.parse_amount("9" * 4000, program)
+    assert refused.value.why == "that amount is above the 10,000.00 limit (probably a typo)"
+    with pytest.raises(InvalidAmount, match=r"^99,999,999,999\.00 GBP is above"):
+        rules.parse_amount("99999999999", program)  # still short enough to show
+
+
 def test_a_decimal_that_is_not_finite_is_refused_even_when_it_bypasses_parsing(
     program: Program,
 ) -> None:
