@@ -132,7 +132,6 @@ def test_a_refused_token_ends_run_at_once_with_one_line_naming_it(tmp_path: Path
     assert "Traceback" not in exited.stderr
     assert TOKEN not in exited.output and TOKEN.split(":")[1] not in exited.output
     assert [c.method for c in fake.calls] == ["getMe"]  # not retried
-    assert not (tmp_path / "loyalty.db").exists()  # refused before touching the database
 
 
 # --- while running -----------------------------------------------------------------------------
