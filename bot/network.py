@@ -17,7 +17,7 @@ import logging
 import math
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -35,10 +35,12 @@ from .logs import redact
 
 __all__ = [
     "BOOTSTRAP_RETRIES",
+    "RATE_LIMIT_MAX_WAIT",
     "RATE_LIMIT_RETRIES",
     "RETRY_SCALE_ENV",
     "Backoff",
     "PollingTrouble",
+    "RateLimiter",
     "TokenRefused",
     "connect",
     "rate_limiter",
@@ -47,9 +49,13 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
+JSONDict = dict[str, Any]
+
 # How many times one call is sent again after a 429. Telegram names the wait; three tries cover
 # a burst that meets the limit again right after the first wait.
 RATE_LIMIT_RETRIES: Final = 3
+# The longest 429 wait sat out in line. Bursts get a few seconds; a longer wait is a penalty.
+RATE_LIMIT_MAX_WAIT: Final = 10.0
 
 # For tests only: multiplies every start-up wait and the interval between its log lines, so an
 # end-to-end test can have Telegram down for seconds, not minutes (tests/e2e/test_run_faults.py).
@@ -61,16 +67,60 @@ RETRY_SCALE_ENV: Final = "LOYALTY_BOT_TEST_RETRY_SCALE"
 BOOTSTRAP_RETRIES: Final = 10
 
 
-def rate_limiter() -> AIORateLimiter:
+class RateLimiter(AIORateLimiter):
+    """AIORateLimiter that waits out a 429 of up to ``max_wait`` seconds, not a longer one.
+
+    A retry_after that long is no burst but a penalty (Telegram gives minutes or hours to a bot
+    it thinks floods): holding every call that long would freeze the bot, so the RetryAfter
+    reaches the caller at once instead. bot/delivery.py then leaves the message to its
+    outbox worker; anything else fails like any unexpected error.
+    """
+
+    def __init__(self, *, max_retries: int, max_wait: float) -> None:
+        super().__init__(max_retries=max_retries)
+        self.max_wait = max_wait
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | JSONDict | list[JSONDict]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | JSONDict | list[JSONDict]:
+        async def at_most_max_wait(*a: Any, **kw: Any) -> bool | JSONDict | list[JSONDict]:
+            try:
+                return await callback(*a, **kw)
+            except RetryAfter as error:
+                if _retry_after_seconds(error) > self.max_wait:
+                    raise _TooLong(error) from error  # not a RetryAfter: not retried
+                raise
+
+        try:
+            return await super().process_request(
+                at_most_max_wait, args, kwargs, endpoint, data, rate_limit_args
+            )
+        except _TooLong as too_long:
+            raise too_long.error from None
+
+
+class _TooLong(Exception):
+    def __init__(self, error: RetryAfter) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def rate_limiter() -> RateLimiter:
     """Throttles to Telegram's published limits and retries a call that still gets a 429.
 
     AIORateLimiter (python-telegram-bot[rate-limiter]) holds every call with a ``chat_id`` to
     30 a second for the whole bot, and those to groups (a negative id) to 20 a minute per group;
     getUpdates is never held. A 429 pauses *all* calls for its retry_after + 0.1 s, then sends
-    the call again, up to ``RATE_LIMIT_RETRIES`` times; after that the RetryAfter reaches the
-    caller as before.
+    the call again, up to ``RATE_LIMIT_RETRIES`` times; after that, or at once when Telegram
+    asks for more than ``RATE_LIMIT_MAX_WAIT`` seconds, the RetryAfter reaches the caller.
     """
-    return AIORateLimiter(max_retries=RATE_LIMIT_RETRIES)
+    return RateLimiter(max_retries=RATE_LIMIT_RETRIES, max_wait=RATE_LIMIT_MAX_WAIT)
 
 
 # --- start-up ----------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.network import RATE_LIMIT_MAX_WAIT
 from bot.offline import Fault
 from tests.support.harness import CASHIER, CUSTOMER, BotHarness, make_config
 
@@ -64,3 +65,20 @@ async def test_a_429_on_a_button_answer_is_waited_out_too(bot: BotHarness) -> No
     calls = await bot.press_data(CUSTOMER, "no-such-button")
     answers = [c for c in calls if c.method == "answerCallbackQuery"]
     assert [c.delivered for c in answers] == [False, True]
+
+
+async def test_a_429_asking_for_more_than_the_longest_wait_is_not_sat_out(
+    bot: BotHarness, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Minutes of flood wait are a penalty, not a burst: holding every call that long would
+    # freeze the bot. The reply fails at once (the error handler apologises: not flooded).
+    bot.emulator.fail("sendMessage", Fault.flood(int(RATE_LIMIT_MAX_WAIT) + 20), chat_id=CASHIER)
+
+    started = time.monotonic()
+    calls = await bot.send(CASHIER, "/help")
+
+    assert time.monotonic() - started < RATE_LIMIT_MAX_WAIT
+    flooded, apology = [c for c in calls if c.method == "sendMessage"]
+    assert not flooded.delivered and "/earn" in (flooded.visible_text or "")
+    assert apology.delivered and "Sorry" in (apology.visible_text or "")
+    assert any("RetryAfter" in repr(r.exc_info) for r in errors(caplog))
