@@ -55,16 +55,17 @@ async def send_now(app: Application[Any, Any, Any, Any, Any, Any], owed: Sequenc
     for message in owed:
         for attempt in range(INLINE_ATTEMPTS):
             failure = await _try(app, message)
+            tries = attempt + 1
             if failure is None:
-                await _mark(svc, message, outcome="sent")
+                await _mark(svc, message, outcome="sent", tries=tries)
                 break
             if failure.final:
-                await _mark(svc, message, outcome="undeliverable", error=failure.error)
+                await _mark(svc, message, outcome="undeliverable", error=failure.error, tries=tries)
                 all_sent = False
                 break
-            last = attempt == INLINE_ATTEMPTS - 1
+            last = tries == INLINE_ATTEMPTS
             if last or failure.retry_after > INLINE_MAX_RETRY_AFTER:
-                await _owe(svc, message, failure)
+                await _owe(svc, message, failure, tries=tries)
                 all_sent = False
                 break
             await asyncio.sleep(max(failure.retry_after, INLINE_WAITS[attempt]))
@@ -160,18 +161,29 @@ def _keyboard(rows: list[list[Button]] | None) -> InlineKeyboardMarkup | None:
 
 
 async def _mark(
-    svc: Services, message: Owed, *, outcome: outbox.Outcome, error: str | None = None
+    svc: Services,
+    message: Owed,
+    *,
+    outcome: outbox.Outcome,
+    error: str | None = None,
+    tries: int = 1,
 ) -> None:
     await svc.store.unit.write(
-        outbox.mark, message["id"], now=svc.clock(), outcome=outcome, error=error
+        outbox.mark, message["id"], now=svc.clock(), outcome=outcome, error=error, tries=tries
     )
 
 
-async def _owe(svc: Services, message: Owed, failure: _Failure) -> None:
+async def _owe(svc: Services, message: Owed, failure: _Failure, *, tries: int = 1) -> None:
     """Leaves the message owed, due again after the backoff (or Telegram's retry_after)."""
     now = svc.clock()
     wait = BACKOFF[min(message["attempts"], len(BACKOFF) - 1)]
     wait = max(wait, dt.timedelta(seconds=failure.retry_after))
     await svc.store.unit.write(
-        outbox.mark, message["id"], now=now, outcome=None, error=failure.error, retry_at=now + wait
+        outbox.mark,
+        message["id"],
+        now=now,
+        outcome=None,
+        error=failure.error,
+        retry_at=now + wait,
+        tries=tries,
     )

@@ -124,11 +124,12 @@ def mark(
     outcome: Outcome | None,
     error: str | None = None,
     retry_at: dt.datetime | None = None,
+    tries: int = 1,
 ) -> None:
-    """Records one attempt: sent, undeliverable (given up), or failed and due again at
+    """Records `tries` attempts: sent, undeliverable (given up), or failed and due again at
     `retry_at` (outcome None); the claim is released either way."""
     values: dict[str, object] = {
-        "attempts": outbox.c.attempts + 1,
+        "attempts": outbox.c.attempts + tries,
         "claimed_until": None,
         "last_error": None if error is None else error[:ERROR_LENGTH],
     }
