@@ -64,7 +64,7 @@ async def all_time_flows(conn: AsyncConnection, end: dt.datetime, reward: Reward
     totals = (await conn.execute(_totals(affords))).one()
     tail = (await conn.execute(_tail(end, affords))).one()
     others = (await conn.execute(_others(end))).one()
-    voided = (await conn.execute(reversals.totals(lambda t: t.c.created_at < end))).one()
+    voided = (await conn.execute(reversals.totals(lambda at: at < end))).one()
     get = _int
     purchases = get(totals.purchases) - get(tail.purchases)
     redemptions = get(totals.redemptions) - get(tail.redemptions)
@@ -165,7 +165,7 @@ def _per_customer_tail(end: dt.datetime) -> Any:
         earned_side(kind, points).label("earned"),
         taken_side(kind, points).label("taken"),
     ).where(ledger.c.created_at >= end)
-    fixes = reversals.deltas(lambda t: t.c.created_at >= end).subquery()
+    fixes = reversals.deltas(lambda at: at >= end).subquery()
     undone = select(
         fixes.c.customer_id,
         fixes.c.purchases,

@@ -28,7 +28,7 @@ from core.db.engine import open_engine
 from core.db.migrate import upgrade
 from core.db.statements import utc
 from core.db.tables import customers, ledger
-from core.reports import all_time, queries, sections, series, text
+from core.reports import all_time, queries, reversals, sections, series, text
 from core.reports.periods import ALL_TIME_START, Period, parse_period
 from tests.support.report_ledger import (
     EVE_NAME,
@@ -741,6 +741,18 @@ async def test_a_periods_flows_read_only_the_covering_index(engine: AsyncEngine)
         plan = await plan_of(engine, statement)
         assert "COVERING INDEX ix_ledger_created_at_kind_customer_id_points_amount_minor" in plan
         assert "SCAN ledger" not in plan
+
+
+async def test_what_corrections_take_off_a_period_is_read_from_the_corrections_alone(
+    engine: AsyncEngine,
+) -> None:
+    # The few corrections first (their partial index), each reversed entry by its id: never a
+    # walk through the period's entries looking for a correction of each.
+    plan = await plan_of(engine, reversals.totals(reversals.made_in(month("2026-10"))))
+    assert plan.splitlines() == [
+        "SEARCH fix USING COVERING INDEX ix_ledger_reverses_id (reverses_id>?)",
+        "SEARCH target USING INTEGER PRIMARY KEY (rowid=?)",
+    ]
 
 
 async def test_the_all_time_figures_never_scan_the_ledger(engine: AsyncEngine) -> None:
