@@ -54,12 +54,13 @@ Int64Array = npt.NDArray[np.int64]
 LEDGER_COLUMNS = (
     "id", "customer_id", "kind", "points", "amount_minor", "reward_id", "code",
     "balance_after", "note", "details", "new_tier", "actor_id", "created_at", "idempotency_key",
+    "reverses_id",
 )  # fmt: skip
 CUSTOMER_COLUMNS = (
     "id", "card_number", "name", "phone", "email", "created_at", "balance", "lifetime_earned",
     "lifetime_redeemed", "tier", "telegram_user_id", "version", "registration_key", "last_visit_at",
     "purchases", "spent_minor", "redemptions", "last_purchase_at", "prev_purchase_at",
-    "last_redemption_at",
+    "last_redemption_at", "points_owed",
 )  # fmt: skip
 
 
@@ -218,7 +219,8 @@ class Ledger:
                     )
                     moved = tier_names[t] if t != was else None  # new_tier: only on a change
                     body = ("earn", points, minor, None, None, after, None, details, moved)
-                out.append((start + j + 1, c + 1, *body, actors[j], when[j], keys[j]))
+                # No corrections: every entry reverses nothing (reverses_id NULL).
+                out.append((start + j + 1, c + 1, *body, actors[j], when[j], keys[j], None))
             yield out
 
     def _redeem(self, c: int, code_number: int) -> tuple[Any, ...]:
@@ -278,6 +280,7 @@ def customer_rows(p: Plan, ledger: Ledger, rng: np.random.Generator) -> list[tup
                 ledger.last_purchase[i],
                 ledger.prev_purchase[i],
                 ledger.last_redemption[i],
+                0,  # points_owed: nothing was ever reversed
             )
         )
     return rows

@@ -42,8 +42,11 @@ def _totals(conn: sqlite3.Connection) -> list[str]:
         WITH sums AS (
             SELECT customer_id,
                    SUM(points) AS balance,
-                   SUM(CASE WHEN points > 0 THEN points ELSE 0 END) AS earned,
-                   SUM(CASE WHEN points < 0 THEN -points ELSE 0 END) AS redeemed,
+                   -- core.rules.lifetime_change: voids and refunds move what they reverse back
+                   SUM(CASE WHEN kind IN ('void', 'refund') THEN MIN(points, 0)
+                            WHEN points > 0 THEN points ELSE 0 END) AS earned,
+                   SUM(CASE WHEN kind IN ('void', 'refund') THEN -MAX(points, 0)
+                            WHEN points < 0 THEN -points ELSE 0 END) AS redeemed,
                    COUNT(*) AS entries,
                    MAX(CASE WHEN kind IN ('earn', 'redeem') THEN created_at END) AS last_visit,
                    MAX(CASE WHEN kind = 'earn' THEN created_at END) AS last_purchase,
@@ -64,12 +67,13 @@ def _totals(conn: sqlite3.Connection) -> list[str]:
            OR c.purchases != COALESCE(s.purchases, 0)
            OR c.spent_minor != COALESCE(s.spent, 0)
            OR c.redemptions != COALESCE(s.redemptions, 0)
+           OR c.points_owed != 0
         """
     ).fetchone()[0]
     # The schema's CHECK constraints, which the generator switched off while loading.
     negative = conn.execute(
         "SELECT (SELECT COUNT(*) FROM ledger WHERE balance_after < 0"
-        "        OR kind NOT IN ('signup_bonus', 'earn', 'redeem', 'adjust', 'void'))"
+        "        OR kind NOT IN ('signup_bonus', 'earn', 'redeem', 'adjust', 'void', 'refund'))"
         "     + (SELECT COUNT(*) FROM customers WHERE balance < 0)"
     ).fetchone()[0]
     problems = []

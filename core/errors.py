@@ -10,13 +10,22 @@
     ├── UnknownReward          the ids that exist
     ├── AlreadyLinked          the card already linked to another Telegram account
     ├── InvalidPeriod          text, why                  ("2026-13 is not a month")
-    └── ConfigError            key, problem               (one line, no traceback)
+    ├── ConfigError            key, problem               (one line, no traceback)
+    │   corrections (core/corrections.py):
+    ├── UnknownEntry           entry id                   ("no entry #41")
+    ├── AlreadyReversed        entry id, by which entry   ("#41 was already voided by #57")
+    ├── NotReversible          kind                       ("a void can't be voided")
+    ├── NotAPurchase           kind                       ("only a purchase can be refunded")
+    ├── RefundTooLarge         what is left to refund     ("at most 12.50 is left")
+    └── ReasonRequired                                    ("say why")
 
 Handlers in bot/ map each of these to a one-line reply; anything else is a bug and goes to the
 one error handler.
 """
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 
 class LoyaltyError(Exception):
@@ -97,3 +106,56 @@ class ConfigError(LoyaltyError):
         super().__init__(f"{key}: {problem}")
         self.key = key
         self.problem = problem
+
+
+# --- corrections (core/corrections.py) ------------------------------------------------------
+
+
+class UnknownEntry(LoyaltyError):
+    """No ledger entry has this id."""
+
+    def __init__(self, entry_id: int) -> None:
+        super().__init__(f"no ledger entry #{entry_id}")
+        self.entry_id = entry_id
+
+
+class AlreadyReversed(LoyaltyError):
+    """The entry was voided, or its purchase refunded in full, by `by_entry_id`: nothing is
+    left to reverse."""
+
+    def __init__(self, entry_id: int, by_entry_id: int) -> None:
+        super().__init__(f"entry #{entry_id} was already reversed by entry #{by_entry_id}")
+        self.entry_id = entry_id
+        self.by_entry_id = by_entry_id
+
+
+class NotReversible(LoyaltyError):
+    """A void or a refund is itself a correction: it is not voided (correct the card with an
+    adjustment instead)."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"a {kind} entry can't be voided")
+        self.kind = kind
+
+
+class NotAPurchase(LoyaltyError):
+    """Only a purchase (an earn entry) can be refunded."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(f"only a purchase can be refunded, not a {kind} entry")
+        self.kind = kind
+
+
+class RefundTooLarge(LoyaltyError):
+    """More than what is left of the purchase: `remaining` is the most that can be refunded."""
+
+    def __init__(self, remaining: Decimal) -> None:
+        super().__init__(f"at most {remaining:.2f} of this purchase is left to refund")
+        self.remaining = remaining
+
+
+class ReasonRequired(LoyaltyError):
+    """An adjustment changes points by hand: it must say why."""
+
+    def __init__(self) -> None:
+        super().__init__("an adjustment needs a reason")

@@ -5,6 +5,8 @@
 - tier_for / tier_progress: tiers by lifetime points earned, never by balance
 - quote_earn / quote_redeem: what an earn or a redemption would do, shown before Confirm
 - reward_options: which rewards a balance affords, and the shortfall for the rest
+- settle / lifetime_change: how any change of points meets the card (points owed first) and
+  which lifetime total it moves; core/corrections.py builds voids, refunds and adjustments on them
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from core.types import (
     RedeemQuote,
     Reward,
     RewardOption,
+    Settlement,
     Tier,
     TierProgress,
 )
@@ -276,8 +279,11 @@ def quote_earn(customer: Customer, amount: Decimal, program: Program) -> EarnQuo
     tier = tier_for(customer["lifetime_earned"], program.tiers)
     base = points_for(amount, program.points_per_unit, Decimal(1))
     points = points_for(amount, program.points_per_unit, tier.multiplier)
-    after = tier_for(customer["lifetime_earned"] + points, program.tiers)
-    return {
+    # Points the card owes (a correction took back points already spent) are paid first: the
+    # entry records the purchase's points, and how many of them reached the balance.
+    settled = settle(customer["balance"], customer.get("points_owed", 0), points)
+    after = tier_for(customer["lifetime_earned"] + settled["points"], program.tiers)
+    quote: EarnQuote = {
         "amount": amount,
         "currency": program.currency,
         "points_per_unit": program.points_per_unit,
@@ -285,10 +291,49 @@ def quote_earn(customer: Customer, amount: Decimal, program: Program) -> EarnQuo
         "multiplier": tier.multiplier,
         "points": points,
         "balance_before": customer["balance"],
-        "balance_after": customer["balance"] + points,
+        "balance_after": settled["balance_after"],
         "tier_before": tier.name,
         "tier_after": after.name,
     }
+    if settled["owed_paid"]:
+        quote["owed_paid"] = settled["owed_paid"]
+    return quote
+
+
+# --- any change of points --------------------------------------------------------------------
+
+
+def settle(balance: int, owed: int, change: int) -> Settlement:
+    """How a change of `change` points meets a card holding `balance` and owing `owed`.
+
+    The policy for points already spent (docs/decisions.md): a change that takes points takes
+    what the card holds and records the rest as owed; a change that gives points pays what is
+    owed first. So the card's worth, balance - owed, always moves by exactly `change`, the
+    balance never goes below zero, and while anything is owed the balance is zero.
+    """
+    worth = balance - owed + change
+    balance_after, owed_after = max(worth, 0), max(-worth, 0)
+    return {
+        "points": balance_after - balance,
+        "owed_added": max(owed_after - owed, 0),
+        "owed_paid": max(owed - owed_after, 0),
+        "balance_after": balance_after,
+        "owed_after": owed_after,
+    }
+
+
+def lifetime_change(kind: str, points: int) -> tuple[int, int]:
+    """(to lifetime_earned, to lifetime_redeemed) for an entry that moved the balance `points`.
+
+    Credits (earn, signup_bonus, a positive adjustment) count toward lifetime_earned, and so
+    decide the tier; spending (redeem, a negative adjustment) counts toward lifetime_redeemed.
+    A void or a refund moves the total of what it reverses back: taking back an earn's points
+    lowers lifetime_earned (the tier follows), giving back a redemption's lowers
+    lifetime_redeemed. Either way balance == lifetime_earned - lifetime_redeemed.
+    """
+    if kind in ("void", "refund"):
+        return min(points, 0), -max(points, 0)
+    return max(points, 0), max(-points, 0)
 
 
 # --- rewards ---------------------------------------------------------------------------------

@@ -13,8 +13,27 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, NotRequired, TypedDict
 
-EntryKind = Literal["signup_bonus", "earn", "redeem", "adjust", "void"]
+EntryKind = Literal["signup_bonus", "earn", "redeem", "adjust", "void", "refund"]
+# The entries that correct a mistake (core/corrections.py): a void reverses a whole entry, a
+# refund part of a purchase, an adjustment adds or removes points by hand with a reason.
+CorrectionKind = Literal["void", "refund", "adjust"]
 Role = Literal["admin", "cashier", "customer"]
+# What an audit record says happened (table `audit`). The Store writes the first six itself,
+# in the transaction of the change; the bot records the rest with Store.record_audit.
+AuditAction = Literal[
+    "register",
+    "earn",
+    "redeem",
+    "void",
+    "refund",
+    "adjust",
+    "staff_add",  # details: {"user_id", "role"}
+    "staff_remove",  # details: {"user_id"}
+    "staff_invite",  # details: {"role"} (never the code: it is a credential until used)
+    "invite_use",  # details: {"role"}
+    "contacts_export",  # details: {"period", "rows"?}; never the contacts themselves
+    "config_load",  # details: {"sha256", "path"?}: which program the bot started with
+]
 
 
 # --- the program (from [program], [[tiers]], [[rewards]]) -----------------------------------
@@ -65,6 +84,10 @@ class Customer(TypedDict):
     tier: str
     telegram_user_id: int | None
     version: int  # bumped on every balance change; compare-and-swap guard
+    # Points a correction could not take back because they were already spent, paid first
+    # from the next credits (docs/decisions.md): while above zero, the balance is zero. Always
+    # present on records read from the database; optional so that older literals stay valid.
+    points_owed: NotRequired[int]
 
 
 class NewCustomer(TypedDict):
@@ -88,6 +111,7 @@ class LedgerEntry(TypedDict):
     note: str | None
     balance_after: int
     details: dict[str, object]  # the quote/result it recorded, incl. the rule used
+    reverses_id: int | None  # the entry a void or refund reverses; None for the others
 
 
 class TierProgress(TypedDict):
@@ -109,6 +133,19 @@ class EarnQuote(TypedDict):
     balance_after: int
     tier_before: str
     tier_after: str
+    # Of `points`, how many paid points the card owed (Customer.points_owed); present only when
+    # above zero. `balance_after` is then balance_before + points - owed_paid.
+    owed_paid: NotRequired[int]
+
+
+class Settlement(TypedDict):
+    """How a change of points met the card (core.rules.settle)."""
+
+    points: int  # what moved the balance, signed
+    owed_added: int  # points that could not be taken: the card had already spent them
+    owed_paid: int  # points that paid what the card owed instead of reaching the balance
+    balance_after: int
+    owed_after: int
 
 
 class RedeemQuote(TypedDict):
@@ -139,6 +176,94 @@ class RedeemResult(RedeemQuote):
     replayed: bool
     notify_user_id: int | None  # as in EarnResult
     queued: list[Owed]  # as in EarnResult
+
+
+class Remaining(TypedDict):
+    """What is left of an entry to reverse, after the corrections recorded against it
+    (core.corrections.remaining)."""
+
+    entry_id: int
+    kind: EntryKind
+    # Signed, as the entry moved the card: + a credit's points not yet taken back (an earn less
+    # its refunds), - a redemption's points not yet given back. 0 when nothing is left.
+    points: int
+    amount: Decimal | None  # of a purchase: the amount not yet refunded; None for other kinds
+    refunded: Decimal | None  # of a purchase: the amount refunded so far
+    voided_by: int | None  # the void that reversed it, if any
+    reversed_by: list[int]  # every correction recorded against it, oldest first
+
+
+class CorrectionQuote(TypedDict):
+    """What a void, refund or adjustment does to a card (core/corrections.py), before it is
+    recorded; stored with its entry (`details`)."""
+
+    kind: CorrectionKind
+    reverses_id: int | None  # the entry reversed; None for an adjustment
+    # What the correction means to move, signed (-50: take back 50 points). It meets the card
+    # through core.rules.settle: `points` moved the balance, the rest was added to or paid
+    # from points_owed.
+    gross: int
+    points: int  # what moved the balance, signed
+    owed_added: int  # points that could not be taken back: already spent, now owed
+    owed_paid: int  # points given back that paid what the card owed instead
+    # The purchase amount a refund gives back (or, for a void of an earn, what was left of it);
+    # None when no purchase is involved.
+    amount: Decimal | None
+    balance_before: int
+    balance_after: int
+    points_owed_before: int
+    points_owed_after: int
+    lifetime_earned_after: int
+    tier_before: str
+    tier_after: str  # recomputed from lifetime points: a void can take a promotion back
+    reason: str | None
+    code: str | None  # a voided redemption's code, which is no longer valid
+    # A refund's rule, read from the earn it refunds (never today's program), and how much of
+    # the purchase was refunded before and after it.
+    points_per_unit: NotRequired[Decimal]
+    multiplier: NotRequired[Decimal]
+    refunded_before: NotRequired[Decimal]
+    refunded_after: NotRequired[Decimal]
+
+
+class CorrectionResult(CorrectionQuote):
+    """What Store.void, Store.refund and Store.adjust return."""
+
+    entry_id: int  # the correction's own entry
+    customer_id: int
+    card_number: str
+    replayed: bool  # True when the idempotency key had already been used: nothing changed
+    notify_user_id: int | None  # as in EarnResult
+    queued: list[Owed]  # as in EarnResult
+
+
+class CorrectableEntry(TypedDict):
+    """A recent purchase or redemption that can still be corrected (Store.correctable_entries):
+    what the bot's buttons offer."""
+
+    entry_id: int
+    kind: Literal["earn", "redeem"]
+    created_at: dt.datetime
+    actor_id: int | None
+    points: int  # as recorded: + what the purchase earned, - what the redemption spent
+    amount: Decimal | None  # the purchase amount
+    reward_id: str | None
+    code: str | None  # the redemption's code
+    refunded: Decimal | None  # of a purchase, refunded so far
+    refundable: Decimal | None  # of a purchase, the most a refund can still give back
+    void_points: int  # what a void would move now, signed: -points left of a purchase, +spent
+
+
+class AuditRecord(TypedDict):
+    """One row of the audit trail (Store.audit_log)."""
+
+    id: int
+    at: dt.datetime
+    actor_id: int | None
+    action: str  # an AuditAction, or one a newer version recorded
+    customer_id: int | None
+    entry_id: int | None
+    details: dict[str, object]
 
 
 class RewardOption(TypedDict):

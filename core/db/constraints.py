@@ -60,6 +60,7 @@ UNIQUE_PHONE: Final = unique_over(customers.c.phone)
 UNIQUE_TELEGRAM_USER: Final = unique_over(customers.c.telegram_user_id)
 UNIQUE_REGISTRATION_KEY: Final = unique_over(customers.c.registration_key)
 UNIQUE_IDEMPOTENCY_KEY: Final = unique_over(ledger.c.idempotency_key)
+UNIQUE_VOID: Final = unique_over(ledger.c.reverses_id)  # an entry is voided once
 
 
 def violated(exc: IntegrityError) -> str | None:

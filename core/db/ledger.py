@@ -1,8 +1,9 @@
 """The changes that move points, each the body of one transaction on one connection.
 
-Registering a customer (with any signup bonus), earning and redeeming, and what earning and
-redeeming share: the compare-and-swap of the customer row and the ledger entry appended with it
-(core/db/store.py tells the whole pattern). Each runs whole on the worker thread, on the
+Registering a customer (with any signup bonus), earning and redeeming, correcting (void, refund,
+adjust: core/corrections.py), and what they share: the compare-and-swap of the customer row and
+the ledger entry appended with it (core/db/store.py tells the whole pattern), and the audit
+record (core/db/audit.py) written with them. Each runs whole on the worker thread, on the
 connection a UnitOfWork gives it (core/db/unit_of_work.py); a None return means its
 compare-and-swap lost and nothing was written. Deciding what to do then, and when a unique key
 refuses a write, is the Store's: it awaits these, and retries.
@@ -20,13 +21,16 @@ from typing import TypeVar, cast
 
 from sqlalchemy import Connection
 
-from core import rules
+from core import corrections, rules
 from core.errors import DuplicateCustomer
 from core.types import (
+    CorrectionQuote,
+    CorrectionResult,
     Customer,
     EarnQuote,
     EarnResult,
     EntryKind,
+    LedgerEntry,
     NewCustomer,
     Outgoing,
     Owed,
@@ -37,12 +41,23 @@ from core.types import (
     Reward,
 )
 
-from . import outbox
+from . import outbox, reads
+from .audit import audit
 from .reads import customer_by, customer_unless_recorded, existing_customer, replay_of
-from .results import earn_replayed, redeem_replayed, written
-from .statements import APPEND, BY_PHONE, BY_REGISTRATION, INSERT_CUSTOMER, SWAP, to_json, utc
+from .results import correction_replayed, earn_replayed, redeem_replayed, written
+from .statements import (
+    APPEND,
+    BY_PHONE,
+    BY_REGISTRATION,
+    CORRECT,
+    INSERT_CUSTOMER,
+    REVISIT,
+    SWAP,
+    to_json,
+    utc,
+)
 
-R = TypeVar("R", EarnResult, RedeemResult, RegisterResult)
+R = TypeVar("R", EarnResult, RedeemResult, RegisterResult, CorrectionResult)
 # What a change owes people, from its result: run inside the change's transaction, so the
 # messages are queued if and only if the change is committed (core/db/outbox.py).
 Tell = Callable[[R], Sequence[Outgoing]]
@@ -103,8 +118,9 @@ class Ledger:
             "registration_key": key,
         }
         customer_id = int(conn.execute(INSERT_CUSTOMER, values).scalar_one())
+        bonus_entry = None
         if bonus:
-            self._append(
+            bonus_entry = self._append(
                 conn,
                 customer_id=customer_id,
                 kind="signup_bonus",
@@ -115,6 +131,15 @@ class Ledger:
                 key=None,
                 details={"signup_bonus": bonus},
             )
+        audit(
+            conn,
+            actor_id=actor_id,
+            action="register",
+            customer_id=customer_id,
+            entry_id=bonus_entry,
+            details={"card_number": card_number, "signup_bonus": bonus},
+            now=now,
+        )
         result: RegisterResult = {
             "customer": existing_customer(conn, customer_id),
             "signup_bonus": bonus,
@@ -158,7 +183,8 @@ class Ledger:
             conn,
             customer,
             kind="earn",
-            points=quote["points"],
+            points=quote["points"] - quote.get("owed_paid", 0),  # what reaches the balance
+            owed_paid=quote.get("owed_paid", 0),
             quote=quote,
             tier=quote["tier_after"],
             amount=quote["amount"],
@@ -168,6 +194,18 @@ class Ledger:
         )
         if entry_id is None:
             return None
+        details: dict[str, object] = {"amount": str(quote["amount"]), "points": quote["points"]}
+        if "owed_paid" in quote:
+            details["owed_paid"] = quote["owed_paid"]
+        audit(
+            conn,
+            actor_id=actor_id,
+            action="earn",
+            customer_id=customer_id,
+            entry_id=entry_id,
+            details=details,
+            now=now,
+        )
         result = cast(EarnResult, {**quote, **written(customer, entry_id)})
         result["queued"] = _queue(conn, key, tell, result, now)
         return result
@@ -201,7 +239,151 @@ class Ledger:
         )
         if entry_id is None:
             return None
+        audit(
+            conn,
+            actor_id=actor_id,
+            action="redeem",
+            customer_id=customer_id,
+            entry_id=entry_id,
+            details={"reward_id": reward.id, "points": quote["points"]},
+            now=now,
+        )
         result = cast(RedeemResult, {**quote, "code": code, **written(customer, entry_id)})
+        result["queued"] = _queue(conn, key, tell, result, now)
+        return result
+
+    # --- correcting ---------------------------------------------------------------------------
+
+    def _void_once(
+        self,
+        conn: Connection,
+        entry_id: int,
+        reason: str | None,
+        actor_id: int | None,
+        now: dt.datetime,
+        key: str | None,
+        tell: Tell[CorrectionResult] | None,
+    ) -> CorrectionResult | None:
+        replay = reads.entry_by_key(conn, key)
+        if replay is not None:
+            return correction_replayed(replay)
+        target = reads.entry(conn, entry_id)
+        customer = existing_customer(conn, target["customer_id"])
+        earlier = reads.corrections_of(conn, entry_id)
+        quote = corrections.quote_void(customer, target, earlier, self.program, reason=reason)
+        return self._correct(conn, customer, quote, target, actor_id, now, key, tell)
+
+    def _refund_once(
+        self,
+        conn: Connection,
+        entry_id: int,
+        amount: Decimal,
+        actor_id: int | None,
+        now: dt.datetime,
+        key: str | None,
+        tell: Tell[CorrectionResult] | None,
+    ) -> CorrectionResult | None:
+        replay = reads.entry_by_key(conn, key)
+        if replay is not None:
+            return correction_replayed(replay)
+        target = reads.entry(conn, entry_id)
+        customer = existing_customer(conn, target["customer_id"])
+        earlier = reads.corrections_of(conn, entry_id)
+        quote = corrections.quote_refund(customer, target, earlier, amount, self.program)
+        return self._correct(conn, customer, quote, target, actor_id, now, key, tell)
+
+    def _adjust_once(
+        self,
+        conn: Connection,
+        customer_id: int,
+        points: int,
+        reason: str,
+        actor_id: int | None,
+        now: dt.datetime,
+        key: str | None,
+        tell: Tell[CorrectionResult] | None,
+    ) -> CorrectionResult | None:
+        customer = customer_unless_recorded(conn, customer_id, key)
+        if customer is None:
+            return correction_replayed(replay_of(conn, customer_id, key))
+        quote = corrections.quote_adjust(customer, points, reason, self.program)
+        return self._correct(conn, customer, quote, None, actor_id, now, key, tell)
+
+    def _correct(
+        self,
+        conn: Connection,
+        customer: Customer,
+        quote: CorrectionQuote,
+        target: LedgerEntry | None,
+        actor_id: int | None,
+        now: dt.datetime,
+        key: str | None,
+        tell: Tell[CorrectionResult] | None,
+    ) -> CorrectionResult | None:
+        """Compare-and-swap the card, append the correction, put the customer's report columns
+        right, audit it, queue what `tell` says; None when another writer changed the card."""
+        kind = quote["kind"]
+        earned, redeemed = rules.lifetime_change(kind, quote["points"])
+        amount_minor = None if quote["amount"] is None else int(quote["amount"] * 100)
+        reversed_kind = None if target is None else target["kind"]
+        swapped = conn.execute(
+            CORRECT,
+            {
+                "customer_id": customer["id"],
+                "seen": customer["version"],
+                "points": quote["points"],
+                "owed_change": quote["points_owed_after"] - quote["points_owed_before"],
+                "earned": earned,
+                "redeemed": redeemed,
+                "new_tier": quote["tier_after"],
+                # A voided purchase is no longer a purchase, and a voided redemption no longer
+                # a redemption; a refund keeps the visit but lowers what was spent.
+                "purchase": -1 if kind == "void" and reversed_kind == "earn" else 0,
+                "spent": -(amount_minor or 0) if reversed_kind == "earn" else 0,
+                "redemption": -1 if kind == "void" and reversed_kind == "redeem" else 0,
+            },
+        )
+        if swapped.rowcount != 1:
+            return None  # somebody else changed this card since we read it: recompute
+        details = to_json(quote)
+        details["card_number"] = customer["card_number"]
+        promoted = corrections.is_promotion(quote["tier_before"], quote["tier_after"], self.program)
+        entry_id = self._append(
+            conn,
+            customer_id=customer["id"],
+            kind=kind,
+            points=quote["points"],
+            balance_after=quote["balance_after"],
+            actor_id=actor_id,
+            now=now,
+            key=key,
+            details=details,
+            amount_minor=amount_minor,
+            note=quote["reason"],
+            # Tier-ups only: a void that takes a promotion back says so in its details.
+            new_tier=quote["tier_after"] if promoted else None,
+            reverses_id=quote["reverses_id"],
+        )
+        if kind == "void" and reversed_kind in ("earn", "redeem"):
+            # The voided visit may have been the latest: ask the entries that still stand.
+            conn.execute(REVISIT, {"customer_id": customer["id"]})
+        audit(
+            conn,
+            actor_id=actor_id,
+            action=kind,
+            customer_id=customer["id"],
+            entry_id=entry_id,
+            details={
+                "reverses_id": quote["reverses_id"],
+                "gross": quote["gross"],
+                "points": quote["points"],
+                "owed_added": quote["owed_added"],
+                "amount": None if quote["amount"] is None else str(quote["amount"]),
+                "reason": quote["reason"],
+            },
+            now=now,
+        )
+        result = cast(CorrectionResult, {**quote, **written(customer, entry_id)})
         result["queued"] = _queue(conn, key, tell, result, now)
         return result
 
@@ -220,17 +402,20 @@ class Ledger:
         amount: Decimal | None = None,
         reward_id: str | None = None,
         code: str | None = None,
+        owed_paid: int = 0,
     ) -> int | None:
         """Compare-and-swap the balance and append the entry; None when another writer won."""
         amount_minor = None if amount is None else int(amount * 100)
+        earned, redeemed = rules.lifetime_change(kind, points)
         swapped = conn.execute(
             SWAP,
             {
                 "customer_id": customer["id"],
                 "seen": customer["version"],
                 "points": points,
-                "earned": max(points, 0),
-                "redeemed": max(-points, 0),
+                "owed_paid": owed_paid,
+                "earned": earned,
+                "redeemed": redeemed,
                 "new_tier": tier,  # None keeps the tier
                 "now": utc(now),
                 "purchase": int(kind == "earn"),
@@ -278,6 +463,7 @@ class Ledger:
         amount_minor: int | None = None,
         note: str | None = None,
         new_tier: str | None = None,
+        reverses_id: int | None = None,
     ) -> int:
         values = {
             "customer_id": customer_id,
@@ -293,5 +479,6 @@ class Ledger:
             "balance_after": balance_after,
             "details": details,
             "new_tier": new_tier,
+            "reverses_id": reverses_id,
         }
         return int(conn.execute(APPEND, values).scalar_one())

@@ -7,12 +7,16 @@ from typing import Any
 
 from sqlalchemy import Connection, Select
 
-from core.errors import UnknownCustomer
+from core.errors import UnknownCustomer, UnknownEntry
 from core.types import Customer, LedgerEntry
 
 from .statements import (
     BY_ID,
+    CORRECTABLE,
+    CORRECTIONS_OF,
+    CORRECTIONS_OF_ANY,
     CUSTOMER_UNLESS_RECORDED,
+    ENTRY_BY_ID,
     ENTRY_BY_KEY,
     LEDGER_SUM,
     RECENT,
@@ -63,3 +67,35 @@ def recent_entries(conn: Connection, customer_id: int, limit: int) -> list[Ledge
 
 def ledger_sum(conn: Connection, customer_id: int) -> int:
     return int(conn.execute(LEDGER_SUM, {"customer_id": customer_id}).scalar_one())
+
+
+# --- corrections ---------------------------------------------------------------------------------
+
+
+def entry(conn: Connection, entry_id: int) -> LedgerEntry:
+    """The ledger entry with this id, or UnknownEntry."""
+    row = conn.execute(ENTRY_BY_ID, {"entry_id": entry_id}).first()
+    if row is None:
+        raise UnknownEntry(entry_id)
+    return entry_record(row)
+
+
+def corrections_of(conn: Connection, entry_id: int) -> list[LedgerEntry]:
+    """The voids and refunds recorded against an entry, oldest first."""
+    rows = conn.execute(CORRECTIONS_OF, {"entry_id": entry_id}).all()
+    return [entry_record(r) for r in rows]
+
+
+def correctable(
+    conn: Connection, customer_id: int, limit: int
+) -> list[tuple[LedgerEntry, list[LedgerEntry]]]:
+    """The card's newest purchases and redemptions with something left to correct, each with
+    the corrections already recorded against it."""
+    rows = conn.execute(CORRECTABLE, {"customer_id": customer_id, "limit": limit}).all()
+    entries = [entry_record(r) for r in rows]
+    earlier: dict[int, list[LedgerEntry]] = {e["id"]: [] for e in entries}
+    if earlier:
+        for row in conn.execute(CORRECTIONS_OF_ANY, {"entry_ids": list(earlier)}):
+            correction = entry_record(row)
+            earlier[correction["reverses_id"] or 0].append(correction)
+    return [(e, earlier[e["id"]]) for e in entries]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
-from core.types import Customer, EarnResult, LedgerEntry, RedeemResult
+from core.types import CorrectionResult, Customer, EarnResult, LedgerEntry, RedeemResult
 
 from .statements import from_json
 
@@ -45,3 +45,7 @@ def earn_replayed(entry: LedgerEntry) -> EarnResult:
 
 def redeem_replayed(entry: LedgerEntry) -> RedeemResult:
     return cast(RedeemResult, {"code": "", **replayed(entry)})
+
+
+def correction_replayed(entry: LedgerEntry) -> CorrectionResult:
+    return cast(CorrectionResult, replayed(entry))

@@ -13,14 +13,20 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Select, bindparam, case, func, select, update
+from sqlalchemy import Select, bindparam, case, exists, func, literal_column, select, update
 from sqlalchemy.engine import Row
 
-from core.types import Customer, EarnQuote, LedgerEntry, RedeemQuote
+from core.types import CorrectionQuote, Customer, EarnQuote, LedgerEntry, RedeemQuote
 
-from .tables import customers, ledger
+from .tables import REVERSES, customers, ledger
 
-_DECIMAL_FIELDS = ("amount", "points_per_unit", "multiplier")
+_DECIMAL_FIELDS = (
+    "amount",
+    "points_per_unit",
+    "multiplier",
+    "refunded_before",
+    "refunded_after",
+)
 
 
 def utc(value: dt.datetime) -> dt.datetime:
@@ -102,6 +108,8 @@ SWAP = (
         purchases=customers.c.purchases + _PURCHASE,
         spent_minor=customers.c.spent_minor + bindparam("spent"),
         redemptions=customers.c.redemptions + _REDEMPTION,
+        # Points owed are paid first from an earn (0 for a redemption, or when nothing is owed).
+        points_owed=customers.c.points_owed - bindparam("owed_paid"),
         # The two latest purchases and the latest redemption, for recent periods' reports
         # (migration 0005, core/reports/recent.py). SET sees the row as it was before.
         last_purchase_at=_latest(_LAST_BUY, _PURCHASE),
@@ -116,6 +124,110 @@ SWAP = (
     )
 )
 APPEND = ledger.insert().returning(ledger.c.id)  # values: every column but id, by name
+
+# --- corrections (core/corrections.py) -----------------------------------------------------------
+
+ENTRY_BY_ID = select(ledger).where(ledger.c.id == bindparam("entry_id"))
+# The voids and refunds recorded against an entry, oldest first (ix_ledger_reverses_id).
+CORRECTIONS_OF = (
+    select(ledger)
+    .where(ledger.c.reverses_id == bindparam("entry_id"), REVERSES)
+    .order_by(ledger.c.id)
+)
+CORRECTIONS_OF_ANY = (
+    select(ledger)
+    .where(ledger.c.reverses_id.in_(bindparam("entry_ids", expanding=True)), REVERSES)
+    .order_by(ledger.c.id)
+)
+
+
+def voided(entry: Any) -> Any:
+    """Whether a void reverses `entry` (a ledger table or alias): one step into the unique
+    partial index uq_ledger_reverses_id_void. `kind = 'void'` is written out, not bound, so
+    that SQLite sees the index's own condition and uses it."""
+    void = ledger.alias("void")
+    return exists().where(void.c.reverses_id == entry.c.id, void.c.kind == literal_column("'void'"))
+
+
+def standing(entry: Any) -> Any:
+    """The entry has not been voided: a purchase or redemption that still counts."""
+    return ~voided(entry)
+
+
+# A card's recent purchases and redemptions that still have something to correct: not voided,
+# and for a purchase, not refunded in full. Newest first, through the (customer_id, id) index.
+_refund = ledger.alias("refund")
+_REFUNDED = (
+    select(func.coalesce(func.sum(_refund.c.amount_minor), 0))
+    .where(
+        _refund.c.reverses_id == ledger.c.id,
+        _refund.c.reverses_id.is_not(None),  # the partial index ix_ledger_reverses_id
+        _refund.c.kind == literal_column("'refund'"),
+    )
+    .scalar_subquery()
+)
+CORRECTABLE = (
+    select(ledger)
+    .where(
+        ledger.c.customer_id == bindparam("customer_id"),
+        ledger.c.kind.in_(("earn", "redeem")),
+        standing(ledger),
+        (ledger.c.kind == "redeem") | (ledger.c.amount_minor > _REFUNDED),
+    )
+    .order_by(ledger.c.id.desc())
+    .limit(bindparam("limit"))
+)
+
+# The compare-and-swap of a correction: the balance and what is owed, the lifetime totals and
+# tier, and the report counters (a voided purchase is no longer a purchase; a refund lowers
+# what was spent). Matches no row if the card changed since it was read.
+CORRECT = (
+    update(customers)
+    .where(customers.c.id == bindparam("customer_id"), customers.c.version == bindparam("seen"))
+    .values(
+        balance=customers.c.balance + bindparam("points"),
+        points_owed=customers.c.points_owed + bindparam("owed_change"),
+        version=customers.c.version + 1,
+        lifetime_earned=customers.c.lifetime_earned + bindparam("earned"),
+        lifetime_redeemed=customers.c.lifetime_redeemed + bindparam("redeemed"),
+        tier=bindparam("new_tier", type_=customers.c.tier.type),
+        purchases=customers.c.purchases + bindparam("purchase"),
+        spent_minor=customers.c.spent_minor + bindparam("spent"),
+        redemptions=customers.c.redemptions + bindparam("redemption"),
+    )
+)
+
+
+def _latest_standing(kinds: tuple[str, ...], offset: int = 0) -> Any:
+    """The time of the customer's latest (or, offset 1, second latest) entry of `kinds` that
+    no void reversed: read from their own entries, through the (customer_id, id) index."""
+    entry = ledger.alias("entry")
+    return (
+        select(entry.c.created_at)
+        .where(
+            entry.c.customer_id == bindparam("customer_id"),
+            entry.c.kind.in_(kinds),
+            standing(entry),
+        )
+        .order_by(entry.c.created_at.desc())
+        .limit(1)
+        .offset(offset)
+        .scalar_subquery()
+    )
+
+
+# After a void of a purchase or a redemption: the customer's latest visit, two latest purchases
+# and latest redemption, as their entries that still stand say (docs/database.md).
+REVISIT = (
+    update(customers)
+    .where(customers.c.id == bindparam("customer_id"))
+    .values(
+        last_visit_at=_latest_standing(("earn", "redeem")),
+        last_purchase_at=_latest_standing(("earn",)),
+        prev_purchase_at=_latest_standing(("earn",), 1),
+        last_redemption_at=_latest_standing(("redeem",)),
+    )
+)
 INSERT_CUSTOMER = customers.insert().returning(customers.c.id)
 UNLINK = (
     update(customers)
@@ -147,6 +259,7 @@ def customer_record(row: Row[Any]) -> Customer:
         "tier": m["tier"],
         "telegram_user_id": m["telegram_user_id"],
         "version": m["version"],
+        "points_owed": m["points_owed"],
     }
 
 
@@ -166,12 +279,16 @@ def entry_record(row: Row[Any]) -> LedgerEntry:
         "note": m["note"],
         "balance_after": m["balance_after"],
         "details": dict(m["details"]),
+        "reverses_id": m["reverses_id"],
     }
 
 
-def to_json(quote: EarnQuote | RedeemQuote) -> dict[str, object]:
+def to_json(quote: EarnQuote | RedeemQuote | CorrectionQuote) -> dict[str, object]:
     return {k: str(v) if isinstance(v, Decimal) else v for k, v in quote.items()}
 
 
 def from_json(details: dict[str, object]) -> dict[str, Any]:
-    return {k: Decimal(str(v)) if k in _DECIMAL_FIELDS else v for k, v in details.items()}
+    return {
+        k: Decimal(str(v)) if k in _DECIMAL_FIELDS and v is not None else v
+        for k, v in details.items()
+    }

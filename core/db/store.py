@@ -10,6 +10,10 @@ Each change follows one pattern, so points are never lost or counted twice:
 No balance is ever read, changed in Python and written back unguarded; a CHECK constraint keeps
 balance >= 0 as a last line of defence.
 
+Corrections (void, refund, adjust; issue "Mistakes happen") follow the same pattern: the rules
+in core/corrections.py, the transaction in Ledger._correct. Every change also appends its audit
+record (core/db/audit.py) in its own transaction; `record_audit` is for the bot's other actions.
+
 How it runs (issue "Scale": lookup, earn, redeem under 2 ms). Each operation is one plain
 function over one connection (core/db/ledger.py for the changes, core/db/reads.py), and its
 statements are built once, with bound parameters, in core/db/statements.py: building them per
@@ -22,7 +26,7 @@ elsewhere through the async engine.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Concatenate, ParamSpec, TypeVar
 
@@ -30,11 +34,15 @@ from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core import rules
+from core import corrections, rules
 from core.cards import new_card_number
-from core.errors import AlreadyLinked, DuplicateCustomer, UnknownCustomer
+from core.errors import AlreadyLinked, AlreadyReversed, DuplicateCustomer, UnknownCustomer
 from core.lookup import parse_reference
 from core.types import (
+    AuditAction,
+    AuditRecord,
+    CorrectableEntry,
+    CorrectionResult,
     Customer,
     EarnResult,
     LedgerEntry,
@@ -44,10 +52,16 @@ from core.types import (
     RegisterResult,
 )
 
-from . import reads
-from .constraints import UNIQUE_CARD_NUMBER, UNIQUE_PHONE, UNIQUE_TELEGRAM_USER, violated
+from . import audit, reads
+from .constraints import (
+    UNIQUE_CARD_NUMBER,
+    UNIQUE_PHONE,
+    UNIQUE_TELEGRAM_USER,
+    UNIQUE_VOID,
+    violated,
+)
 from .ledger import Ledger, Tell
-from .results import earn_replayed, redeem_replayed
+from .results import correction_replayed, earn_replayed, redeem_replayed
 from .statements import BY_CARD, BY_PHONE, BY_REGISTRATION, BY_TELEGRAM, LINK, UNLINK
 from .unit_of_work import UnitOfWork
 
@@ -79,6 +93,27 @@ def _link(conn: Connection, phone: str, user_id: int) -> Customer:
         # A link racing ours gave this account another card between UNLINK and LINK.
         raise AlreadyLinked(customer["card_number"]) from None
     return reads.existing_customer(conn, customer["id"])
+
+
+def _record(
+    conn: Connection,
+    *,
+    action: AuditAction,
+    actor_id: int | None,
+    customer_id: int | None,
+    entry_id: int | None,
+    details: Mapping[str, object],
+    now: dt.datetime,
+) -> int:
+    return audit.audit(
+        conn,
+        actor_id=actor_id,
+        action=action,
+        customer_id=customer_id,
+        entry_id=entry_id,
+        details=details,
+        now=now,
+    )
 
 
 class Store(Ledger):
@@ -215,6 +250,171 @@ class Store(Ledger):
             if result is not None:
                 return result
         raise ConcurrentUpdate(f"customer {customer_id} kept changing")
+
+    # --- correcting mistakes (core/corrections.py) --------------------------------------------
+
+    async def void(
+        self,
+        entry_id: int,
+        *,
+        actor_id: int | None,
+        now: dt.datetime,
+        key: str | None,
+        reason: str | None = None,
+        tell: Tell[CorrectionResult] | None = None,
+    ) -> CorrectionResult:
+        """Reverses a whole entry: takes back what is left of a purchase (less its refunds), a
+        signup bonus or an adjustment, or gives back a redemption's points (its code is then no
+        longer valid). Points already spent are recorded as owed (docs/decisions.md).
+
+        Refused, changing nothing: UnknownEntry, NotReversible (a void or refund),
+        AlreadyReversed (voided before, or refunded in full; also when two voids race).
+        """
+        return await self._until_corrected(
+            self._void_once, key, entry_id, entry_id, reason, actor_id, now, key, tell
+        )
+
+    async def refund(
+        self,
+        entry_id: int,
+        amount: Decimal,
+        *,
+        actor_id: int | None,
+        now: dt.datetime,
+        key: str | None,
+        tell: Tell[CorrectionResult] | None = None,
+    ) -> CorrectionResult:
+        """Gives back `amount` of a purchase: takes back the points that part earned, by the
+        rule stored on the purchase's entry; the purchase stays a visit, its amount is lowered.
+
+        Refused, changing nothing: UnknownEntry, NotAPurchase, AlreadyReversed (voided, or
+        refunded in full), RefundTooLarge (with what is left), InvalidAmount.
+        """
+        return await self._until_corrected(
+            self._refund_once, key, entry_id, entry_id, amount, actor_id, now, key, tell
+        )
+
+    async def adjust(
+        self,
+        customer_id: int,
+        points: int,
+        reason: str,
+        *,
+        actor_id: int | None,
+        now: dt.datetime,
+        key: str | None,
+        tell: Tell[CorrectionResult] | None = None,
+    ) -> CorrectionResult:
+        """Adds (points > 0) or takes away (points < 0) points by hand, saying why.
+
+        Refused, changing nothing: UnknownCustomer, ReasonRequired, InvalidAmount (zero, or
+        beyond core.corrections.MAX_ADJUSTMENT).
+        """
+        return await self._until_corrected(
+            self._adjust_once, key, None, customer_id, points, reason, actor_id, now, key, tell
+        )
+
+    async def _until_corrected(
+        self,
+        once: Callable[Concatenate[Connection, P], CorrectionResult | None],
+        key: str | None,
+        entry_id: int | None,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> CorrectionResult:
+        """_until_applied for corrections. A refused write means the same confirmation won a
+        race (return what it recorded) or another void of the entry did (AlreadyReversed)."""
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                result = await self._unit.write(once, *args, **kwargs)
+            except IntegrityError as exc:
+                replay = await self._unit.read(reads.entry_by_key, key)
+                if replay is not None:
+                    return correction_replayed(replay)
+                if entry_id is not None and violated(exc) == UNIQUE_VOID:
+                    earlier = await self._unit.read(reads.corrections_of, entry_id)
+                    void = next(e["id"] for e in earlier if e["kind"] == "void")
+                    raise AlreadyReversed(entry_id, void) from None
+                raise
+            if result is not None:
+                return result
+        raise ConcurrentUpdate(f"the card of {entry_id or 'this adjustment'} kept changing")
+
+    async def entry(self, entry_id: int) -> LedgerEntry:
+        """The ledger entry with this id (UnknownEntry if there is none)."""
+        return await self._unit.read(reads.entry, entry_id)
+
+    async def correctable_entries(
+        self, customer_id: int, limit: int = 10
+    ) -> list[CorrectableEntry]:
+        """The card's newest purchases and redemptions that can still be voided or refunded,
+        newest first, with what is left of each: the bot's buttons."""
+        found = await self._unit.read(reads.correctable, customer_id, limit)
+        listed: list[CorrectableEntry] = []
+        for entry, earlier in found:
+            left = corrections.remaining(entry, earlier)
+            kind = entry["kind"]
+            assert kind in ("earn", "redeem")
+            code = entry["details"].get("code")
+            listed.append(
+                {
+                    "entry_id": entry["id"],
+                    "kind": kind,
+                    "created_at": entry["created_at"],
+                    "actor_id": entry["actor_id"],
+                    "points": corrections.gross(entry),
+                    "amount": entry["amount"],
+                    "reward_id": entry["reward_id"],
+                    "code": None if code is None else str(code),
+                    "refunded": left["refunded"],
+                    "refundable": left["amount"],
+                    "void_points": -left["points"],
+                }
+            )
+        return listed
+
+    # --- the audit trail (core/db/audit.py) ----------------------------------------------------
+
+    async def record_audit(
+        self,
+        action: AuditAction,
+        *,
+        actor_id: int | None,
+        now: dt.datetime,
+        details: Mapping[str, object] | None = None,
+        customer_id: int | None = None,
+        entry_id: int | None = None,
+    ) -> int:
+        """Records an action outside the ledger (staff added or removed, an invite made or used,
+        contacts exported, the config loaded at start with its hash); returns the record's id.
+        `details` must be JSON-serialisable and hold no contact details or secrets."""
+        return await self._unit.write(
+            _record,
+            action=action,
+            actor_id=actor_id,
+            customer_id=customer_id,
+            entry_id=entry_id,
+            details=details or {},
+            now=now,
+        )
+
+    async def audit_log(
+        self,
+        customer_id: int | None = None,
+        actor_id: int | None = None,
+        since: dt.datetime | None = None,
+        until: dt.datetime | None = None,
+        limit: int = 100,
+    ) -> list[AuditRecord]:
+        """Audit records matching every filter given ([since, until)), newest first."""
+        return await self._unit.read(
+            audit.audit_log,
+            customer_id=customer_id,
+            actor_id=actor_id,
+            since=since,
+            until=until,
+            limit=limit,
+        )
 
     # --- reading the ledger ------------------------------------------------------------------
 

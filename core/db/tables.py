@@ -68,7 +68,12 @@ customers = Table(
     Column("last_purchase_at", DateTime(timezone=True)),
     Column("prev_purchase_at", DateTime(timezone=True)),
     Column("last_redemption_at", DateTime(timezone=True)),
+    # Points a correction could not take back because the card had already spent them
+    # (migration 0007): paid first from the next credits, so while it is above zero the balance
+    # is zero. balance - points_owed is what the card would hold had nothing been spent early.
+    Column("points_owed", BigInteger, nullable=False, default=0, server_default="0"),
     CheckConstraint("balance >= 0", name="balance_not_negative"),
+    CheckConstraint("points_owed >= 0", name="points_owed_not_negative"),
 )
 # Reports: active members (a range count) and members by tier with their balances (an
 # index-only scan, ~4x faster than reading every customer row at a million customers).
@@ -94,7 +99,8 @@ ledger = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
-    Column("kind", String(16), nullable=False),  # signup_bonus / earn / redeem / adjust / void
+    # signup_bonus / earn / redeem / adjust / void / refund
+    Column("kind", String(16), nullable=False),
     Column("points", BigInteger, nullable=False),  # signed
     Column("amount_minor", BigInteger),  # purchase amount in pence, for earn entries
     Column("reward_id", String(20)),
@@ -110,8 +116,10 @@ ledger = Table(
     # The tier this entry moved the customer into; NULL when the tier did not change (nearly
     # always). Reports count tier-ups from it without parsing `details` of every entry.
     Column("new_tier", String(50)),
+    # The entry a void or refund reverses (migration 0007); NULL for every other entry.
+    Column("reverses_id", Integer, ForeignKey("ledger.id")),
     CheckConstraint(
-        "kind IN ('signup_bonus', 'earn', 'redeem', 'adjust', 'void')", name="kind_known"
+        "kind IN ('signup_bonus', 'earn', 'redeem', 'adjust', 'void', 'refund')", name="kind_known"
     ),
 )
 # A customer's recent entries (/status).
@@ -139,6 +147,28 @@ Index(
     ledger.c.points,
     sqlite_where=OTHER_KINDS,
     postgresql_where=OTHER_KINDS,
+)
+# Corrections: what reversed an entry (refunds of a purchase, its void), and every correction
+# for the reports, read from the index alone. Partial: the millions of entries that reverse
+# nothing are not in it, so an earn pays nothing for it.
+REVERSES = ledger.c.reverses_id.is_not(None)
+Index(
+    "ix_ledger_reverses_id",
+    ledger.c.reverses_id,
+    ledger.c.kind,
+    ledger.c.points,
+    ledger.c.amount_minor,
+    sqlite_where=REVERSES,
+    postgresql_where=REVERSES,
+)
+# An entry can be voided once: a second void of it, whatever its key, is refused here.
+VOIDS = ledger.c.kind == "void"
+Index(
+    "uq_ledger_reverses_id_void",
+    ledger.c.reverses_id,
+    unique=True,
+    sqlite_where=VOIDS,
+    postgresql_where=VOIDS,
 )
 # Reports: the few entries that changed a tier (a partial index: only those rows are in it).
 Index(
@@ -210,3 +240,23 @@ Index(
     sqlite_where=outbox.c.done_at.is_(None),
     postgresql_where=outbox.c.done_at.is_(None),
 )
+
+# Who did what, append-only (migration 0007): every change of points (register, earn, redeem,
+# void, refund, adjust) writes one row in its own transaction; staff changes, contact exports
+# and the config loaded at start are recorded by the bot (Store.record_audit). Never updated or
+# deleted, like the ledger.
+audit = Table(
+    "audit",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor_id", BigInteger),  # Telegram user id; NULL for the system (start-up)
+    Column("action", String(32), nullable=False),  # core.types.AuditAction
+    Column("customer_id", Integer, ForeignKey("customers.id")),
+    Column("entry_id", Integer, ForeignKey("ledger.id")),
+    Column("details", JSON, nullable=False),
+)
+# A customer's history, a staff member's actions, everything in a time range: newest first.
+Index("ix_audit_customer_id_at", audit.c.customer_id, audit.c.at)
+Index("ix_audit_actor_id_at", audit.c.actor_id, audit.c.at)
+Index("ix_audit_at", audit.c.at)

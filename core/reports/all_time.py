@@ -2,16 +2,18 @@
 
 Scanning ten million entries takes SQLite 20 s; the customers table holds, per customer, the
 same sums kept in the write transaction of every entry (migration 0004): lifetime_earned and
-lifetime_redeemed (every positive / negative entry), purchases and spent_minor (earn entries),
-redemptions (redeem entries). A period that starts before the first entry is "everything up to
-its end", so its figures are those totals minus the entries recorded at or after its end (the
-tail: none or a handful for "all", read through an index; for a period that ended long ago the
-tail is long, and costs about what scanning the period would). Distinct-customer figures stay
-exact: a customer counts as a purchaser when their purchases minus their tail purchases is still
-above zero.
+lifetime_redeemed (credits and what was taken, as core.rules.lifetime_change says), purchases
+and spent_minor (earn entries that stand), redemptions (redeem entries that stand). A period
+that starts before the first entry is "everything up to its end", so its figures are those
+totals minus the entries recorded at or after its end (the tail: none or a handful for "all",
+read through an index; for a period that ended long ago the tail is long, and costs about what
+scanning the period would). Distinct-customer figures stay exact: a customer counts as a
+purchaser when their purchases minus their tail purchases is still above zero.
 
-Entries other than earns and redemptions (signup bonuses, adjustments, voids) are in the
-lifetime sums but not the counters; the few of them are read from their own partial index.
+Entries other than earns and redemptions (signup bonuses, adjustments, voids, refunds) are in
+the lifetime sums but not the counters; the few of them are read from their own partial index.
+The counters count what stands (a voided purchase is no purchase, a refund lowers spending), as
+the period paths do (reversals.py).
 """
 
 from __future__ import annotations
@@ -19,13 +21,26 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import case, exists, func, literal, literal_column, select
+from sqlalchemy import case, exists, func, literal, literal_column, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.db.tables import OTHER_KINDS, customers, ledger
 from core.types import Reward
 
-__all__ = ["CUSTOMER", "Flows", "all_time_flows", "csv_corrections", "starts_before_history"]
+from . import reversals
+
+__all__ = [
+    "CORRECTIONS",
+    "CUSTOMER",
+    "Flows",
+    "all_time_flows",
+    "csv_corrections",
+    "earned_side",
+    "starts_before_history",
+    "taken_side",
+]
+
+CORRECTIONS = ("void", "refund")  # the kinds that reverse another entry
 
 Flows = dict[str, int]  # a period's counts and sums (queries._flows), by label
 # What a range of entries is grouped by. Not the bare column: with it, SQLite (no ANALYZE
@@ -49,57 +64,72 @@ async def all_time_flows(conn: AsyncConnection, end: dt.datetime, reward: Reward
     totals = (await conn.execute(_totals(affords))).one()
     tail = (await conn.execute(_tail(end, affords))).one()
     others = (await conn.execute(_others(end))).one()
+    voided = (await conn.execute(reversals.totals(lambda at: at < end))).one()
     get = _int
-    removed = get(others.removed)
+    purchases = get(totals.purchases) - get(tail.purchases)
+    redemptions = get(totals.redemptions) - get(tail.redemptions)
+    reversed_credits = get(others.reversed_credits)
+    negative_adjustments = get(others.negative_adjustments)
+    returned = get(others.returned)
     return {
-        "entries": get(totals.purchases)
-        + get(totals.redemptions)
-        + get(others.entries)
-        - get(tail.purchases)
-        - get(tail.redemptions),
-        "purchases": get(totals.purchases) - get(tail.purchases),
+        # Every entry before `end`: the purchases and redemptions that stand, those a void
+        # reversed (still entries), and the other kinds.
+        "entries": purchases
+        + redemptions
+        - get(voided.purchases)
+        - get(voided.redemptions)
+        + get(others.entries),
+        "purchases": purchases,
         "sales_minor": get(totals.sales_minor) - get(tail.sales_minor),
         "purchasers": get(totals.purchasers) - get(tail.purchasers_lost),
         "repeat_customers": get(totals.repeat_customers) - get(tail.repeat_lost),
-        "issued": get(totals.issued) - get(tail.issued),
-        # lifetime_redeemed sums every negative entry: take out the tail's and the corrections'.
-        "redeemed": get(totals.negative) - get(tail.negative) - removed,
-        "removed": removed,
-        "redemptions": get(totals.redemptions) - get(tail.redemptions),
+        # lifetime_earned is credits less what voids and refunds took back of them
+        # (rules.lifetime_change): add those back for the points issued.
+        "issued": get(totals.earned) - get(tail.earned) + reversed_credits,
+        # lifetime_redeemed is rewards and negative adjustments, less what voids gave back.
+        "redeemed": get(totals.taken) - get(tail.taken) - negative_adjustments + returned,
+        "reversed": reversed_credits + negative_adjustments,
+        "returned": returned,
+        "voided_purchases": -get(voided.purchases),
+        "voided_redemptions": -get(voided.redemptions),
+        "redemptions": redemptions,
         "redeemers": get(totals.redeemers) - get(tail.redeemers_lost),
         "redeemers_affording": get(totals.affording) - get(tail.affording_lost),
     }
+
+
+def earned_side(kind: Any, points: Any) -> Any:
+    """What an entry adds to lifetime_earned (core.rules.lifetime_change), as SQL: credits, less
+    what voids and refunds take back of them."""
+    correction = kind.in_(CORRECTIONS)
+    return case((correction & (points < 0), points), (~correction & (points > 0), points), else_=0)
+
+
+def taken_side(kind: Any, points: Any) -> Any:
+    """What an entry adds to lifetime_redeemed: rewards and negative adjustments, less what
+    voids give back."""
+    correction = kind.in_(CORRECTIONS)
+    return case(
+        (correction & (points > 0), -points), (~correction & (points < 0), -points), else_=0
+    )
 
 
 async def csv_corrections(
     conn: AsyncConnection, end: dt.datetime
 ) -> dict[int, tuple[int, int, int, int]]:
     """Per customer, what to take off their running totals to get [first entry, end):
-    (earned, redeemed, purchases, spent_minor). Only customers with entries at or after `end`
-    or with negative corrections are here: a few, whatever the number of customers."""
-    points, kind = ledger.c.points, ledger.c.kind
-    tail = (
-        select(
-            CUSTOMER.label("customer_id"),
-            func.sum(case((points > 0, points), else_=0)).label("earned"),
-            func.sum(case((points < 0, -points), else_=0)).label("redeemed"),
-            func.sum(case((kind == "earn", 1), else_=0)).label("purchases"),
-            func.sum(case((kind == "earn", ledger.c.amount_minor), else_=0)).label("spent"),
-        )
-        .where(ledger.c.created_at >= end)
-        .group_by(CUSTOMER)
-    )
-    removed = (
-        select(CUSTOMER.label("customer_id"), func.sum(-points).label("removed"))
-        .where(OTHER_KINDS, ledger.c.created_at < end, points < 0)
-        .group_by(CUSTOMER)
-    )
+    (earned, redeemed, purchases, spent_minor), from their entries at or after `end` (and the
+    voids and refunds of those). Only customers with such entries are here: a few, whatever
+    the number of customers."""
+    per = _per_customer_tail(end)
     fixes: dict[int, tuple[int, int, int, int]] = {}
-    for r in await conn.execute(tail):
-        fixes[r.customer_id] = (_int(r.earned), _int(r.redeemed), _int(r.purchases), _int(r.spent))
-    for row in await conn.execute(removed):
-        earned, redeemed, purchases, spent = fixes.get(row.customer_id, (0, 0, 0, 0))
-        fixes[row.customer_id] = (earned, redeemed + _int(row.removed), purchases, spent)
+    for r in await conn.execute(select(per)):
+        fixes[r.customer_id] = (
+            _int(r.earned),
+            _int(r.taken),
+            _int(r.purchases),
+            _int(r.sales_minor),
+        )
     return fixes
 
 
@@ -115,33 +145,57 @@ def _totals(affords: Any) -> Any:
         func.sum(c.spent_minor).label("sales_minor"),
         func.sum(case((c.purchases > 0, 1), else_=0)).label("purchasers"),
         func.sum(case((c.purchases >= 2, 1), else_=0)).label("repeat_customers"),
-        func.sum(c.lifetime_earned).label("issued"),
-        func.sum(c.lifetime_redeemed).label("negative"),
+        func.sum(c.lifetime_earned).label("earned"),
+        func.sum(c.lifetime_redeemed).label("taken"),
         func.sum(c.redemptions).label("redemptions"),
         func.sum(case((redeemed_any, 1), else_=0)).label("redeemers"),
         func.sum(case((redeemed_any & affords, 1), else_=0)).label("affording"),
     )
 
 
+def _per_customer_tail(end: dt.datetime) -> Any:
+    """The entries at or after `end` grouped per customer, with the voids and refunds of those
+    entries taking off the purchases, redemptions and sales that no longer stand."""
+    points, kind = ledger.c.points, ledger.c.kind
+    entries = select(
+        CUSTOMER.label("customer_id"),
+        case((kind == "earn", 1), else_=0).label("purchases"),
+        case((kind == "redeem", 1), else_=0).label("redemptions"),
+        case((kind == "earn", ledger.c.amount_minor), else_=0).label("sales_minor"),
+        earned_side(kind, points).label("earned"),
+        taken_side(kind, points).label("taken"),
+    ).where(ledger.c.created_at >= end)
+    fixes = reversals.deltas(lambda at: at >= end).subquery()
+    undone = select(
+        fixes.c.customer_id,
+        fixes.c.purchases,
+        fixes.c.redemptions,
+        fixes.c.sales_minor,
+        literal(0).label("earned"),
+        literal(0).label("taken"),
+    )
+    both = union_all(entries, undone).subquery()
+    return (
+        select(
+            both.c.customer_id,
+            func.sum(both.c.purchases).label("purchases"),
+            func.sum(both.c.redemptions).label("redemptions"),
+            func.sum(both.c.sales_minor).label("sales_minor"),
+            func.sum(both.c.earned).label("earned"),
+            func.sum(both.c.taken).label("taken"),
+        )
+        .group_by(both.c.customer_id)
+        .subquery()
+    )
+
+
 def _tail(end: dt.datetime, affords: Any) -> Any:
     """The entries at or after `end`, per customer, and whom they made a purchaser/redeemer.
 
-    A customer whose every purchase is in the tail was no purchaser before `end`: "lost".
+    A customer whose every purchase (that stands) is in the tail was no purchaser before
+    `end`: "lost".
     """
-    points, kind = ledger.c.points, ledger.c.kind
-    per = (
-        select(
-            CUSTOMER.label("customer_id"),
-            func.sum(case((kind == "earn", 1), else_=0)).label("purchases"),
-            func.sum(case((kind == "earn", ledger.c.amount_minor), else_=0)).label("sales_minor"),
-            func.sum(case((points > 0, points), else_=0)).label("issued"),
-            func.sum(case((points < 0, -points), else_=0)).label("negative"),
-            func.sum(case((kind == "redeem", 1), else_=0)).label("redemptions"),
-        )
-        .where(ledger.c.created_at >= end)
-        .group_by(CUSTOMER)
-        .subquery()
-    )
+    per = _per_customer_tail(end)
     c = customers.c
     before_p = c.purchases - per.c.purchases  # purchases before `end`
     before_r = c.redemptions - per.c.redemptions
@@ -149,8 +203,8 @@ def _tail(end: dt.datetime, affords: Any) -> Any:
     return select(
         func.sum(per.c.purchases).label("purchases"),
         func.sum(per.c.sales_minor).label("sales_minor"),
-        func.sum(per.c.issued).label("issued"),
-        func.sum(per.c.negative).label("negative"),
+        func.sum(per.c.earned).label("earned"),
+        func.sum(per.c.taken).label("taken"),
         func.sum(per.c.redemptions).label("redemptions"),
         func.sum(case(((c.purchases > 0) & (before_p == 0), 1), else_=0)).label("purchasers_lost"),
         func.sum(case(((c.purchases >= 2) & (before_p < 2), 1), else_=0)).label("repeat_lost"),
@@ -160,11 +214,17 @@ def _tail(end: dt.datetime, affords: Any) -> Any:
 
 
 def _others(end: dt.datetime) -> Any:
-    """Signup bonuses, adjustments and voids before `end` (the partial ix_ledger_other_kinds)."""
-    points = ledger.c.points
+    """Signup bonuses, adjustments, voids and refunds before `end` (the partial
+    ix_ledger_other_kinds): how many, and the points corrections moved."""
+    points, kind = ledger.c.points, ledger.c.kind
+    correction = kind.in_(CORRECTIONS)
     return select(
         func.count().label("entries"),
-        func.sum(case((points < 0, -points), else_=0)).label("removed"),
+        func.sum(case((correction & (points < 0), -points), else_=0)).label("reversed_credits"),
+        func.sum(case(((kind == "adjust") & (points < 0), -points), else_=0)).label(
+            "negative_adjustments"
+        ),
+        func.sum(case(((kind == "void") & (points > 0), points), else_=0)).label("returned"),
     ).where(OTHER_KINDS, ledger.c.created_at < end)
 
 

@@ -19,14 +19,16 @@ import io
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from typing import IO, Any, Final
 
-from sqlalchemy import String, case, func, select, type_coerce
+from sqlalchemy import String, case, func, literal, select, type_coerce, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.cards import format_card
+from core.db.statements import standing
 from core.db.tables import customers, ledger, staff
 from core.types import Program
 
-from .all_time import CUSTOMER, csv_corrections, starts_before_history
+from . import reversals
+from .all_time import CUSTOMER, csv_corrections, earned_side, starts_before_history, taken_side
 from .cells import LocalTimes, money, neutralise, text_cell
 from .periods import Period
 from .queries import in_period
@@ -54,7 +56,7 @@ CUSTOMER_COLUMNS: Final = (
 CONTACT_COLUMNS: Final = ("phone", "email")  # inserted after "name" with include_contacts
 LEDGER_COLUMNS: Final = (
     "entry", "time", "card", "customer", "kind", "points", "amount", "reward_id", "reward",
-    "code", "cashier_id", "cashier", "balance_after", "note",
+    "code", "cashier_id", "cashier", "balance_after", "note", "reverses_id",
 )  # fmt: skip
 REDEMPTION_COLUMNS: Final = (
     "entry", "time", "card", "customer", "reward_id", "reward", "points", "code", "cashier_id",
@@ -148,18 +150,31 @@ async def customers_csv(
 
 
 def _per_customer(period: Period) -> Any:
-    """The period's entries grouped per customer: what each earned, redeemed, bought, spent."""
+    """The period's entries grouped per customer: what each earned and redeemed (as their
+    lifetime totals count it: corrections included), and the purchases and spending that stand
+    (voids and refunds of the period's purchases, whenever made, take theirs off)."""
     points, kind = ledger.c.points, ledger.c.kind
+    entries = select(
+        CUSTOMER.label("customer_id"),
+        earned_side(kind, points).label("earned"),
+        taken_side(kind, points).label("redeemed"),
+        case((kind == "earn", 1), else_=0).label("purchases"),
+        case((kind == "earn", ledger.c.amount_minor), else_=0).label("spent"),
+    ).where(in_period(period))
+    fixes = reversals.deltas(reversals.made_in(period)).subquery()
+    undone = select(
+        fixes.c.customer_id, literal(0), literal(0), fixes.c.purchases, fixes.c.sales_minor
+    )
+    both = union_all(entries, undone).subquery()
     return (
         select(
-            CUSTOMER.label("customer_id"),
-            func.sum(case((points > 0, points), else_=0)).label("earned"),
-            func.sum(case((kind == "redeem", -points), else_=0)).label("redeemed"),
-            func.sum(case((kind == "earn", 1), else_=0)).label("purchases"),
-            func.sum(case((kind == "earn", ledger.c.amount_minor), else_=0)).label("spent"),
+            both.c.customer_id,
+            func.sum(both.c.earned).label("earned"),
+            func.sum(both.c.redeemed).label("redeemed"),
+            func.sum(both.c.purchases).label("purchases"),
+            func.sum(both.c.spent).label("spent"),
         )
-        .where(in_period(period))
-        .group_by(CUSTOMER)  # not the bare column: see all_time.CUSTOMER
+        .group_by(both.c.customer_id)
         .subquery()
     )
 
@@ -167,7 +182,8 @@ def _per_customer(period: Period) -> Any:
 async def ledger_csv(
     engine: AsyncEngine, period: Period, program: Program, *, batch: int = BATCH_ROWS
 ) -> AsyncIterator[bytes]:
-    """Every ledger entry of the period, in the order it was recorded."""
+    """Every ledger entry of the period, in the order it was recorded; a void or refund names
+    the entry it reverses (`reverses_id`)."""
     entry = ledger.c
     query = (
         select(
@@ -184,6 +200,7 @@ async def ledger_csv(
             staff.c.name,
             entry.balance_after,
             entry.note,
+            entry.reverses_id,
         )
         .join_from(ledger, customers, customers.c.id == entry.customer_id)
         .outerjoin(staff, staff.c.telegram_user_id == entry.actor_id)
@@ -195,7 +212,7 @@ async def ledger_csv(
 
     def row(r: Any) -> tuple[object, ...]:
         entry_id, when, card, customer, kind, points, minor, reward_id, code = r[:9]
-        actor_id, cashier, balance_after, note = r[9:]
+        actor_id, cashier, balance_after, note, reverses_id = r[9:]
         return (
             entry_id,
             local(when),
@@ -211,6 +228,7 @@ async def ledger_csv(
             neutralise(cashier or ""),
             balance_after,
             neutralise(note or ""),
+            reverses_id or "",
         )
 
     async for chunk in _stream(engine, query, LEDGER_COLUMNS, row, batch):
@@ -220,7 +238,8 @@ async def ledger_csv(
 async def redemptions_csv(
     engine: AsyncEngine, period: Period, program: Program, *, batch: int = BATCH_ROWS
 ) -> AsyncIterator[bytes]:
-    """Every redemption of the period, oldest first: who, what, when, which cashier."""
+    """Every redemption of the period that stands (not voided), oldest first: who, what, when,
+    which cashier."""
     entry = ledger.c
     query = (
         select(
@@ -236,7 +255,7 @@ async def redemptions_csv(
         )
         .join_from(ledger, customers, customers.c.id == entry.customer_id)
         .outerjoin(staff, staff.c.telegram_user_id == entry.actor_id)
-        .where(in_period(period), entry.kind == "redeem")
+        .where(in_period(period), entry.kind == "redeem", standing(ledger))
         .order_by(entry.id)
     )
     local = LocalTimes(period.tz)

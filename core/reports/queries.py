@@ -18,13 +18,13 @@ from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, TypedDict
 
-from sqlalchemy import Select, case, exists, func, literal, select
+from sqlalchemy import Select, case, exists, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.db.tables import customers, ledger
 from core.types import Program, Reward
 
-from . import recent
+from . import recent, reversals
 from .all_time import CUSTOMER, Flows, all_time_flows, starts_before_history
 from .periods import Period
 
@@ -62,24 +62,29 @@ class Summary(TypedDict):
     active_as_of: dt.datetime  # now: activity is always counted back from the report's time
     active_30d: int  # customers with a purchase or redemption in the 30 days to now
     active_90d: int
-    # purchases ("purchases" are earn entries)
+    # purchases ("purchases" are earn entries that stand: a void takes one out of its period)
     purchases: int
+    voided_purchases: int  # purchases made in the period and voided since (not in `purchases`)
     purchasers: int  # distinct customers with at least one purchase
     repeat_customers: int  # 2+ purchases in the period
     one_off_customers: int  # exactly 1
-    sales: Decimal  # total purchase amount, in the program's currency
+    sales: Decimal  # total purchase amount less refunds, in the program's currency
     average_purchase: Decimal | None  # None when there were no purchases
     purchases_per_customer: Decimal | None
-    # points
-    points_issued: int  # every positive entry: purchases, signup bonuses, positive adjustments
+    # points, when they moved (a void in November takes its points back in November)
+    points_issued: int  # credits: purchases, signup bonuses, positive adjustments
+    points_reversed: int  # taken back by corrections: voids and refunds of credits, negative
+    # adjustments (what they took from balances; what they could not take is owed)
+    points_net: int  # issued - reversed
     points_redeemed: int  # spent on rewards
-    points_removed: int  # other negative entries (voids, negative adjustments)
+    points_returned: int  # given back by voids of redemptions (and of negative adjustments)
     points_outstanding: int  # sum of all balances at the period's end
     point_value: Decimal | None  # currency per point (cheapest reward), None when unknown
     outstanding_value: Decimal | None
     earn_to_burn: Decimal | None  # issued / redeemed; None when nothing was redeemed
-    # redemptions
+    # redemptions (that stand: a void takes one out of its period)
     redemptions: int
+    voided_redemptions: int  # redemptions made in the period and voided since
     redeemers: int  # distinct customers who redeemed in the period
     can_afford_now: int  # customers whose balance affords the cheapest reward today
     redemption_base: int  # redeemers + those who can afford now but did not redeem
@@ -153,6 +158,7 @@ async def summary(
         "active_30d": int(active.active_30d or 0),
         "active_90d": int(active.active_90d or 0),
         "purchases": purchases,
+        "voided_purchases": flows["voided_purchases"],
         "purchasers": purchasers,
         "repeat_customers": repeat,
         "one_off_customers": purchasers - repeat,
@@ -160,8 +166,10 @@ async def summary(
         "average_purchase": _ratio(sales, purchases, _PENNY),
         "purchases_per_customer": _ratio(purchases, purchasers, _PENNY),
         "points_issued": issued,
+        "points_reversed": flows["reversed"],
+        "points_net": issued - flows["reversed"],
         "points_redeemed": redeemed,
-        "points_removed": flows["removed"],
+        "points_returned": flows["returned"],
         "points_outstanding": outstanding,
         "point_value": point_value,
         "outstanding_value": (
@@ -172,6 +180,7 @@ async def summary(
         ),
         "earn_to_burn": _ratio(issued, redeemed, _PENNY),
         "redemptions": flows["redemptions"],
+        "voided_redemptions": flows["voided_redemptions"],
         "redeemers": redeemers,
         "can_afford_now": can_afford,
         "redemption_base": base,
@@ -194,12 +203,20 @@ async def _flows(conn: AsyncConnection, period: Period, reward: Reward | None) -
     if await starts_before_history(conn, period.start):
         return await all_time_flows(conn, period.end, reward)
     sums = (await conn.execute(_period_sums(period))).one()._mapping
+    # What voids and refunds (of any time) took off the period's purchases and redemptions.
+    undone = (await conn.execute(reversals.totals(reversals.made_in(period)))).one()
     people: Mapping[Any, Any]
     if await recent.worth_it(conn, period):
         people = await recent.people(conn, period, reward)
     else:
         people = (await conn.execute(_period_people(period, reward))).one()._mapping
-    return {str(name): int(value or 0) for name, value in [*sums.items(), *people.items()]}
+    flows = {str(name): int(value or 0) for name, value in [*sums.items(), *people.items()]}
+    flows["purchases"] += int(undone.purchases)
+    flows["redemptions"] += int(undone.redemptions)
+    flows["sales_minor"] += int(undone.sales_minor)
+    flows["voided_purchases"] = -int(undone.purchases)
+    flows["voided_redemptions"] = -int(undone.redemptions)
+    return flows
 
 
 def _period_sums(period: Period) -> _Query:
@@ -209,15 +226,17 @@ def _period_sums(period: Period) -> _Query:
         func.count().label("entries"),
         func.sum(case((kind == "earn", 1), else_=0)).label("purchases"),
         func.sum(case((kind == "earn", ledger.c.amount_minor), else_=0)).label("sales_minor"),
-        func.sum(case((points > 0, points), else_=0)).label("issued"),
+        func.sum(case(((kind != "void") & (points > 0), points), else_=0)).label("issued"),
         func.sum(case((kind == "redeem", -points), else_=0)).label("redeemed"),
-        func.sum(case(((kind != "redeem") & (points < 0), -points), else_=0)).label("removed"),
+        func.sum(case(((kind != "redeem") & (points < 0), -points), else_=0)).label("reversed"),
+        func.sum(case(((kind == "void") & (points > 0), points), else_=0)).label("returned"),
         func.sum(case((kind == "redeem", 1), else_=0)).label("redemptions"),
     ).where(in_period(period))
 
 
 def _period_people(period: Period, reward: Reward | None) -> _Query:
-    """Distinct-customer figures: the period's entries grouped per customer, then counted.
+    """Distinct-customer figures: the period's entries grouped per customer (with what voids
+    took off them), then counted.
 
     The sort this grouping needs is the cost of a period report (1.4 s of CPU for 1.2M
     entries at 1M customers), so it carries only two small counts per customer; the sums
@@ -225,14 +244,22 @@ def _period_people(period: Period, reward: Reward | None) -> _Query:
     separate COUNT(DISTINCT)s would sort the period three times over.
     """
     kind = ledger.c.kind
+    entries = select(
+        CUSTOMER.label("customer_id"),
+        case((kind == "earn", 1), else_=0).label("purchases"),
+        case((kind == "redeem", 1), else_=0).label("redemptions"),
+    ).where(in_period(period))
+    # Voids of the period's purchases and redemptions count -1 for their customer (few rows).
+    fixes = reversals.deltas(reversals.made_in(period)).subquery()
+    undone = select(fixes.c.customer_id, fixes.c.purchases, fixes.c.redemptions)
+    both = union_all(entries, undone).subquery()
     per = (
         select(
-            CUSTOMER.label("customer_id"),
-            func.sum(case((kind == "earn", 1), else_=0)).label("purchases"),
-            func.sum(case((kind == "redeem", 1), else_=0)).label("redemptions"),
+            both.c.customer_id,
+            func.sum(both.c.purchases).label("purchases"),
+            func.sum(both.c.redemptions).label("redemptions"),
         )
-        .where(in_period(period))
-        .group_by(CUSTOMER)  # not the bare column: see all_time.CUSTOMER
+        .group_by(both.c.customer_id)
         .subquery()
     )
     if reward is None:

@@ -4,7 +4,8 @@ Counting distinct customers over a period's entries means sorting them by custom
 of the 30-day summary at a million customers (1.2M entries). But each customer row keeps the
 times of their latest purchase, the purchase before it, and their latest redemption (Store,
 in the same transaction as each entry; migration 0005). For a customer whose visits all came
-before the period's end, those answer exactly:
+before the period's end, those answer exactly (the Store puts them right after a void, so they
+speak of the purchases and redemptions that stand):
     bought in [start, end)             <=>  last_purchase_at >= start
     bought twice or more in it         <=>  prev_purchase_at >= start
     redeemed in it                     <=>  last_redemption_at >= start
@@ -22,6 +23,7 @@ from typing import Any, Final
 from sqlalchemy import case, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from core.db.statements import standing
 from core.db.tables import customers, ledger
 from core.types import Reward
 
@@ -86,6 +88,8 @@ def _visited_since(period: Period, affords: Any) -> Any:
 
     def in_period(kind: str) -> Any:
         # Correlated on customer_id: SQLite walks ix_ledger_customer_id_id for each of them.
+        # Only what stands counts (a void's target is one step into its unique index), as
+        # the customers' columns count it.
         return (
             select(func.count())
             .where(
@@ -93,6 +97,7 @@ def _visited_since(period: Period, affords: Any) -> Any:
                 entry.kind == kind,
                 entry.created_at >= start,
                 entry.created_at < end,
+                standing(ledger),
             )
             .scalar_subquery()
         )

@@ -9,13 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, TypedDict
 
-from sqlalchemy import case, distinct, func, select
+from sqlalchemy import case, distinct, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from core.db.statements import utc
+from core.db.statements import standing, utc
 from core.db.tables import customers, ledger, staff
 from core.types import Program
 
+from . import reversals
+from .all_time import earned_side, taken_side
 from .periods import Period
 from .queries import in_period
 
@@ -38,9 +40,9 @@ class CustomerRow(TypedDict):
     name: str
     tier: str  # today's
     balance: int  # today's
-    earned: int  # positive points recorded in the period
-    redeemed: int  # points spent on rewards in the period
-    purchases: int  # in the period
+    earned: int  # credited in the period, less what corrections took back (lifetime_earned's share)
+    redeemed: int  # spent in the period (rewards, negative adjustments), less what voids gave back
+    purchases: int  # made in the period and not voided
     last_visit: dt.datetime | None  # latest purchase or redemption, any time
 
 
@@ -69,10 +71,15 @@ class StaffRow(TypedDict):
     actor_id: int | None  # None: entries the system recorded without a cashier
     name: str | None
     transactions: int  # every ledger entry they recorded
-    purchases: int
-    points_issued: int
+    purchases: int  # purchases they recorded (a later void does not unrecord them)
+    points_issued: int  # credits they recorded: purchases, signup bonuses, positive adjustments
     redemptions: int
     points_redeemed: int
+    voids: int  # corrections they recorded
+    refunds: int
+    adjustments: int
+    points_reversed: int  # taken back by their voids, refunds and negative adjustments
+    points_returned: int  # given back by their voids of redemptions
     first: dt.datetime  # their first and last entry in the period: a rough shift view
     last: dt.datetime
 
@@ -89,15 +96,23 @@ async def top_customers(
 ) -> list[CustomerRow]:
     """Customers with entries in the period, most points earned first (ties: oldest card)."""
     points, kind = ledger.c.points, ledger.c.kind
+    entries = select(
+        ledger.c.customer_id,
+        earned_side(kind, points).label("earned"),
+        taken_side(kind, points).label("redeemed"),
+        case((kind == "earn", 1), else_=0).label("purchases"),
+    ).where(in_period(period))
+    fixes = reversals.deltas(reversals.made_in(period)).subquery()  # voided purchases count -1
+    undone = select(fixes.c.customer_id, literal(0), literal(0), fixes.c.purchases)
+    both = union_all(entries, undone).subquery()
     per_customer = (
         select(
-            ledger.c.customer_id,
-            func.sum(case((points > 0, points), else_=0)).label("earned"),
-            func.sum(case((kind == "redeem", -points), else_=0)).label("redeemed"),
-            func.sum(case((kind == "earn", 1), else_=0)).label("purchases"),
+            both.c.customer_id,
+            func.sum(both.c.earned).label("earned"),
+            func.sum(both.c.redeemed).label("redeemed"),
+            func.sum(both.c.purchases).label("purchases"),
         )
-        .where(in_period(period))
-        .group_by(ledger.c.customer_id)
+        .group_by(both.c.customer_id)
         .subquery()
     )
     query = (
@@ -136,7 +151,8 @@ async def top_customers(
 
 
 async def reward_counts(engine: AsyncEngine, period: Period, program: Program) -> list[RewardCount]:
-    """Redemptions per reward in the period, most popular first (the first is the favourite)."""
+    """Redemptions per reward in the period, most popular first (the first is the favourite).
+    A voided redemption is not counted."""
     query = (
         select(
             ledger.c.reward_id,
@@ -144,7 +160,7 @@ async def reward_counts(engine: AsyncEngine, period: Period, program: Program) -
             func.count(distinct(ledger.c.customer_id)).label("customers"),
             func.sum(-ledger.c.points).label("points"),
         )
-        .where(in_period(period), ledger.c.kind == "redeem")
+        .where(in_period(period), ledger.c.kind == "redeem", standing(ledger))
         .group_by(ledger.c.reward_id)
         .order_by(func.count().desc(), ledger.c.reward_id)
     )
@@ -178,7 +194,8 @@ async def redemption_history(
 
 
 def _redemptions_query(period: Period) -> Any:
-    """Redemptions in the period with the customer and the cashier's name (shared with CSV)."""
+    """Redemptions in the period that stand (not voided), with the customer and the cashier's
+    name (shared with CSV)."""
     return (
         select(
             ledger.c.id,
@@ -193,7 +210,7 @@ def _redemptions_query(period: Period) -> Any:
         )
         .join_from(ledger, customers, customers.c.id == ledger.c.customer_id)
         .outerjoin(staff, staff.c.telegram_user_id == ledger.c.actor_id)
-        .where(in_period(period), ledger.c.kind == "redeem")
+        .where(in_period(period), ledger.c.kind == "redeem", standing(ledger))
     )
 
 
@@ -213,16 +230,29 @@ def _redemption_row(r: Any, program: Program) -> RedemptionRow:
 
 
 async def staff_activity(engine: AsyncEngine, period: Period) -> list[StaffRow]:
-    """Per cashier: what they recorded in the period, busiest first."""
+    """Per cashier: what they recorded in the period, busiest first: purchases, redemptions
+    and the corrections (voids, refunds, adjustments) they made. Their figures add up to the
+    summary's points issued, reversed, redeemed and given back."""
     points, kind = ledger.c.points, ledger.c.kind
     per_actor = (
         select(
             ledger.c.actor_id,
             func.count().label("transactions"),
             func.sum(case((kind == "earn", 1), else_=0)).label("purchases"),
-            func.sum(case((points > 0, points), else_=0)).label("points_issued"),
+            func.sum(case(((kind != "void") & (points > 0), points), else_=0)).label(
+                "points_issued"
+            ),
             func.sum(case((kind == "redeem", 1), else_=0)).label("redemptions"),
             func.sum(case((kind == "redeem", -points), else_=0)).label("points_redeemed"),
+            func.sum(case((kind == "void", 1), else_=0)).label("voids"),
+            func.sum(case((kind == "refund", 1), else_=0)).label("refunds"),
+            func.sum(case((kind == "adjust", 1), else_=0)).label("adjustments"),
+            func.sum(case(((kind != "redeem") & (points < 0), -points), else_=0)).label(
+                "points_reversed"
+            ),
+            func.sum(case(((kind == "void") & (points > 0), points), else_=0)).label(
+                "points_returned"
+            ),
             func.min(ledger.c.created_at).label("first"),
             func.max(ledger.c.created_at).label("last"),
         )
@@ -246,6 +276,11 @@ async def staff_activity(engine: AsyncEngine, period: Period) -> list[StaffRow]:
             "points_issued": int(r.points_issued),
             "redemptions": int(r.redemptions),
             "points_redeemed": int(r.points_redeemed),
+            "voids": int(r.voids),
+            "refunds": int(r.refunds),
+            "adjustments": int(r.adjustments),
+            "points_reversed": int(r.points_reversed),
+            "points_returned": int(r.points_returned),
             "first": utc(r.first),
             "last": utc(r.last),
         }

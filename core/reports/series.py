@@ -103,7 +103,10 @@ def _per_week(bounds: list[dt.datetime]) -> Any:
     )
     return select(
         inner.c.bucket,
-        func.sum(case((inner.c.points > 0, inner.c.points), else_=0)).label("issued"),
+        # Credits, as the summary counts them (a void giving a redemption back is not issued).
+        func.sum(
+            case(((inner.c.kind != "void") & (inner.c.points > 0), inner.c.points), else_=0)
+        ).label("issued"),
         func.sum(case((inner.c.kind == "redeem", -inner.c.points), else_=0)).label("redeemed"),
         func.count(distinct(case((inner.c.kind.in_(ACTIVE_KINDS), inner.c.customer_id)))).label(
             "active"

@@ -83,6 +83,7 @@ def summary_text(s: Summary, program: Program, *, html: bool = True) -> list[str
         "",
         st.title("Purchases"),
         f"Purchases: {s['purchases']:,} by {_plural(s['purchasers'], 'customer')}",
+        *_voided(s["voided_purchases"], "purchase"),
         f"Repeat customers: {s['repeat_customers']:,}",
         f"One-off customers: {s['one_off_customers']:,}",
         f"Average purchase: {money(average, currency) if average is not None else '–'}",
@@ -90,10 +91,13 @@ def summary_text(s: Summary, program: Program, *, html: bool = True) -> list[str
         "",
         st.title("Points"),
         f"Issued: {s['points_issued']:,}",
-        f"Redeemed: {s['points_redeemed']:,}",
     ]
-    if s["points_removed"]:
-        lines.append(f"Removed by corrections: {s['points_removed']:,}")
+    if s["points_reversed"]:
+        lines.append(f"Reversed by corrections: {s['points_reversed']:,}")
+        lines.append(f"Net issued: {s['points_net']:,}")
+    lines.append(f"Redeemed: {s['points_redeemed']:,}")
+    if s["points_returned"]:
+        lines.append(f"Given back by voids: {s['points_returned']:,}")
     lines.append(f"Outstanding: {s['points_outstanding']:,}")
     value, point_value = s["outstanding_value"], s["point_value"]
     if value is not None and point_value is not None:
@@ -105,6 +109,7 @@ def summary_text(s: Summary, program: Program, *, html: bool = True) -> list[str
     else:
         lines.append(f"Earn-to-burn: {ratio} : 1")
     lines += ["", st.title("Redemptions"), f"Redemptions: {s['redemptions']:,}"]
+    lines += _voided(s["voided_redemptions"], "redemption")
     rate = s["redemption_rate"]
     if rate is None:
         lines.append("Redemption rate: nobody could afford a reward")
@@ -197,6 +202,7 @@ def staff_text(rows: list[StaffRow], period: Period, *, html: bool = True) -> li
             f"{_DOT}{_plural(r['purchases'], 'purchase')}",
             f"{r['points_issued']:,} points issued",
             f"{_plural(r['redemptions'], 'redemption')} ({r['points_redeemed']:,} points)",
+            *_corrections(r),
             f"first {_moment(r['first'], period)}{_DOT}last {_moment(r['last'], period)}",
         ]
     return split_messages(lines)
@@ -231,6 +237,31 @@ def _last_blank(lines: list[str]) -> int:
         if not lines[i]:
             return i
     return len(lines)
+
+
+def _corrections(r: StaffRow) -> list[str]:
+    """What a cashier corrected, on one line; nothing when they corrected nothing."""
+    made = [
+        _plural(n, one)
+        for n, one in (
+            (r["voids"], "void"),
+            (r["refunds"], "refund"),
+            (r["adjustments"], "adjustment"),
+        )
+        if n
+    ]
+    if not made:
+        return []
+    moved = [f"{r['points_reversed']:,} points taken back"] if r["points_reversed"] else []
+    if r["points_returned"]:
+        moved.append(f"{r['points_returned']:,} given back")
+    return [_DOT.join(made) + (f" ({', '.join(moved)})" if moved else "")]
+
+
+def _voided(count: int, what: str) -> list[str]:
+    """A line saying how many of the period's purchases or redemptions were voided since (and
+    so are not counted above); nothing when none were."""
+    return [f"(not counted: {_plural(count, 'voided ' + what)})"] if count else []
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import RowMapping, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core import rules
 from core.db.store import Store
 from core.db.tables import customers, ledger
 from core.types import Customer, NewCustomer
@@ -46,7 +47,9 @@ async def customer_count(engine: AsyncEngine) -> int:
 
 
 async def assert_books_balance(store: Store, customer_id: int) -> Customer:
-    """balance == sum(ledger) == earned - redeemed >= 0, and every balance_after adds up."""
+    """balance == sum(ledger) == earned - redeemed >= 0, every balance_after adds up, lifetime
+    points are what the ledger credited (rules.lifetime_change), the tier follows them, and
+    points owed are what corrections could not take less what credits paid since."""
     customer = await store.get_customer(customer_id)
     rows = await ledger_rows(store.engine, customer_id)
     running = 0
@@ -57,6 +60,16 @@ async def assert_books_balance(store: Store, customer_id: int) -> Customer:
     assert customer["balance"] == customer["lifetime_earned"] - customer["lifetime_redeemed"]
     assert customer["balance"] >= 0
     assert customer["version"] == sum(1 for r in rows if r["kind"] != "signup_bonus")
+    sides = [rules.lifetime_change(r["kind"], r["points"]) for r in rows]
+    assert customer["lifetime_earned"] == sum(earned for earned, _ in sides)
+    assert customer["lifetime_redeemed"] == sum(redeemed for _, redeemed in sides)
+    assert customer["tier"] == rules.tier_for(customer["lifetime_earned"], store.program.tiers).name
+    owed = customer.get("points_owed", 0)
+    assert owed >= 0
+    assert owed == 0 or customer["balance"] == 0, "a card that owes points holds none"
+    added = sum(int(r["details"].get("owed_added", 0)) for r in rows)
+    paid = sum(int(r["details"].get("owed_paid", 0)) for r in rows)
+    assert owed == added - paid
     await assert_visits_match_ledger(store.engine, customer_id, rows)
     return customer
 
@@ -65,9 +78,14 @@ async def assert_visits_match_ledger(
     engine: AsyncEngine, customer_id: int, rows: list[RowMapping]
 ) -> None:
     """The customer's running report columns say what their ledger says (migrations 0003-0005):
-    latest visit, two latest purchases, latest redemption, purchase and redemption counts."""
-    buys = sorted((r["created_at"] for r in rows if r["kind"] == "earn"), reverse=True)
-    redeemed = sorted((r["created_at"] for r in rows if r["kind"] == "redeem"), reverse=True)
+    latest visit, two latest purchases, latest redemption, purchase and redemption counts,
+    spending. Purchases and redemptions that a void reversed no longer count; a refund keeps
+    its purchase but takes its amount off what was spent."""
+    voided = {r["reverses_id"] for r in rows if r["kind"] == "void"}
+    standing = [r for r in rows if r["id"] not in voided]
+    buys = sorted((r["created_at"] for r in standing if r["kind"] == "earn"), reverse=True)
+    redeemed = sorted((r["created_at"] for r in standing if r["kind"] == "redeem"), reverse=True)
+    bought = {r["id"] for r in standing if r["kind"] == "earn"}
     visits = sorted([*buys, *redeemed], reverse=True)
     c = customers.c
     query = select(
@@ -87,6 +105,9 @@ async def assert_visits_match_ledger(
         buys[1] if len(buys) > 1 else None,
         redeemed[0] if redeemed else None,
         len(buys),
-        sum(r["amount_minor"] for r in rows if r["kind"] == "earn"),
+        sum(r["amount_minor"] for r in standing if r["kind"] == "earn")
+        - sum(
+            r["amount_minor"] for r in rows if r["kind"] == "refund" and r["reverses_id"] in bought
+        ),
         len(redeemed),
     )

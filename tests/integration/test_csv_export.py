@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import datetime as dt
 import io
@@ -19,8 +20,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.cli import report as report_cli
 from core.db.engine import open_engine
 from core.db.migrate import upgrade
-from core.db.statements import utc
-from core.db.tables import customers, ledger
 from core.reports import csv_export, queries
 from core.reports.cells import LocalTimes, neutralise, text_cell
 from core.reports.periods import ALL_TIME_START, Period, parse_period
@@ -33,6 +32,7 @@ from tests.support.report_ledger import (
     at,
     build,
     build_file,
+    correct,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -332,39 +332,103 @@ async def test_the_all_time_export_holds_bobs_purchase_after_octobers_end(
     assert next(r for r in october if r["name"] == "Bob")["purchases_in_period"] == "1"
 
 
-async def test_a_void_counts_as_redeemed_in_the_all_time_export_as_in_the_ledger(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.fixture(scope="module")
+def corrected_story(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The story with its corrections (report_ledger.correct)."""
+    db = tmp_path_factory.mktemp("corrected") / "corrected.db"
+
+    async def make() -> None:
+        engine = open_engine(f"sqlite+aiosqlite:///{db}")
+        try:
+            await upgrade(engine)
+            await build(engine)
+            await correct(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(make())
+    return db
+
+
+@pytest.fixture
+async def corrected(corrected_story: Path) -> AsyncIterator[AsyncEngine]:
+    engine = open_engine(f"sqlite+aiosqlite:///{corrected_story}")
+    yield engine
+    await engine.dispose()
+
+
+@pytest.mark.parametrize(
+    "end", [NOW, at(11, 3, 10), at(11, 2, 10), at(11, 1, 0), at(10, 2, 9), at(6, 1, 0)]
+)
+async def test_with_corrections_the_export_since_the_start_equals_grouping_the_ledger(
+    corrected: AsyncEngine, end: dt.datetime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = open_engine(f"sqlite+aiosqlite:///{tmp_path / 'void.db'}")
-    try:
-        await upgrade(engine)
-        ids = await build(engine)
-        async with engine.begin() as conn:
-            # 30 of Dan's points voided on 2 October, with the balance, as Store would.
-            await conn.execute(
-                ledger.insert().values(
-                    customer_id=ids["Dan"],
-                    kind="void",
-                    points=-30,
-                    created_at=utc(at(10, 2, 9)),
-                    balance_after=80,
-                    details={},
-                )
+    period = Period(ALL_TIME_START, end, "all", "all time", LONDON)
+    fast = await collect(csv_export.customers_csv(corrected, period, include_contacts=True))
+    assert fast == await scanned_csv(corrected, period, monkeypatch)
+
+
+async def test_the_customers_export_counts_corrections_as_the_cards_do(
+    corrected: AsyncEngine,
+) -> None:
+    everyone = parse(
+        await collect(csv_export.customers_csv(corrected, month("all"), include_contacts=False))
+    )
+    rows = {r["name"]: r for r in everyone}
+    # All time, earned - redeemed is the balance, as for the lifetime totals.
+    for row in everyone:
+        assert int(row["earned_in_period"]) - int(row["redeemed_in_period"]) == int(row["balance"])
+    # Dan's refund: the visit stays, 30.00 of the 60.00 and 30 of its points come off.
+    dan = rows["Dan"]
+    assert (dan["earned_in_period"], dan["purchases_in_period"], dan["spent_in_period"]) == (
+        "80",
+        "1",
+        "30.00",
+    )
+    # Eve's voided purchase is no purchase; Ann's voided coffee is no longer spent.
+    eve = rows["'" + EVE_NAME]
+    assert (eve["purchases_in_period"], eve["spent_in_period"], eve["balance"]) == (
+        "1",
+        "50.00",
+        "0",
+    )
+    assert (rows["Ann"]["redeemed_in_period"], rows["Ann"]["balance"]) == ("250", "400")
+    # October as it stands: Eve's purchase of 16 October is gone from it, the points
+    # moved in October stay (the void was in November).
+    october = {
+        r["name"]: r
+        for r in parse(
+            await collect(
+                csv_export.customers_csv(corrected, month("2026-10"), include_contacts=False)
             )
-            await conn.execute(
-                customers.update()
-                .where(customers.c.id == ids["Dan"])
-                .values(
-                    balance=customers.c.balance - 30,
-                    lifetime_redeemed=customers.c.lifetime_redeemed + 30,
-                    version=customers.c.version + 1,
-                )
-            )
-        for end in (NOW, at(10, 2, 9)):
-            period = Period(ALL_TIME_START, end, "all", "all time", LONDON)
-            fast = await collect(csv_export.customers_csv(engine, period, include_contacts=True))
-            assert fast == await scanned_csv(engine, period, monkeypatch)
-        dan = next(r for r in parse(fast) if r["name"] == "Dan")
-        assert dan["redeemed_in_period"] == "0"  # the void happened after this period's end
-    finally:
-        await engine.dispose()
+        )
+    }
+    eve = october["'" + EVE_NAME]
+    assert (eve["purchases_in_period"], eve["spent_in_period"], eve["earned_in_period"]) == (
+        "0",
+        "0.00",
+        "30",
+    )
+    assert (october["Bob"]["redeemed_in_period"], october["Dan"]["earned_in_period"]) == (
+        "5",
+        "-30",
+    )
+
+
+async def test_the_ledger_export_shows_corrections_and_what_they_reverse(
+    corrected: AsyncEngine,
+) -> None:
+    rows = parse(await collect(csv_export.ledger_csv(corrected, month("2026-11"), PROGRAM)))
+    voids = [(r["points"], r["reverses_id"] != "") for r in rows if r["kind"] == "void"]
+    assert voids == [("-30", True), ("100", True)]
+    october = parse(await collect(csv_export.ledger_csv(corrected, month("2026-10"), PROGRAM)))
+    fixes = [
+        (r["kind"], r["points"], r["amount"], r["note"])
+        for r in october
+        if r["kind"] in ("refund", "adjust")
+    ]
+    assert fixes == [("refund", "-30", "30.00", ""), ("adjust", "-5", "", "double scan")]
+    assert all(r["reverses_id"] == "" for r in october if r["kind"] in ("earn", "redeem"))
+    # The redemption history keeps only redemptions that stand.
+    history = parse(await collect(csv_export.redemptions_csv(corrected, month("2026-10"), PROGRAM)))
+    assert [r["reward"] for r in history] == ["Slice of cake", "Free coffee"]

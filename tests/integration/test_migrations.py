@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
@@ -14,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db.engine import open_engine
-from core.db.migrate import current_revision, head_revision, upgrade
+from core.db.migrate import _alembic_config, current_revision, head_revision, upgrade
 from core.db.tables import metadata
 
 
@@ -138,3 +139,51 @@ async def test_a_migration_that_fails_half_way_leaves_the_database_as_it_was(
         await conn.execute(text("DROP INDEX ix_customers_prev_purchase_at"))
     await upgrade(empty_engine)  # and the next start finishes the job
     assert await current_revision(empty_engine) == head_revision()
+
+
+async def test_0007_keeps_the_cards_and_entries_and_can_be_undone(
+    empty_engine: AsyncEngine,
+) -> None:
+    # Cards and entries written before corrections existed: the foreign keys of every entry
+    # still point at their card (customers is not rebuilt), nobody owes anything, nothing is
+    # reversed, and a refund is a kind the ledger now accepts.
+    await upgrade(empty_engine, "0006")
+    async with empty_engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO customers (id, card_number, name, phone, created_at, balance,"
+                " lifetime_earned, lifetime_redeemed, tier, version) VALUES"
+                " (1, '12345674', 'Ann', '+447400100009', '2026-01-01 00:00:00.000000',"
+                " 20, 20, 0, 'Bronze', 1)"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO ledger (customer_id, kind, points, amount_minor, created_at,"
+                " balance_after, details) VALUES"
+                " (1, 'earn', 20, 2000, '2026-01-02 10:00:00.000000', 20, '{}')"
+            )
+        )
+    await upgrade(empty_engine)
+    async with empty_engine.begin() as conn:
+        owed = (await conn.execute(text("SELECT points_owed FROM customers"))).scalar_one()
+        reverses = (await conn.execute(text("SELECT reverses_id FROM ledger"))).scalar_one()
+        await conn.execute(
+            text(
+                "INSERT INTO ledger (customer_id, kind, points, amount_minor, created_at,"
+                " balance_after, details, reverses_id) VALUES"
+                " (1, 'refund', -5, 500, '2026-01-03 10:00:00.000000', 15, '{}', 1)"
+            )
+        )
+        fk = (await conn.execute(text("PRAGMA foreign_key_check"))).all()
+    assert (owed, reverses, fk) == (0, None, [])
+
+    def downgrade(connection: Connection) -> None:
+        command.downgrade(_alembic_config(connection), "0006")
+
+    async with empty_engine.begin() as conn:
+        await conn.execute(text("DELETE FROM ledger WHERE kind = 'refund'"))
+        await conn.run_sync(downgrade)
+    assert await current_revision(empty_engine) == "0006"
+    async with empty_engine.connect() as conn:
+        assert (await conn.execute(text("SELECT COUNT(*) FROM ledger"))).scalar_one() == 1

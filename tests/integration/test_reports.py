@@ -7,6 +7,7 @@ not see the entry stamped exactly at October's start) and for an empty month.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator, Sequence
@@ -27,7 +28,7 @@ from core.db.engine import open_engine
 from core.db.migrate import upgrade
 from core.db.statements import utc
 from core.db.tables import customers, ledger
-from core.reports import all_time, queries, sections, series, text
+from core.reports import all_time, queries, reversals, sections, series, text
 from core.reports.periods import ALL_TIME_START, Period, parse_period
 from tests.support.report_ledger import (
     EVE_NAME,
@@ -38,6 +39,7 @@ from tests.support.report_ledger import (
     at,
     build,
     build_file,
+    correct,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -95,14 +97,18 @@ async def test_october_summary_gives_every_figure_exactly(
         "sales": Decimal("535.50"),
         "average_purchase": Decimal("133.88"),  # 535.50 / 4 = 133.875, half up
         "purchases_per_customer": Decimal("1.33"),
+        "voided_purchases": 0,
         "points_issued": 655,  # 400 + 50 + 25 + 30 + 100 + 50
+        "points_reversed": 0,
+        "points_net": 655,
         "points_redeemed": 450,  # 250 + 100 + 100
-        "points_removed": 0,
+        "points_returned": 0,
         "points_outstanding": 565,
         "point_value": Decimal("0.01"),
         "outstanding_value": Decimal("5.65"),
         "earn_to_burn": Decimal("1.46"),  # 655 / 450
         "redemptions": 3,
+        "voided_redemptions": 0,
         "redeemers": 2,  # Ann, Eve
         "can_afford_now": 2,  # Dan 110 and Ann 300 afford a 100-point coffee
         "redemption_base": 3,  # Ann, Eve, Dan
@@ -337,6 +343,11 @@ async def test_staff_activity_adds_up_to_the_summary(
             "points_issued": 480,
             "redemptions": 2,
             "points_redeemed": 200,
+            "voids": 0,
+            "refunds": 0,
+            "adjustments": 0,
+            "points_reversed": 0,
+            "points_returned": 0,
             "first": at(9, 30, 23),
             "last": at(10, 31, 23, 59, 59),
         },
@@ -348,6 +359,11 @@ async def test_staff_activity_adds_up_to_the_summary(
             "points_issued": 175,
             "redemptions": 1,
             "points_redeemed": 250,
+            "voids": 0,
+            "refunds": 0,
+            "adjustments": 0,
+            "points_reversed": 0,
+            "points_returned": 0,
             "first": at(10, 5, 11),
             "last": at(10, 20, 15),
         },
@@ -515,49 +531,147 @@ async def test_the_all_time_summary_counts_every_figure_of_the_story(engine: Asy
     s = await queries.summary(engine, month("all"), PROGRAM, now=NOW)
     assert (s["entries"], s["purchases"], s["purchasers"], s["repeat_customers"]) == (16, 8, 4, 3)
     assert s["sales"] == Decimal("755.50")
-    assert (s["points_issued"], s["points_redeemed"], s["points_removed"]) == (1025, 450, 0)
+    assert (s["points_issued"], s["points_redeemed"], s["points_reversed"]) == (1025, 450, 0)
     assert (s["redemptions"], s["redeemers"], s["points_outstanding"]) == (3, 2, 575)
 
 
+@pytest.fixture(scope="module")
+def corrected_story(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The story plus its corrections (report_ledger.correct): a refund and an adjustment in
+    October, and in November voids of an October purchase and an October redemption."""
+    db = tmp_path_factory.mktemp("corrected") / "corrected.db"
+
+    async def make() -> None:
+        engine = open_engine(f"sqlite+aiosqlite:///{db}")
+        try:
+            await upgrade(engine)
+            await build(engine)
+            await correct(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(make())
+    return db
+
+
 @pytest.fixture
-async def corrected(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """The story plus a void of 30 of Dan's points on 2 October, written as Store would
-    (balance, lifetime_redeemed and version move with the entry)."""
-    engine = open_engine(f"sqlite+aiosqlite:///{tmp_path / 'corrected.db'}")
-    await upgrade(engine)
-    ids = await build(engine)
-    async with engine.begin() as conn:
-        await conn.execute(
-            ledger.insert().values(
-                customer_id=ids["Dan"],
-                kind="void",
-                points=-30,
-                created_at=utc(at(10, 2, 9)),
-                balance_after=80,
-                details={},
-            )
-        )
-        await conn.execute(
-            customers.update()
-            .where(customers.c.id == ids["Dan"])
-            .values(
-                balance=customers.c.balance - 30,
-                lifetime_redeemed=customers.c.lifetime_redeemed + 30,
-                version=customers.c.version + 1,
-            )
-        )
+async def corrected(corrected_story: Path) -> AsyncIterator[AsyncEngine]:
+    engine = open_engine(f"sqlite+aiosqlite:///{corrected_story}")
     yield engine
     await engine.dispose()
 
 
-@pytest.mark.parametrize("end", [NOW, at(10, 2, 9), at(10, 2, 10)])
-async def test_a_void_is_removed_points_not_a_redemption_in_the_all_time_summary(
+# Around each correction, and the story's own ends.
+CORRECTED_ENDS = [
+    *HISTORY_ENDS,
+    at(10, 2, 9),
+    at(10, 2, 10),
+    at(10, 16, 13),
+    at(10, 25, 12),
+    at(11, 2, 10),
+    at(11, 2, 11),
+    at(11, 3, 11),
+]
+
+
+@pytest.mark.parametrize("end", CORRECTED_ENDS)
+async def test_with_corrections_a_summary_since_the_start_still_equals_a_scan_of_the_ledger(
     corrected: AsyncEngine, end: dt.datetime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     period = since_the_start(end)
     fast = await queries.summary(corrected, period, PROGRAM, now=NOW)
     assert fast == await scanned_summary(corrected, period, monkeypatch)
-    assert fast["points_removed"] == (30 if end > at(10, 2, 9) else 0)
+
+
+async def test_october_with_corrections_counts_what_stands_and_points_when_they_moved(
+    corrected: AsyncEngine,
+) -> None:
+    s = await queries.summary(corrected, month("2026-10"), PROGRAM, now=NOW)
+    # Eve's purchase of 16 October was voided in November: no longer an October purchase.
+    assert (s["purchases"], s["voided_purchases"], s["purchasers"], s["repeat_customers"]) == (
+        3,
+        1,
+        2,  # Ann, Bob
+        1,
+    )
+    assert s["sales"] == Decimal("505.50")  # 535.50 less Eve's 30.00 (Dan's refund is of Sep)
+    # Ann's coffee of 21 October was voided too: Ann's cake and Eve's coffee remain.
+    assert (s["redemptions"], s["voided_redemptions"], s["redeemers"]) == (2, 1, 2)
+    # Points as they moved in October: Dan's refund took 30, Bob's adjustment 5; the
+    # November voids are November's.
+    assert (s["points_issued"], s["points_reversed"], s["points_net"]) == (655, 35, 620)
+    assert (s["points_redeemed"], s["points_returned"]) == (450, 0)
+    november = await queries.summary(corrected, month("2026-11"), PROGRAM, now=NOW)
+    assert (november["points_reversed"], november["points_returned"]) == (30, 100)
+    assert november["voided_purchases"] == november["voided_redemptions"] == 0
+    # Outstanding points are still the balances the ledger explains at each end.
+    assert s["points_outstanding"] == 565 - 35
+    assert november["points_outstanding"] == 565 - 35 + 10 - 30 + 100
+
+
+@pytest.mark.parametrize("key", ["2026-10", "2026-11", "2026-09"])
+async def test_with_corrections_the_staff_figures_add_up_to_the_summary(
+    corrected: AsyncEngine, key: str
+) -> None:
+    period = month(key)
+    s = await queries.summary(corrected, period, PROGRAM, now=NOW)
+    rows = await sections.staff_activity(corrected, period)
+    assert sum(r["points_issued"] for r in rows) == s["points_issued"]
+    assert sum(r["points_reversed"] for r in rows) == s["points_reversed"]
+    assert sum(r["points_redeemed"] for r in rows) == s["points_redeemed"]
+    assert sum(r["points_returned"] for r in rows) == s["points_returned"]
+    # Purchases as recorded: those voided since are still their cashier's work.
+    assert sum(r["purchases"] for r in rows) == s["purchases"] + s["voided_purchases"]
+    assert sum(r["transactions"] for r in rows) == s["entries"]
+
+
+async def test_the_staff_section_shows_who_corrected_what(corrected: AsyncEngine) -> None:
+    rows = await sections.staff_activity(corrected, month("2026-11"))
+    sam = next(r for r in rows if r["actor_id"] == SAM)
+    assert (sam["voids"], sam["refunds"], sam["points_reversed"], sam["points_returned"]) == (
+        2,
+        0,
+        30,
+        100,
+    )
+    lines = text.staff_text(rows, month("2026-11"), html=False)[0].splitlines()
+    assert "2 voids (30 points taken back, 100 given back)" in lines
+    october = await sections.staff_activity(corrected, month("2026-10"))
+    assert "1 refund (30 points taken back)" in text.staff_text(october, month("2026-10"))[0]
+
+
+async def test_the_summary_says_what_corrections_reversed(corrected: AsyncEngine) -> None:
+    s = await queries.summary(corrected, month("2026-10"), PROGRAM, now=NOW)
+    lines = text.summary_text(s, PROGRAM, html=False)[0].splitlines()
+    assert "Purchases: 3 by 2 customers" in lines
+    assert "(not counted: 1 voided purchase)" in lines
+    assert lines[lines.index("Issued: 655") : lines.index("Issued: 655") + 3] == [
+        "Issued: 655",
+        "Reversed by corrections: 35",
+        "Net issued: 620",
+    ]
+    assert "(not counted: 1 voided redemption)" in lines
+    november = await queries.summary(corrected, month("2026-11"), PROGRAM, now=NOW)
+    assert "Given back by voids: 100" in text.summary_text(november, PROGRAM, html=False)[0]
+
+
+async def test_top_customers_and_rewards_count_what_stands(corrected: AsyncEngine) -> None:
+    october = month("2026-10")
+    rows = await sections.top_customers(corrected, october)
+    assert [(r["name"], r["earned"], r["redeemed"], r["purchases"]) for r in rows] == [
+        ("Ann", 500, 350, 2),  # the coffee voided in November: points given back then
+        ("Bob", 75, 5, 1),  # the adjustment took 5
+        ("Cat", 50, 0, 0),
+        (EVE_NAME, 30, 100, 0),  # her purchase voided
+        ("Dan", -30, 0, 0),  # the refund of a September purchase
+    ]
+    counts = await sections.reward_counts(corrected, october, PROGRAM)
+    assert [(c["reward_id"], c["redemptions"]) for c in counts] == [("cake", 1), ("coffee", 1)]
+    history = await sections.redemption_history(corrected, october, PROGRAM)
+    assert [(h["customer"], h["reward_id"]) for h in history] == [
+        (EVE_NAME, "coffee"),
+        ("Ann", "cake"),
+    ]
 
 
 async def test_customers_carry_their_purchases_spending_and_redemptions(
@@ -627,6 +741,18 @@ async def test_a_periods_flows_read_only_the_covering_index(engine: AsyncEngine)
         plan = await plan_of(engine, statement)
         assert "COVERING INDEX ix_ledger_created_at_kind_customer_id_points_amount_minor" in plan
         assert "SCAN ledger" not in plan
+
+
+async def test_what_corrections_take_off_a_period_is_read_from_the_corrections_alone(
+    engine: AsyncEngine,
+) -> None:
+    # The few corrections first (their partial index), each reversed entry by its id: never a
+    # walk through the period's entries looking for a correction of each.
+    plan = await plan_of(engine, reversals.totals(reversals.made_in(month("2026-10"))))
+    assert plan.splitlines() == [
+        "SEARCH fix USING COVERING INDEX ix_ledger_reverses_id (reverses_id>?)",
+        "SEARCH target USING INTEGER PRIMARY KEY (rowid=?)",
+    ]
 
 
 async def test_the_all_time_figures_never_scan_the_ledger(engine: AsyncEngine) -> None:

@@ -25,6 +25,15 @@ Silver from 500 lifetime points at x1.25. Cashier 101 has no name; 102 is "Sam <
  16  2026-11-01 00:00:00  Bob  buys 10.00                      +10  101  (exactly at the end)
 
 Balances today: Dan 110, Ann 300, Eve 30, Bob 85, Cat 50. Eve's name is a formula.
+
+`correct` adds corrections on top, through the real Store (issue "Mistakes happen"):
+
+ 17  2026-10-02 09:00     Dan  refund 30.00 of entry 2         -30  101
+ 18  2026-10-25 12:00     Bob  adjustment "double scan"         -5  102
+ 19  2026-11-02 10:00     Eve  void of entry 12 (30.00)        -30  102  (an October purchase)
+ 20  2026-11-03 10:00     Ann  void of entry 14 (a coffee)    +100  102  (an October redemption)
+
+Balances then: Dan 80, Ann 400, Eve 0, Bob 80, Cat 50.
 """
 
 from __future__ import annotations
@@ -101,6 +110,34 @@ async def build(engine: AsyncEngine, program: Program = PROGRAM) -> dict[str, in
     await register("Cat", at(10, 31, 23, 59, 59), CASHIER)
     await buy("Bob", "10.00", at(11, 1, 0), CASHIER)
     return ids
+
+
+async def correct(engine: AsyncEngine, program: Program = PROGRAM) -> dict[str, int]:
+    """Writes the corrections above after `build`; returns their entry ids by number (17..)."""
+    store = Store(engine, program)
+
+    async def entry_of(name: str, kind: str, when: dt.datetime) -> int:
+        customer = await store.find_customer(PHONES[name])
+        for entry in await store.recent_entries(customer["id"], limit=50):
+            if entry["kind"] == kind and entry["created_at"] == when:
+                return entry["id"]
+        raise LookupError(name)  # pragma: no cover - the story has each of them
+
+    dan_bought = await entry_of("Dan", "earn", at(9, 1, 10))
+    eve_bought = await entry_of("Eve", "earn", at(10, 16, 12))
+    ann_coffee = await entry_of("Ann", "redeem", at(10, 21, 10))
+    bob = await store.find_customer(PHONES["Bob"])
+    made = [
+        await store.refund(
+            dan_bought, Decimal(30), actor_id=CASHIER, now=at(10, 2, 9), key="fix-17"
+        ),
+        await store.adjust(
+            bob["id"], -5, "double scan", actor_id=SAM, now=at(10, 25, 12), key="fix-18"
+        ),
+        await store.void(eve_bought, actor_id=SAM, now=at(11, 2, 10), key="fix-19"),
+        await store.void(ann_coffee, actor_id=SAM, now=at(11, 3, 10), key="fix-20"),
+    ]
+    return {str(17 + n): result["entry_id"] for n, result in enumerate(made)}
 
 
 def build_file(path: Path) -> dict[str, int]:
