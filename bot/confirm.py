@@ -44,7 +44,14 @@ from telegram.ext import (
 
 from core.db.ledger import Tell
 from core.errors import LoyaltyError
-from core.types import EarnResult, Outgoing, RedeemResult, RegisterResult
+from core.types import (
+    Button,
+    CorrectionResult,
+    EarnResult,
+    Outgoing,
+    RedeemResult,
+    RegisterResult,
+)
 
 from . import delivery, texts
 from .replies import friendly
@@ -55,17 +62,24 @@ log = logging.getLogger(__name__)
 
 # What a Confirm button can confirm. "reg" rather than "register": the kind is part of button
 # data already sitting in cashiers' chats, which must keep its meaning across upgrades.
-Kind = Literal["reg", "earn", "redeem"]
+Kind = Literal["reg", "earn", "redeem", "void", "refund", "adjust"]
 KINDS: Final[tuple[Kind, ...]] = get_args(Kind)
 KEY_PATTERN: Final = r"[0-9a-f]{16}"
 _BUTTON = re.compile(rf"({'|'.join(KINDS)}):(ok|no):({KEY_PATTERN})")
 _PENDING: Final = "pending"  # the user_data key of the open preview
-_COMMAND: Final[dict[Kind, str]] = {"reg": "register", "earn": "earn", "redeem": "redeem"}
+_COMMAND: Final[dict[Kind, str]] = {
+    "reg": "register",
+    "earn": "earn",
+    "redeem": "redeem",
+    "void": "void",
+    "refund": "refund",
+    "adjust": "adjust",
+}
 
 P = TypeVar("P")
 P_contra = TypeVar("P_contra", contravariant=True)
-R = TypeVar("R", EarnResult, RedeemResult, RegisterResult)
-R_co = TypeVar("R_co", EarnResult, RedeemResult, RegisterResult, covariant=True)
+R = TypeVar("R", EarnResult, RedeemResult, RegisterResult, CorrectionResult)
+R_co = TypeVar("R_co", EarnResult, RedeemResult, RegisterResult, CorrectionResult, covariant=True)
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,7 @@ class Told:
     reply: str
     notify_chat: int | None = None
     notice: str = ""
+    reply_buttons: list[list[Button]] | None = None  # under the result, e.g. "↩ Undo"
 
 
 class Record(Protocol[P_contra, R_co]):
@@ -204,7 +219,10 @@ def handlers(
 
         def tell(result: R) -> list[Outgoing]:
             told = describe(result)
-            messages: list[Outgoing] = [{"chat_id": cashier, "text": told.reply}]
+            reply: Outgoing = {"chat_id": cashier, "text": told.reply}
+            if told.reply_buttons:
+                reply["buttons"] = told.reply_buttons
+            messages = [reply]
             if told.notify_chat is not None and told.notify_chat != cashier:
                 messages.append({"chat_id": told.notify_chat, "text": told.notice})
             return messages

@@ -30,6 +30,7 @@ from .model import (
     TOKEN_ENV_VAR,
     BackupConfig,
     Config,
+    CorrectionsConfig,
     ReportsConfig,
     StaffConfig,
     TelegramConfig,
@@ -100,6 +101,7 @@ _SECTIONS: Final = (
     "program",
     "reports",
     "backup",
+    "corrections",
     "tiers",
     "rewards",
 )
@@ -119,6 +121,7 @@ def _build(
     program = _program(section(data, "program"), data)
     reports = _reports(section(data, "reports"))
     backup = _backup(section(data, "backup"))
+    corrections = _corrections(section(data, "corrections"))
     return Config(
         telegram=telegram,
         database_url=database_url,
@@ -126,6 +129,7 @@ def _build(
         program=program,
         reports=reports,
         backup=backup,
+        corrections=corrections,
         path=path,
     )
 
@@ -269,6 +273,15 @@ def _reports(t: Table) -> ReportsConfig:
             f"unknown time zone {short(timezone)!r} (expected a name such as Europe/London)",
         ) from exc
     return ReportsConfig(digest_time=digest_time, timezone=timezone)
+
+
+def _corrections(t: Table) -> CorrectionsConfig:
+    d = CorrectionsConfig()
+    t.only("undo_minutes")
+    minutes = t.get("undo_minutes", as_int, d.undo_minutes)
+    if not 0 <= minutes <= 24 * 60:
+        raise ConfigError(t.path("undo_minutes"), f"must be 0 (no Undo) to 1440, got {minutes}")
+    return CorrectionsConfig(undo_minutes=minutes)
 
 
 def _backup(t: Table) -> BackupConfig:

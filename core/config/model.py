@@ -79,6 +79,15 @@ class BackupConfig:
 
 
 @dataclass(frozen=True)
+class CorrectionsConfig:
+    """Fixing mistakes (bot/handlers/void.py): how long a cashier may undo their own entry."""
+
+    # Minutes after an earn or a redemption during which its "↩ Undo" button works for the
+    # cashier who recorded it; after that an admin voids it with /void.
+    undo_minutes: int = 10
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig
     database_url: str  # SQLite paths are already absolute
@@ -86,4 +95,5 @@ class Config:
     program: Program = DEFAULT_PROGRAM
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     backup: BackupConfig = field(default_factory=BackupConfig)
+    corrections: CorrectionsConfig = field(default_factory=CorrectionsConfig)
     path: Path | None = None  # the file it came from; None for built-in defaults

@@ -33,6 +33,7 @@ def describe(config: Config) -> str:
         f"phone region:   {p.default_region}",
         f"daily digest:   {r.digest_time:%H:%M} {r.timezone}",
         f"daily backup:   {_backup(config)}",
+        f"undo:           {_undo(config)}",
         f"tiers ({len(p.tiers)}):",
     ]
     name_width = max((len(t.name) for t in p.tiers), default=0)
@@ -48,6 +49,11 @@ def describe(config: Config) -> str:
             f"  {reward.id:<{id_width}}  {reward.name:<{name_width}}  {reward.cost} points{worth}"
         )
     return "\n".join(lines)
+
+
+def _undo(config: Config) -> str:
+    minutes = config.corrections.undo_minutes
+    return f"for {minutes} min after an earn or a redemption" if minutes else "off"
 
 
 def _backup(config: Config) -> str:
