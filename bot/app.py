@@ -42,7 +42,18 @@ from . import confirm, delivery, flows, network
 from .backups import schedule_daily_backup
 from .concurrency import PerUserUpdateProcessor
 from .errors import on_error, start_counting
-from .handlers import digest, earn, link, redeem, register, report, staff, start, status
+from .handlers import (
+    digest,
+    earn,
+    link,
+    redeem,
+    register,
+    report,
+    staff,
+    start,
+    status,
+    void,
+)
 from .menus import set_command_menus
 from .services import SERVICES_KEY, Services
 
@@ -114,11 +125,13 @@ def register_handlers(app: Application, config: Config) -> None:  # type: ignore
     app.add_handler(TypeHandler(Update, start_counting), group=-2)  # see bot/errors.py
     app.add_handler(TypeHandler(Update, _private_only), group=-1)
 
+    undo = config.corrections.undo_minutes > 0
     conversations = [
-        earn.conversation(),
+        earn.conversation(undo=undo),
         status.conversation(),
         register.conversation(),
-        redeem.conversation(config.program),
+        redeem.conversation(config.program, undo=undo),
+        void.conversation(),
     ]
     for offset, conversation in enumerate(conversations):
         app.add_handler(conversation, group=CONVERSATION_GROUP_START + offset)

@@ -115,6 +115,15 @@ class Told:
     reply_buttons: list[list[Button]] | None = None  # under the result, e.g. "↩ Undo"
 
 
+UNDO_PREFIX: Final = "undo:"  # "↩ Undo" under a result: bot/handlers/void.py answers it
+
+
+def undo_buttons(entry_id: int, *, undo: bool) -> list[list[Button]] | None:
+    """The "↩ Undo" button under an earn's or a redemption's result; None when turned off
+    ([corrections] undo_minutes = 0)."""
+    return [[{"text": "↩ Undo", "data": f"{UNDO_PREFIX}{entry_id}"}]] if undo else None
+
+
 class Record(Protocol[P_contra, R_co]):
     """A flow's write: records `preview` once with `key`, queueing what `tell` says.
 
@@ -214,7 +223,7 @@ def handlers(
             await answer_stale(update, context)
             return None
         drop(context)  # taken before anything else: a double tap finds nothing to confirm
-        await _quietly(query.edit_message_reply_markup(None), "take the buttons off")
+        await quietly(query.edit_message_reply_markup(None), "take the buttons off")
         cashier = user.id
 
         def tell(result: R) -> list[Outgoing]:
@@ -232,14 +241,14 @@ def handlers(
                 context, pending.preview, key=pending.key, actor_id=cashier, tell=tell
             )
         except LoyaltyError as exc:  # e.g. another cashier spent the points since the preview
-            await _quietly(query.answer(), "answer the button")
+            await quietly(query.answer(), "answer the button")
             await context.bot.send_message(cashier, f"{friendly(exc)}{refused}")
             return ConversationHandler.END
         # Committed. From here on every failure is retried, never reported as "nothing changed".
         queued = result["queued"]
         if result["replayed"]:  # recorded before (a racing copy): finish what it still owes
             queued = await delivery.claim_owed(services(context), pending.key)
-        await _quietly(query.answer(popup), "answer the button")
+        await quietly(query.answer(popup), "answer the button")
         await delivery.send_now(context.application, queued)
         return ConversationHandler.END
 
@@ -252,7 +261,7 @@ def handlers(
     ]
 
 
-async def _quietly(call: Awaitable[object], what: str) -> None:
+async def quietly(call: Awaitable[object], what: str) -> None:
     """A Bot API call whose failure changes nothing for anyone (a popup, taking buttons off)."""
     try:
         await call

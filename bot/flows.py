@@ -50,6 +50,8 @@ FLOW_COMMANDS: Final = (
     "cancel",
     "claim",
     "digest",
+    "void",
+    "refund",
 )
 
 
@@ -69,7 +71,7 @@ def step(
 def conversation(
     *,
     name: str,
-    entry: BaseHandler[Update, Any, Any],
+    entry: Handler | Sequence[Handler],
     states: Mapping[State, Sequence[Handler]],
     preview_kind: confirm.Kind | None = None,
 ) -> ConversationHandler[Any]:
@@ -83,7 +85,7 @@ def conversation(
         for handler in handlers:
             handler.callback = step(handler.callback)
     return ConversationHandler(
-        entry_points=[entry],
+        entry_points=list(entry) if isinstance(entry, Sequence) else [entry],
         states={
             **{state: list(handlers) for state, handlers in states.items()},
             ConversationHandler.TIMEOUT: [TypeHandler(Update, idle_timeout)],

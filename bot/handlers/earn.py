@@ -10,6 +10,7 @@ the Confirm step: bot/confirm.py.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -174,7 +175,7 @@ async def record_earn(
     )
 
 
-def describe_earn(result: EarnResult) -> confirm.Told:
+def describe_earn(result: EarnResult, *, undo: bool = True) -> confirm.Told:
     """'✅ +25 points for 25.50 GBP' to the cashier; '⭐ You earned…' to a linked customer."""
     tier = esc(result["tier_after"])
     moved = result["tier_after"] != result["tier_before"]
@@ -182,14 +183,17 @@ def describe_earn(result: EarnResult) -> confirm.Told:
     spent = money(result["amount"], result["currency"])
     return confirm.Told(
         reply=f"✅ <b>+{points(result['points'])}</b> for {spent}"
-        f"\nNew balance: <b>{points(result['balance_after'])}</b> · {tier}{tier_up}",
+        f"\nNew balance: <b>{points(result['balance_after'])}</b> · {tier}{tier_up}"
+        f"\nRef #{result['entry_id']}",
+        reply_buttons=confirm.undo_buttons(result["entry_id"], undo=undo),
         notify_chat=result["notify_user_id"],
         notice=f"⭐ You earned <b>{points(result['points'])}</b> for your purchase of {spent}. "
         f"Balance: <b>{points(result['balance_after'])}</b> ({tier}).{tier_up}",
     )
 
 
-def conversation() -> ConversationHandler:  # type: ignore[type-arg]
+def conversation(*, undo: bool) -> ConversationHandler:  # type: ignore[type-arg]
+    """The /earn flow; `undo` puts "↩ Undo" under each result ([corrections] undo_minutes)."""
     text = filters.TEXT & ~filters.COMMAND
     return flows.conversation(
         name="earn",
@@ -197,7 +201,9 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
         states={
             ASK_CUSTOMER: [MessageHandler(text, got_customer)],
             ASK_AMOUNT: [MessageHandler(text, got_amount)],
-            CONFIRM: confirm.handlers("earn", record_earn, describe_earn, popup="Recorded ✔"),
+            CONFIRM: confirm.handlers(
+                "earn", record_earn, functools.partial(describe_earn, undo=undo), popup="Recorded ✔"
+            ),
         },
         preview_kind="earn",
     )

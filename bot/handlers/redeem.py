@@ -234,7 +234,7 @@ async def record_redeem(
     )
 
 
-def describe_redeem(result: RedeemResult, *, reset: bool) -> confirm.Told:
+def describe_redeem(result: RedeemResult, *, reset: bool, undo: bool = True) -> confirm.Told:
     """The code for the cashier to hand over; the same to a linked customer."""
     reward, code = esc(result["reward_name"]), esc(result["code"])
     restarts = " (reset to 0 after a redemption)" if reset else ""
@@ -242,7 +242,8 @@ def describe_redeem(result: RedeemResult, *, reset: bool) -> confirm.Told:
         reply=f"🎁 Redeemed <b>{reward}</b> · card {card(result['card_number'])}\n"
         f"Points spent: <b>{points(result['points'])}</b>\n"
         f"New balance: <b>{points(result['balance_after'])}</b>{restarts}\n"
-        f"Code: <code>{code}</code>",
+        f"Code: <code>{code}</code> · Ref #{result['entry_id']}",
+        reply_buttons=confirm.undo_buttons(result["entry_id"], undo=undo),
         notify_chat=result["notify_user_id"],
         notice=f"🎁 You redeemed <b>{reward}</b> for {points(result['points'])}. Balance: "
         f"<b>{points(result['balance_after'])}</b>. Your code: <code>{code}</code>",
@@ -253,7 +254,8 @@ def _program(context: ContextTypes.DEFAULT_TYPE) -> Program:
     return services(context).config.program
 
 
-def conversation(program: Program) -> ConversationHandler:  # type: ignore[type-arg]
+def conversation(program: Program, *, undo: bool) -> ConversationHandler:  # type: ignore[type-arg]
+    """The /redeem flow; `undo` puts "↩ Undo" under each result ([corrections] undo_minutes)."""
     text = filters.TEXT & ~filters.COMMAND
     return flows.conversation(
         name="redeem",
@@ -267,7 +269,7 @@ def conversation(program: Program) -> ConversationHandler:  # type: ignore[type-
             CONFIRM: confirm.handlers(
                 "redeem",
                 record_redeem,
-                functools.partial(describe_redeem, reset=program.reset_after_redemption),
+                functools.partial(describe_redeem, reset=program.reset_after_redemption, undo=undo),
                 popup="Redeemed ✔",
             ),
         },

@@ -254,6 +254,25 @@ class Ledger:
 
     # --- correcting ---------------------------------------------------------------------------
 
+    def _void_quote(
+        self, conn: Connection, entry_id: int, reason: str | None
+    ) -> tuple[LedgerEntry, CorrectionQuote]:
+        """What voiding the entry would do now, without writing (a preview)."""
+        target = reads.entry(conn, entry_id)
+        customer = existing_customer(conn, target["customer_id"])
+        earlier = reads.corrections_of(conn, entry_id)
+        quote = corrections.quote_void(customer, target, earlier, self.program, reason=reason)
+        return target, quote
+
+    def _refund_quote(
+        self, conn: Connection, entry_id: int, amount: Decimal
+    ) -> tuple[LedgerEntry, CorrectionQuote]:
+        """What refunding `amount` of the purchase would do now, without writing (a preview)."""
+        target = reads.entry(conn, entry_id)
+        customer = existing_customer(conn, target["customer_id"])
+        earlier = reads.corrections_of(conn, entry_id)
+        return target, corrections.quote_refund(customer, target, earlier, amount, self.program)
+
     def _void_once(
         self,
         conn: Connection,

@@ -42,6 +42,7 @@ from core.types import (
     AuditAction,
     AuditRecord,
     CorrectableEntry,
+    CorrectionQuote,
     CorrectionResult,
     Customer,
     EarnResult,
@@ -252,6 +253,20 @@ class Store(Ledger):
         raise ConcurrentUpdate(f"customer {customer_id} kept changing")
 
     # --- correcting mistakes (core/corrections.py) --------------------------------------------
+
+    async def preview_void(
+        self, entry_id: int, *, reason: str | None = None
+    ) -> tuple[LedgerEntry, CorrectionQuote]:
+        """The entry and what voiding it would do now; writes nothing (the bot's preview).
+        Refused as `void` would be."""
+        return await self._unit.read(self._void_quote, entry_id, reason)
+
+    async def preview_refund(
+        self, entry_id: int, amount: Decimal
+    ) -> tuple[LedgerEntry, CorrectionQuote]:
+        """The purchase and what refunding `amount` of it would do now; writes nothing.
+        Refused as `refund` would be."""
+        return await self._unit.read(self._refund_quote, entry_id, amount)
 
     async def void(
         self,
