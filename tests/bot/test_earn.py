@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ async def bot(tmp_path: Path) -> AsyncIterator[BotHarness]:
         yield harness
 
 
-async def register(bot: BotHarness, phone: str = PHONE, name: str = "Ann Lee") -> dict:
+async def register(bot: BotHarness, phone: str = PHONE, name: str = "Ann Lee") -> dict[str, Any]:
     result = await bot.store.register(
         {"name": name, "phone": phone, "email": None},
         actor_id=CASHIER,

@@ -26,7 +26,7 @@ from core.db.tables import customers, metadata
 from core.errors import InsufficientPoints, LoyaltyError
 from core.reports import queries, recent
 from core.reports.periods import Period
-from core.types import Reward
+from core.types import NewCustomer, Reward
 from tests.support.report_ledger import NOW, PROGRAM, at, build, build_file, correct
 
 UTC = ZoneInfo("UTC")
@@ -178,8 +178,8 @@ async def check_any_ledger(
         store = Store(engine, PROGRAM)
         ids = []
         for n in range(4):
-            new = {"name": f"C{n}", "phone": f"+4474001000{n:02d}", "email": None}
-            registered = await store.register(new, actor_id=1, now=START)  # type: ignore[arg-type]
+            new: NewCustomer = {"name": f"C{n}", "phone": f"+4474001000{n:02d}", "email": None}
+            registered = await store.register(new, actor_id=1, now=START)
             ids.append(registered["customer"]["id"])
         # Entries in any order of time: tills' clocks, and entries recorded late. A void or
         # refund is of one of the customer's purchases or redemptions, chosen by the hour.
