@@ -1,4 +1,4 @@
-"""What every bot test starts from: a database already at the newest schema.
+"""What every bot test starts from: a database already at the newest schema, and a `bot`.
 
 The harness starts the real Application, whose post_init upgrades the database it is given.
 Running every migration on a fresh file for each of some 300 tests took about a third of this
@@ -11,11 +11,12 @@ and post_init finds it at head.
 from __future__ import annotations
 
 import shutil
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from tests.support.harness import database_path
+from tests.support.harness import BotHarness, database_path, make_config
 
 
 @pytest.fixture(autouse=True)
@@ -28,3 +29,10 @@ def database_at_head(migrated_db: Path, tmp_path: Path) -> Path:
     path = database_path(tmp_path)
     shutil.copyfile(migrated_db, path)
     return path
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[BotHarness]:
+    """The bot on the default program, started; a test module may define its own instead."""
+    async with BotHarness(make_config(tmp_path)) as harness:
+        yield harness

@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.harness import CASHIER, CUSTOMER, STRANGER, BotHarness, make_config
+from tests.support.harness import CASHIER, CUSTOMER, STRANGER, BotHarness
 
 pytestmark = pytest.mark.asyncio
 
 PHONE = "+447400123456"
-
-
-@pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[BotHarness]:
-    async with BotHarness(make_config(tmp_path)) as harness:
-        yield harness
 
 
 async def register(bot: BotHarness, phone: str = PHONE, name: str = "Ann Lee") -> dict[str, Any]:
