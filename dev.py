@@ -102,7 +102,10 @@ CHECKS: list[tuple[str, list[str]]] = [
     ("mypy --strict (bot, core, tests, bench)", _tool("mypy")),
     ("import contracts (lint-imports)", _tool("lint-imports", "--no-cache", "--no-logo")),
     # The cycle test that `dev.py test` runs too, so that `check` alone covers every import rule.
-    ("no import cycles", _tool("pytest", "-q", "-k", "cycle", "tests/unit/test_architecture.py")),
+    (
+        "no import cycles",
+        _tool("pytest", "-q", "-n", "0", "-k", "cycle", "tests/unit/test_architecture.py"),
+    ),
 ]
 
 
