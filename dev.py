@@ -57,7 +57,7 @@ def ensure_environment(extra: str = "test") -> None:
     if not _has_pip():  # none yet, or one interrupted half-made: (re)create it
         print("Creating .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    what = "the dev tools" if extra == "dev" else "loyalty-bot and its dependencies"
+    what = "loyalty-bot, its dependencies" + (" and the dev tools" if extra == "dev" else "")
     print(f"Installing {what} into .venv (first run only) ...", flush=True)
     pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
     subprocess.run([*pip, "-c", str(CONSTRAINTS), "-e", f"{ROOT}[{extra}]"], check=True)
