@@ -138,7 +138,7 @@ async def test_an_earn_that_crosses_a_threshold_announces_the_new_tier(bot: BotH
 AGAIN = "Send the amount again, like 25.50 (/cancel to stop)."
 
 
-async def holds_nothing(bot: BotHarness, customer: dict) -> bool:
+async def holds_nothing(bot: BotHarness, customer: dict[str, Any]) -> bool:
     stored = await bot.store.get_customer(customer["id"])
     return stored["balance"] == 0 and await bot.store.ledger_sum(customer["id"]) == 0
 
