@@ -4,9 +4,15 @@
     python3 dev.py console    # the bot in this terminal, on demo data (no token, no network)
     python3 dev.py test       # the whole test suite (what CI runs)
 
+and the checks review makes, which CI runs after the tests:
+
+    python3 dev.py check      # ruff check, ruff format --check, mypy, the import contracts
+
 Each creates ./.venv and installs the project into it the first time (and again whenever
-pyproject.toml changes), then runs. Anything after the command is passed on, e.g.
-`python3 dev.py test -k earn` or `python3 dev.py console --as customer`.
+pyproject.toml or requirements/dev-constraints.txt changes), then runs: `check` installs the dev
+tools too, at the exact versions of that file. Anything after `console` or `test` is passed on,
+e.g. `python3 dev.py test -k earn` or `python3 dev.py console --as customer`. `check` runs every
+step even after one fails, names those that failed, and exits non-zero if any did.
 Standard library only: this file runs before anything is installed.
 """
 
@@ -25,22 +31,37 @@ VENV = ROOT / ".venv"
 STAMP = VENV / ".loyalty-bot-installed"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
 PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+# Exact versions of ruff, mypy, import-linter and grimp, so a new release of one cannot turn CI
+# red on its own (the file says how to bump them).
+CONSTRAINTS = ROOT / "requirements" / "dev-constraints.txt"
+# The extras an install of each extra brings: dev includes test.
+PROVIDES = {"test": {"test"}, "dev": {"test", "dev"}}
 
 
-def ensure_environment() -> None:
-    """Creates .venv and installs the project with its test extras, unless already current."""
+def ensure_environment(extra: str = "test") -> None:
+    """Creates .venv and installs the project with `extra`, unless already current.
+
+    The stamp holds the extra installed and a hash of the files that decide what is installed,
+    so an edit to either (or a first `check` after `test`) installs again.
+    """
     if sys.version_info < (3, 11):  # noqa: UP036 - this file runs on whatever python3 is
         sys.exit(f"loyalty-bot needs Python 3.11 or newer; this is {sys.version.split()[0]}")
-    wanted = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
-    if PYTHON.exists() and STAMP.exists() and STAMP.read_text() == wanted:
-        return
+    digest = hashlib.sha256()
+    for path in (ROOT / "pyproject.toml", CONSTRAINTS):
+        digest.update(path.read_bytes())
+    wanted = digest.hexdigest()
+    if PYTHON.exists() and STAMP.exists():
+        installed, _, stamped = STAMP.read_text().partition(" ")
+        if stamped == wanted and extra in PROVIDES.get(installed, set()):
+            return
     if not _has_pip():  # none yet, or one interrupted half-made: (re)create it
         print("Creating .venv ...", flush=True)
         venv.EnvBuilder(with_pip=True).create(VENV)
-    print("Installing loyalty-bot and its dependencies into .venv (first run only) ...", flush=True)
+    what = "loyalty-bot, its dependencies" + (" and the dev tools" if extra == "dev" else "")
+    print(f"Installing {what} into .venv (first run only) ...", flush=True)
     pip = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q"]
-    subprocess.run([*pip, "-e", f"{ROOT}[test]"], check=True)
-    STAMP.write_text(wanted)
+    subprocess.run([*pip, "-c", str(CONSTRAINTS), "-e", f"{ROOT}[{extra}]"], check=True)
+    STAMP.write_text(f"{extra} {wanted}")
 
 
 def _has_pip() -> bool:
@@ -50,33 +71,83 @@ def _has_pip() -> bool:
     return subprocess.run(probe, capture_output=True).returncode == 0
 
 
+# Ctrl-Cs that arrived while a command ran: `check` stops at the step they ended.
+INTERRUPTS: list[int] = []
+
+
 def run_in_foreground(args: list[str]) -> int:
     """Runs the command and returns its exit code; Ctrl-C is the command's to handle.
 
     The terminal sends Ctrl-C to this process and the command alike. The command stops cleanly
     on its own (the console says "Bye.", pytest prints its summary); this process only waits for
-    it, rather than killing it mid-shutdown and printing a traceback of its own.
+    it (noting the Ctrl-C in INTERRUPTS), rather than killing it mid-shutdown and printing a
+    traceback of its own.
     """
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: INTERRUPTS.append(signum))
     try:
         return subprocess.run(args, cwd=ROOT).returncode
     finally:
         signal.signal(signal.SIGINT, previous)
 
 
+def _tool(name: str, *args: str) -> list[str]:
+    return [str(BIN / (f"{name}.exe" if os.name == "nt" else name)), *args]
+
+
+# `check`: what review checks, each step independent of the others. mypy, ruff and import-linter
+# read their settings (what to check, how strictly) from pyproject.toml.
+CHECKS: list[tuple[str, list[str]]] = [
+    ("ruff check .", _tool("ruff", "check", ".")),
+    ("ruff format --check .", _tool("ruff", "format", "--check", ".")),
+    ("mypy --strict (bot, core, tests, bench)", _tool("mypy")),
+    ("import contracts (lint-imports)", _tool("lint-imports", "--no-cache", "--no-logo")),
+    # The cycle test that `dev.py test` runs too, so that `check` alone covers every import rule.
+    (
+        "no import cycles",
+        _tool("pytest", "-q", "-n", "0", "-k", "cycle", "tests/unit/test_architecture.py"),
+    ),
+]
+
+
+def check() -> int:
+    """Runs every step of CHECKS; prints those that failed and returns 1 if any did."""
+    failed: list[str] = []
+    for name, args in CHECKS:
+        print(f"\n==> {name}", flush=True)
+        code = run_in_foreground(args)
+        if INTERRUPTS:
+            print("\nInterrupted: dev.py check stopped there.")
+            return 130
+        if code != 0:
+            print(f"FAILED: {name} (exit code {code})", flush=True)
+            failed.append(name)
+    if failed:
+        print(f"\ndev.py check: {len(failed)} of {len(CHECKS)} failed:")
+        for name in failed:
+            print(f"  - {name}")
+        return 1
+    print(f"\ndev.py check: all {len(CHECKS)} passed.")
+    return 0
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"console", "test"}:
+    if not argv or argv[0] not in {"console", "test", "check"}:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
+    if command == "check" and rest:
+        print("dev.py check takes no arguments: each tool reads its settings from pyproject.toml")
+        return 2
     try:
-        ensure_environment()
+        ensure_environment("dev" if command == "check" else "test")
     except KeyboardInterrupt:
         print("\nInterrupted: run the same command again to finish setting up.", file=sys.stderr)
         return 130
     except subprocess.CalledProcessError:
         print("Installing failed (pip's message is above); run the command again.", file=sys.stderr)
         return 1
+    if command == "check":
+        return check()
     if command == "test":
         args = [str(PYTHON), "-m", "pytest", *rest]
     else:

@@ -16,8 +16,8 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
+from bot.offline import Answer
 from tests.support.fake_bot_api import FakeBotApi, _ParsedRequest
 
 TOKEN = "123456:bench-not-a-real-token-0000000000"  # the fake accepts any token
@@ -42,7 +42,7 @@ class TimedFakeBotApi(FakeBotApi):
         self.start()
         return self
 
-    def _answer(self, method: str, request: _ParsedRequest) -> tuple[int, dict[str, Any]]:
+    def _answer(self, method: str, request: _ParsedRequest) -> Answer:
         if method == "getUpdates" and self.first_poll is None:
             self.first_poll = time.perf_counter()
         return super()._answer(method, request)

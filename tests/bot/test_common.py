@@ -32,12 +32,6 @@ HINT_STAFF = "Send /earn, /redeem, /register or /status to start"
 HINT_CUSTOMER = "Send /status to see your points"
 
 
-@pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[BotHarness]:
-    async with BotHarness(make_config(tmp_path)) as harness:
-        yield harness
-
-
 async def register(bot: BotHarness, points: int = 0) -> Customer:
     now = bot.services.clock()
     result = await bot.store.register(

@@ -8,8 +8,7 @@ is what keeps a cashier's conversation coherent.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable
-from pathlib import Path
+from collections.abc import Awaitable
 from typing import Any
 
 import pytest
@@ -18,7 +17,7 @@ from telegram import Update
 from bot.concurrency import PerUserUpdateProcessor
 from bot.offline import make_message_update
 from core.types import Customer
-from tests.support.harness import ADMIN, CASHIER, BotHarness, make_config
+from tests.support.harness import ADMIN, CASHIER, BotHarness
 
 pytestmark = pytest.mark.asyncio
 
@@ -153,12 +152,6 @@ async def test_updates_from_nobody_in_particular_are_not_held_up() -> None:
 
 
 # --- through the running Application --------------------------------------------------------
-
-
-@pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[BotHarness]:
-    async with BotHarness(make_config(tmp_path)) as harness:
-        yield harness
 
 
 async def register(bot: BotHarness, phone: str, name: str) -> Customer:

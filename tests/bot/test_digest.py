@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -52,19 +53,19 @@ async def purchases(bot: BotHarness) -> None:
     await bot.store.earn(ann, Decimal("40"), actor_id=CASHIER, now=when + dt.timedelta(days=3))
 
 
-def digest_jobs(bot: BotHarness, user_id: int = ADMIN) -> tuple[Job, ...]:  # type: ignore[type-arg]
+def digest_jobs(bot: BotHarness, user_id: int = ADMIN) -> tuple[Job[Any], ...]:
     assert bot.app.job_queue is not None
     return bot.app.job_queue.get_jobs_by_name(digest.job_name(user_id))
 
 
-def local_next_run(job: Job) -> str:  # type: ignore[type-arg]
+def local_next_run(job: Job[Any]) -> str:
     """'Mon 09:00 Europe/London': when the job fires next, in the zone it is scheduled in."""
     assert job.next_t is not None
     zone = job.job.trigger.timezone
     return f"{job.next_t.astimezone(zone):%a %H:%M} {zone}"
 
 
-def daily_at_nine(job: Job) -> bool:  # type: ignore[type-arg]
+def daily_at_nine(job: Job[Any]) -> bool:
     fields = {f.name: str(f) for f in job.job.trigger.fields}
     return fields["day_of_week"] == "sun,mon,tue,wed,thu,fri,sat" and fields["hour"] == "9"
 

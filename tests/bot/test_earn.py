@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.support.harness import CASHIER, CUSTOMER, STRANGER, BotHarness, make_config
+from tests.support.harness import CASHIER, CUSTOMER, STRANGER, BotHarness
 
 pytestmark = pytest.mark.asyncio
 
 PHONE = "+447400123456"
 
 
-@pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[BotHarness]:
-    async with BotHarness(make_config(tmp_path)) as harness:
-        yield harness
-
-
-async def register(bot: BotHarness, phone: str = PHONE, name: str = "Ann Lee") -> dict:
+async def register(bot: BotHarness, phone: str = PHONE, name: str = "Ann Lee") -> dict[str, Any]:
     result = await bot.store.register(
         {"name": name, "phone": phone, "email": None},
         actor_id=CASHIER,
@@ -145,7 +138,7 @@ async def test_an_earn_that_crosses_a_threshold_announces_the_new_tier(bot: BotH
 AGAIN = "Send the amount again, like 25.50 (/cancel to stop)."
 
 
-async def holds_nothing(bot: BotHarness, customer: dict) -> bool:
+async def holds_nothing(bot: BotHarness, customer: dict[str, Any]) -> bool:
     stored = await bot.store.get_customer(customer["id"])
     return stored["balance"] == 0 and await bot.store.ledger_sum(customer["id"]) == 0
 

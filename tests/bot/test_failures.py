@@ -8,7 +8,7 @@ the real Application talking to the offline Bot API, which refuses what Telegram
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -30,12 +30,6 @@ PHONE = "+447400123456"
 SECRETS = (TOKEN, PHONE, "07400 123456", "ann@example.com")
 # Said by the failing code, as a careless library might: every secret in one exception text.
 LEAKY_ERROR = f"boom for {PHONE} / 07400 123456 / ann@example.com via bot{TOKEN}/sendMessage"
-
-
-@pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[BotHarness]:
-    async with BotHarness(make_config(tmp_path)) as harness:
-        yield harness
 
 
 @pytest.fixture

@@ -352,31 +352,41 @@ def cases() -> dict[str, Case]:
         "button with no data (game)": lambda u, uid: [u.press(uid, None, game="points")],
     }
     for label, text in NOTHING_READABLE.items():
-        found[f"only {label}"] = lambda u, uid, text=text: [u.message(uid, text)]
-        found[f"/register then only {label}"] = lambda u, uid, text=text: [
-            u.message(uid, "/register"),
-            u.message(uid, text),
-        ]
-        found[f"/earn then only {label}"] = lambda u, uid, text=text: [
-            u.message(uid, "/earn"),
-            u.message(uid, text),
-        ]
+        found[f"only {label}"] = sending(text)
+        found[f"/register then only {label}"] = sending("/register", text)
+        found[f"/earn then only {label}"] = sending("/earn", text)
     for data in FORGED_DATA:
-        found[f"forged {data!r}"] = lambda u, uid, data=data: [u.press(uid, data)]
-        found[f"forged {data!r} under a redeem list"] = lambda u, uid, data=data: [
-            u.message(uid, "/redeem 07400123456"),
-            u.press(uid, data),
-        ]
+        found[f"forged {data!r}"] = pressing(data)
+        found[f"forged {data!r} under a redeem list"] = pressing(data, after="/redeem 07400123456")
     for flow in ("/earn 07400123456 25", "/redeem 07400123456", "/register"):
-        found[f"{flow}, then a button with no message"] = lambda u, uid, flow=flow: [
-            u.message(uid, flow),
-            u.press(uid, "earn:ok:0123456789abcdef", with_message=False),
-        ]
-        found[f"{flow}, then a game button"] = lambda u, uid, flow=flow: [
-            u.message(uid, flow),
-            u.press(uid, None, game="points"),
-        ]
+        found[f"{flow}, then a button with no message"] = pressing(
+            "earn:ok:0123456789abcdef", after=flow, with_message=False
+        )
+        found[f"{flow}, then a game button"] = pressing(None, after=flow, game="points")
     return found
+
+
+# Cases made in a loop: a function binds each value (a lambda's default argument would too,
+# but mypy cannot infer such a lambda as a Case).
+
+
+def sending(*texts: str) -> Case:
+    """The user sends each of `texts`, in turn."""
+    return lambda u, uid: [u.message(uid, text) for text in texts]
+
+
+def pressing(
+    data: str | None,
+    *,
+    after: str | None = None,
+    with_message: bool = True,
+    game: str | None = None,
+) -> Case:
+    """The user presses a button with `data`, after sending `after` if given."""
+    return lambda u, uid: [
+        *([u.message(uid, after)] if after is not None else []),
+        u.press(uid, data, with_message=with_message, game=game),
+    ]
 
 
 CASES = cases()

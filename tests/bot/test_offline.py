@@ -331,7 +331,8 @@ async def test_polling_waits_for_updates_instead_of_spinning(request_: OfflineRe
     app.add_handler(MessageHandler(filters.TEXT, echo))
     emulator = request_.emulator
     async with app:
-        await app.updater.start_polling(timeout=5)  # type: ignore[union-attr]
+        assert app.updater is not None  # build_app gives it one, as run's builder does
+        await app.updater.start_polling(timeout=5)
         await app.start()
         await asyncio.sleep(0.2)
         emulator.push_update(
@@ -341,7 +342,7 @@ async def test_polling_waits_for_updates_instead_of_spinning(request_: OfflineRe
             reply = await emulator.until(
                 lambda: emulator.find_call(lambda c: c.method == "sendMessage")
             )
-        await app.updater.stop()  # type: ignore[union-attr]
+        await app.updater.stop()
         await app.stop()
 
     assert reply.text == "pong"

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from telegram import Update
 from telegram.error import (
     BadRequest,
     Conflict,
@@ -233,6 +234,7 @@ async def test_the_application_polling_through_a_drop_still_gets_the_update(
         )
         update = await asyncio.wait_for(queue.get(), timeout=10)
         await app.updater.stop()
+    assert isinstance(update, Update)  # the queue holds whatever was put in it
     assert update.update_id == 1  # the answer was lost, so the update was asked for again
 
 

@@ -8,22 +8,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from bot.network import RATE_LIMIT_MAX_WAIT
 from bot.offline import Fault
-from tests.support.harness import CASHIER, CUSTOMER, BotHarness, make_config
+from tests.support.harness import CASHIER, CUSTOMER, BotHarness
 
 pytestmark = pytest.mark.asyncio
-
-
-@pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[BotHarness]:
-    async with BotHarness(make_config(tmp_path)) as harness:
-        yield harness
 
 
 def errors(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:

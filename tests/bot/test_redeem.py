@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -18,12 +17,6 @@ from tests.support.harness import ADMIN, CASHIER, CUSTOMER, STRANGER, BotHarness
 pytestmark = pytest.mark.asyncio
 
 PHONE = "+447400123456"
-
-
-@pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[BotHarness]:
-    async with BotHarness(make_config(tmp_path)) as harness:
-        yield harness
 
 
 async def customer_with(bot: BotHarness, balance: int, name: str = "Ann Lee") -> dict[str, Any]:

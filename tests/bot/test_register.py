@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -16,12 +15,6 @@ pytestmark = pytest.mark.asyncio
 
 PHONE = "+447400123456"
 TRICKY_NAME = "<b>Zoë_O'Brien*"
-
-
-@pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[BotHarness]:
-    async with BotHarness(make_config(tmp_path)) as harness:
-        yield harness
 
 
 async def fill_in(bot: BotHarness, name: str, phone: str, email: str) -> None:

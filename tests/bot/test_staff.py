@@ -21,12 +21,6 @@ NEWCOMER = 5005
 
 
 @pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[BotHarness]:
-    async with BotHarness(make_config(tmp_path)) as harness:
-        yield harness
-
-
-@pytest.fixture
 async def unclaimed(tmp_path: Path) -> AsyncIterator[BotHarness]:
     """A bot whose config names no staff at all: it announces a /claim code at start-up."""
     config = dataclasses.replace(make_config(tmp_path), staff=StaffConfig())

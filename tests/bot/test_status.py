@@ -3,28 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.offline import SentCall
 from core.cards import format_card
-from tests.support.harness import CASHIER, CUSTOMER, STRANGER, BotHarness, make_config
+from tests.support.harness import CASHIER, CUSTOMER, STRANGER, BotHarness
 
 pytestmark = pytest.mark.asyncio
 
 PHONE = "+447400123456"
 OTHER_PHONE = "+447400654321"
 NOW = dt.datetime(2026, 3, 14, 10, 0, tzinfo=dt.UTC)  # GMT in the shop: UTC == local
-
-
-@pytest.fixture
-async def bot(tmp_path: Path) -> AsyncIterator[BotHarness]:
-    async with BotHarness(make_config(tmp_path)) as harness:
-        yield harness
 
 
 async def register(

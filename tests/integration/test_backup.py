@@ -21,7 +21,7 @@ from core.config import DEFAULT_PROGRAM
 from core.db import backup
 from core.db.engine import open_engine
 from core.db.faults import StorageFault
-from core.db.health import check
+from core.db.health import Health, check
 from core.db.lock import DatabaseInUse, DatabaseLock
 from core.db.store import Store
 from tests.support.storage import build_shop, digest, garbled_page
@@ -81,7 +81,7 @@ async def test_backups_taken_while_the_store_writes_are_consistent_and_complete(
 ) -> None:
     committed: list[int] = []
     writer = asyncio.create_task(earn_many(db, 300, committed))
-    copies = []
+    copies: list[tuple[list[int], Path, Health]] = []
     while not writer.done():
         seen = list(committed)  # every earn that had committed before this backup began
         target = tmp_path / f"copy-{len(copies)}.db"

@@ -16,17 +16,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.db.engine import open_engine
 from core.db.migrate import upgrade
 from core.db.store import Store
-from core.db.tables import customers, metadata
+from core.db.tables import customers, ledger, metadata
 from core.errors import InsufficientPoints, LoyaltyError
 from core.reports import queries, recent
 from core.reports.periods import Period
-from core.types import Reward
+from core.types import NewCustomer, Reward
 from tests.support.report_ledger import NOW, PROGRAM, at, build, build_file, correct
 
 UTC = ZoneInfo("UTC")
@@ -84,20 +84,27 @@ async def engine(
 async def test_every_window_of_the_story_counts_the_same_people_both_ways(
     engine: AsyncEngine, days: int
 ) -> None:
-    # Windows ending every 12 hours from August to after the report: most end before some
-    # customers' later visits, which must then be counted from their entries.
-    end = at(8, 1, 0)
-    checked = 0
+    # Windows ending every day from August to after the report: most end before some
+    # customers' later visits, which must then be counted from their entries. And the windows
+    # that end, or start, at the very moment of each entry, where `< end` or `>= start` alone
+    # decides whether that visit is in: the days step past most of those moments.
+    span = dt.timedelta(days=days)
     async with engine.connect() as conn:
+        stored = (await conn.execute(select(ledger.c.created_at))).scalars()
+        moments = {when.replace(tzinfo=dt.UTC) for when in stored}  # UTC, read back naive
+        ends = set(moments) | {moment + span for moment in moments}
+        end, days_ended = at(8, 1, 0), 0
         while end <= NOW + dt.timedelta(days=2):
-            period = between(end - dt.timedelta(days=days), end)
+            ends.add(end)
+            end += dt.timedelta(days=1)
+            days_ended += 1
+        for end in sorted(ends):
+            period = between(end - span, end)
             for reward in (COFFEE, None):
                 assert await recent.people(conn, period, reward) == await grouped(
                     conn, period, reward
                 ), period
-            end += dt.timedelta(hours=12)
-            checked += 1
-    assert checked > 190
+    assert days_ended == 99 and len(moments) >= 16  # every day, and the story's every entry
 
 
 async def test_october_by_latest_visits_gives_the_storys_figures(
@@ -178,8 +185,8 @@ async def check_any_ledger(
         store = Store(engine, PROGRAM)
         ids = []
         for n in range(4):
-            new = {"name": f"C{n}", "phone": f"+4474001000{n:02d}", "email": None}
-            registered = await store.register(new, actor_id=1, now=START)  # type: ignore[arg-type]
+            new: NewCustomer = {"name": f"C{n}", "phone": f"+4474001000{n:02d}", "email": None}
+            registered = await store.register(new, actor_id=1, now=START)
             ids.append(registered["customer"]["id"])
         # Entries in any order of time: tills' clocks, and entries recorded late. A void or
         # refund is of one of the customer's purchases or redemptions, chosen by the hour.

@@ -39,12 +39,19 @@ STRANGER = 4004
 TOKEN = "123456:TEST-TOKEN-abcdefghijklmnopqrstuvwxyz"
 
 
+def database_path(tmp_path: Path) -> Path:
+    """The SQLite file of make_config(tmp_path)."""
+    return tmp_path / "test.db"
+
+
 def make_config(tmp_path: Path, **program: Any) -> Config:
-    """The default program on a fresh SQLite file, with one admin and one cashier."""
+    """The default program on the SQLite file database_path(tmp_path), with one admin and one
+    cashier. In tests/bot that file is already at the newest schema (tests/bot/conftest.py);
+    elsewhere the Application's post_init creates it by running the migrations."""
     base = load_config(None, environ={})
     return dataclasses.replace(
         base,
-        database_url=f"sqlite+aiosqlite:///{tmp_path / 'test.db'}",
+        database_url=f"sqlite+aiosqlite:///{database_path(tmp_path)}",
         staff=StaffConfig(admins=(ADMIN,), cashiers=(CASHIER,)),
         program=dataclasses.replace(base.program, **program),
     )

@@ -17,8 +17,8 @@ NEW_YORK = ZoneInfo("America/New_York")
 NOW = dt.datetime(2026, 11, 5, 12, 30, tzinfo=dt.UTC)
 
 
-def utc(*parts: int) -> dt.datetime:
-    return dt.datetime(*parts, tzinfo=dt.UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=dt.UTC)
 
 
 def period(text: str | None, *, now: dt.datetime = NOW, tz: ZoneInfo = LONDON) -> Period:
