@@ -7,7 +7,8 @@ least once, whatever Telegram does:
 - in line, by the confirmation that made the change: up to INLINE_ATTEMPTS tries, a short wait
   between them, or Telegram's own `retry_after` when it asks for a short one;
 - then by the background worker (`deliver_due`, every WORKER_INTERVAL seconds, and at start-up:
-  a crash between commit and send still delivers after restart), with growing waits;
+  a crash between commit and send still delivers after restart), with growing waits (for tests
+  only, LOYALTY_BOT_TEST_OUTBOX_INTERVAL sets the worker's interval: `worker_interval`);
 - never again once sent (marked in the outbox), and never by two senders at once (claims).
 A chat that blocked the bot, or a message Telegram refuses as malformed, will not get through by
 retrying: it is marked undeliverable at once. After GIVE_UP_AFTER, so is anything else.
@@ -21,7 +22,9 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Sequence
+import math
+import os
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -39,6 +42,10 @@ INLINE_ATTEMPTS: Final = 3
 INLINE_WAITS: Final = (0.5, 1.5)  # seconds between the in-line attempts
 INLINE_MAX_RETRY_AFTER: Final = 5.0  # a longer flood wait is left to the worker
 WORKER_INTERVAL: Final = 5.0  # seconds between the worker's looks at the outbox
+# For tests only: the worker's interval in seconds instead of WORKER_INTERVAL, so an end-to-end
+# test sees a restarted process deliver what it owes within a second of it falling due, not
+# five (tests/e2e/test_run_outbox.py). The retry waits (BACKOFF) are not changed.
+WORKER_INTERVAL_ENV: Final = "LOYALTY_BOT_TEST_OUTBOX_INTERVAL"
 # The worker's waits after each failed attempt; the last one repeats.
 BACKOFF: Final = tuple(dt.timedelta(seconds=s) for s in (5, 15, 60, 300, 900, 3600))
 GIVE_UP_AFTER: Final = dt.timedelta(days=1)
@@ -119,9 +126,20 @@ async def start(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         )
     if app.job_queue is not None:
         app.job_queue.run_repeating(prune, interval=PRUNE_INTERVAL, name=f"{JOB_NAME}-prune")
-        job = app.job_queue.run_repeating(deliver_due, interval=WORKER_INTERVAL, name=JOB_NAME)
+        job = app.job_queue.run_repeating(deliver_due, interval=worker_interval(), name=JOB_NAME)
         # Run once now: APScheduler can't start a repeating job immediately (PTB's own advice).
         await job.run(app)
+
+
+def worker_interval(environ: Mapping[str, str] = os.environ) -> float:
+    """WORKER_INTERVAL, or the seconds ``LOYALTY_BOT_TEST_OUTBOX_INTERVAL`` names (tests only);
+    a value that is not a positive number is ignored."""
+    raw = environ.get(WORKER_INTERVAL_ENV, "").strip()
+    try:
+        seconds = float(raw) if raw else WORKER_INTERVAL
+    except ValueError:
+        return WORKER_INTERVAL
+    return seconds if math.isfinite(seconds) and seconds > 0 else WORKER_INTERVAL
 
 
 class _Failure:

@@ -313,8 +313,19 @@ class BotApiEmulator:
         with self._lock:
             return any(u["update_id"] >= (offset or 0) for u in self._updates)
 
+    def confirm_updates(self, offset: int | str | None) -> None:
+        """Forgets every update before ``offset``, as Telegram does as soon as a getUpdates asks
+        from it, not once that long poll is answered: a bot killed during the poll is not sent
+        them again."""
+        first = int(offset or 0)
+        if first > 0:
+            with self._lock:
+                self._updates = [u for u in self._updates if u["update_id"] >= first]
+
     def wait_for_updates(self, offset: int | None, timeout: float) -> None:
-        """Blocks up to ``timeout`` seconds until an update at or after ``offset`` is queued."""
+        """Confirms the updates before ``offset``, then blocks up to ``timeout`` seconds until
+        an update at or after it is queued."""
+        self.confirm_updates(offset)
         with self._lock:
             self._changed.wait_for(lambda: self._closed or self.has_updates(offset), timeout)
 
@@ -346,8 +357,7 @@ class BotApiEmulator:
         limit = int(params.get("limit") or 100)
         if offset < 0:
             return self._updates[offset:][:limit]
-        # Asking from `offset` confirms (forgets) every update before it, as Telegram does.
-        self._updates = [u for u in self._updates if u["update_id"] >= offset]
+        self.confirm_updates(offset)  # done already if this was a long poll, when it began
         return self._updates[:limit]
 
     def _delete_webhook(self, params: JSONDict, _f: object, _n: object) -> bool:

@@ -106,6 +106,7 @@ class OfflineRequest(BaseRequest):
     async def _wait_for_updates(self, params: Mapping[str, Any]) -> None:
         # Long polling: without this wait, Updater.start_polling would spin on empty answers.
         offset = params.get("offset")
+        self.emulator.confirm_updates(offset)
         with contextlib.suppress(TimeoutError):  # a long poll that times out answers []
             async with asyncio.timeout(float(params.get("timeout") or 0)):
                 await self.emulator.until(

@@ -169,3 +169,14 @@ async def test_pressing_confirm_again_after_a_restart_says_done_and_sends_what_w
         assert seen(restarted, CASHIER, RESULT) == 1
         assert seen(restarted, CUSTOMER, NOTICE) == 1
         assert await balance(restarted) == 25
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [("0.5", 0.5), ("", 5.0), ("fast", 5.0), ("0", 5.0), ("-1", 5.0), ("inf", 5.0), ("nan", 5.0)],
+)
+def test_the_test_only_worker_interval_is_taken_from_the_environment(
+    value: str, expected: float
+) -> None:
+    assert delivery.worker_interval({delivery.WORKER_INTERVAL_ENV: value}) == expected
+    assert delivery.worker_interval({}) == delivery.WORKER_INTERVAL == 5.0

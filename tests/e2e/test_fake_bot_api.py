@@ -216,6 +216,18 @@ async def test_a_shared_contact_reaches_the_contact_handler(
     assert reply.text == "Phone +447700900123"
 
 
+def test_a_long_poll_confirms_the_updates_before_its_offset_when_it_starts(
+    fake: FakeBotApi,
+) -> None:
+    # As Telegram: a bot killed while it waits in a long poll is not sent those updates again.
+    fake.push_message(USER, "/start")  # update 1
+    url = f"{fake.base_url}{TOKEN}/getUpdates"
+    with pytest.raises(TimeoutError):  # the poller dies waiting; its poll is never answered
+        urllib.request.urlopen(f"{url}?offset=2&timeout=5", timeout=0.3)
+    with urllib.request.urlopen(f"{url}?timeout=0", timeout=5) as response:
+        assert json.load(response)["result"] == []
+
+
 # --- the helpers fail loudly and never hang ----------------------------------------------------
 
 
