@@ -194,7 +194,9 @@ async def _mark(
 async def _owe(svc: Services, message: Owed, failure: _Failure, *, tries: int = 1) -> None:
     """Leaves the message owed, due again after the backoff (or Telegram's retry_after)."""
     now = svc.clock()
-    wait = BACKOFF[min(message["attempts"], len(BACKOFF) - 1)]
+    # The worker's own tries so far pick the wait: the in-line ones came first, quickly.
+    worker_tries = max(message["attempts"] + tries - INLINE_ATTEMPTS, 0)
+    wait = BACKOFF[min(worker_tries, len(BACKOFF) - 1)]
     wait = max(wait, dt.timedelta(seconds=failure.retry_after))
     await svc.store.unit.write(
         outbox.mark,

@@ -292,7 +292,8 @@ def test_a_bare_number_under_buttons_is_a_message_and_the_console_says_how_to_pr
     )
     confirm, again = buttons.turns[9:11]
     assert "✅ +20 points for 20.00 GBP" in confirm.reply  # "#1" pressed it, once
-    assert "[popup] Already done" in again.reply
+    assert "[#1] ↩ Undo" in confirm.reply  # the result is now the latest message with buttons
+    assert "↩ Void the purchase of 20.00 GBP" in again.reply  # so "#1" pressed Undo: a preview
 
 
 def test_in_the_amount_step_a_number_is_the_amount_though_buttons_are_above(
