@@ -125,7 +125,7 @@ async def test_a_void_of_spent_points_takes_what_is_there_and_records_the_rest_a
 ) -> None:
     await bot.send(CASHIER, "/redeem 07400123456 coffee")  # spends all 100
     await bot.press(CASHIER, "Confirm")
-    (redeem, earn) = await bot.store.recent_entries(customer["id"], 2)
+    (_redeemed, earn) = await bot.store.recent_entries(customer["id"], 2)
 
     await bot.send(ADMIN, f"/void #{earn['id']}")
     assert "will be owed" in bot.last_text(ADMIN)
