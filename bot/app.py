@@ -47,6 +47,7 @@ from .handlers import (
     earn,
     link,
     redeem,
+    refund,
     register,
     report,
     staff,
@@ -132,6 +133,7 @@ def register_handlers(app: Application, config: Config) -> None:  # type: ignore
         register.conversation(),
         redeem.conversation(config.program, undo=undo),
         void.conversation(),
+        refund.conversation(),
     ]
     for offset, conversation in enumerate(conversations):
         app.add_handler(conversation, group=CONVERSATION_GROUP_START + offset)

@@ -41,6 +41,7 @@ from core.types import (
 )
 
 from .. import confirm, flows, texts
+from ..corrections import describe_correction
 from ..customers import find_or_explain
 from ..format import customer_line, esc, money, points
 from ..replies import friendly
@@ -260,34 +261,6 @@ async def record_void(
         key=key,
         reason=preview.reason,
         tell=tell,
-    )
-
-
-def describe_correction(result: CorrectionResult) -> confirm.Told:
-    """'↩ Voided ref #41: −25 points' to staff; the same, in the customer's terms, to them."""
-    done = {"void": "Voided", "refund": "Refunded", "adjust": "Adjusted"}[result["kind"]]
-    ref = f" ref #{result['reverses_id']}" if result["reverses_id"] else ""
-    refunded = (
-        f" {result['amount']:,.2f} of" if result["kind"] == "refund" and result["amount"] else ""
-    )
-    owed = (
-        f"\n{points(result['points_owed_after'])} owed, paid from the next purchases."
-        if result["points_owed_after"]
-        else ""
-    )
-    code = (
-        f"\nCode <code>{esc(result['code'])}</code> is no longer valid."
-        if result["kind"] == "void" and result["code"]
-        else ""
-    )
-    change = f"{result['points']:+,}"
-    return confirm.Told(
-        reply=f"↩ {done}{refunded}{ref}: <b>{change}</b> points (entry #{result['entry_id']})\n"
-        f"New balance: <b>{points(result['balance_after'])}</b> · {esc(result['tier_after'])}"
-        f"{owed}{code}",
-        notify_chat=result["notify_user_id"],
-        notice=f"↩ A correction on your card: <b>{change}</b> points. Balance: "
-        f"<b>{points(result['balance_after'])}</b>.{owed}",
     )
 
 
