@@ -33,6 +33,7 @@ CASHIER_COMMANDS = [
     BotCommand("redeem", "Redeem a reward"),
     BotCommand("register", "Register a new customer"),
     BotCommand("status", "Look up a card"),
+    BotCommand("refund", "Goods returned: take back points"),
     BotCommand("cancel", "Stop what I'm doing"),
     BotCommand("help", "Commands and examples"),
 ]
@@ -40,6 +41,7 @@ ADMIN_COMMANDS = [
     *CASHIER_COMMANDS[:-2],
     BotCommand("report", "How the program is doing"),
     BotCommand("digest", "A daily or weekly summary"),
+    BotCommand("void", "Cancel a purchase or redemption"),
     BotCommand("staff", "Manage staff"),
     *CASHIER_COMMANDS[-2:],
 ]

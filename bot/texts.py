@@ -22,6 +22,8 @@ CASHIER_HELP = (
     "/earn – record a purchase, e.g. <code>/earn 07400 123456 25.50</code>\n"
     "/redeem – spend points on a reward, e.g. <code>/redeem 4821 3379 coffee</code>\n"
     "/status – look up a card, e.g. <code>/status 4821 3379</code>\n"
+    "/refund – goods returned: take back their points, e.g. <code>/refund #41</code>\n"
+    "↩ Undo – under a result, for a few minutes: undo your own mistake\n"
     "/cancel – stop what you're doing\n"
     "/help – this list"
 )
@@ -29,6 +31,7 @@ ADMIN_HELP = (
     CASHIER_HELP + "\n\n<b>Managing</b>\n"
     "/report – how the program is doing, e.g. <code>/report 7d</code>\n"
     "/digest – a summary every day or week, e.g. <code>/digest daily</code>\n"
+    "/void – cancel a purchase or redemption, e.g. <code>/void #41</code>\n"
     "/staff – list staff; <code>/staff add 123456789</code>, <code>/staff remove 123456789</code>, "
     "<code>/staff invite</code>"
 )
