@@ -42,7 +42,7 @@ from . import confirm, delivery, flows, network
 from .backups import schedule_daily_backup
 from .concurrency import PerUserUpdateProcessor
 from .errors import on_error, start_counting
-from .handlers import digest, earn, link, redeem, register, report, staff, start, status
+from .handlers import adjust, digest, earn, link, redeem, register, report, staff, start, status
 from .menus import set_command_menus
 from .services import SERVICES_KEY, Services
 
@@ -119,6 +119,7 @@ def register_handlers(app: Application, config: Config) -> None:  # type: ignore
         status.conversation(),
         register.conversation(),
         redeem.conversation(config.program),
+        adjust.conversation(),
     ]
     for offset, conversation in enumerate(conversations):
         app.add_handler(conversation, group=CONVERSATION_GROUP_START + offset)

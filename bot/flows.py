@@ -50,6 +50,7 @@ FLOW_COMMANDS: Final = (
     "cancel",
     "claim",
     "digest",
+    "adjust",
 )
 
 

@@ -41,6 +41,7 @@ ADMIN_COMMANDS = [
     BotCommand("report", "How the program is doing"),
     BotCommand("digest", "A daily or weekly summary"),
     BotCommand("staff", "Manage staff"),
+    BotCommand("adjust", "Add or take away points by hand"),
     *CASHIER_COMMANDS[-2:],
 ]
 

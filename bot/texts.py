@@ -30,7 +30,9 @@ ADMIN_HELP = (
     "/report – how the program is doing, e.g. <code>/report 7d</code>\n"
     "/digest – a summary every day or week, e.g. <code>/digest daily</code>\n"
     "/staff – list staff; <code>/staff add 123456789</code>, <code>/staff remove 123456789</code>, "
-    "<code>/staff invite</code>"
+    "<code>/staff invite</code>\n"
+    "/adjust – add or take away points by hand, with a reason, e.g. "
+    "<code>/adjust 4821 3379 +50 goodwill for the late order</code>"
 )
 HELP: Final[dict[Role, str]] = {
     "customer": CUSTOMER_HELP,
