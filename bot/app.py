@@ -41,6 +41,7 @@ from core.db.store import Store
 from . import confirm, delivery, flows, network
 from .backups import schedule_daily_backup
 from .concurrency import PerUserUpdateProcessor
+from .config_audit import record_config_load
 from .errors import on_error, start_counting
 from .handlers import adjust, digest, earn, link, redeem, register, report, staff, start, status
 from .menus import set_command_menus
@@ -170,6 +171,7 @@ def _post_init(
         if customize is not None:
             customize(svc)
         app.bot_data[SERVICES_KEY] = svc
+        await record_config_load(svc)  # the audit trail says which config this run uses
         await digest.restore_schedules(app)  # digests admins turned on survive restarts
         await delivery.start(app)  # what a crash or an outage left owed goes out now
         if not config.staff.admins and not svc.extra_admins and not await svc.staff.admin_count():
