@@ -261,10 +261,10 @@ def _owed_preview(quote: CorrectionQuote) -> list[str]:
             f"{points(quote['owed_added'])} will be owed, taken from the next points they get."
         )
     if quote["owed_paid"]:
-        rest = f"; {points(quote['points'])} reach the card" if quote["points"] else ""
+        rest = f", and {quote['points']:,} reach the card" if quote["points"] else ""
         lines.append(
-            f"They owe {points(quote['points_owed_before'])}: {points(quote['owed_paid'])} of "
-            f"these pay that{rest}."
+            f"They owe {points(quote['points_owed_before'])}: {quote['owed_paid']:,} of these "
+            f"pay that{rest}."
         )
     return lines
 
@@ -322,7 +322,7 @@ def describe_adjust(result: CorrectionResult) -> confirm.Told:
     if result["owed_paid"]:
         still = f" Still owed: {points(owed_after)}." if owed_after else " Nothing is owed now."
         reply.append(f"{points(result['owed_paid'])} paid what the card owed.{still}")
-        notice += f" {points(result['owed_paid'])} of them paid points you owed.{still}"
+        notice += f" {result['owed_paid']:,} of them paid points you owed.{still}"
     return confirm.Told(
         reply="\n".join(reply) + tier_up,
         notify_chat=result["notify_user_id"],

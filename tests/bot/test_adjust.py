@@ -186,7 +186,7 @@ async def test_taking_away_more_than_the_card_holds_owes_the_rest_and_says_so(
     # Points added later pay what is owed first.
     await bot.send(ADMIN, "/adjust 07400123456 +50 goodwill")
     assert "Ann Lee" in bot.last_text(ADMIN) and "Balance 0 → 35" in bot.last_text(ADMIN)
-    assert "They owe 15 points: 15 points of these pay that; 35 points reach the card." in (
+    assert "They owe 15 points: 15 of these pay that, and 35 reach the card." in (
         bot.last_text(ADMIN)
     )
     await bot.press(ADMIN, "Confirm")
@@ -194,7 +194,7 @@ async def test_taking_away_more_than_the_card_holds_owes_the_rest_and_says_so(
     assert "15 points paid what the card owed. Nothing is owed now." in bot.last_text(ADMIN)
     assert bot.last_text(CUSTOMER) == (
         "🛠 Your card was adjusted by +50 points: goodwill. Balance: 35 points. "
-        "15 points of them paid points you owed. Nothing is owed now."
+        "15 of them paid points you owed. Nothing is owed now."
     )
     assert await books(bot, customer) == (35, 35, 0)
     assert not bot.bad_requests()
