@@ -43,7 +43,19 @@ from .backups import schedule_daily_backup
 from .concurrency import PerUserUpdateProcessor
 from .config_audit import record_config_load
 from .errors import on_error, start_counting
-from .handlers import adjust, digest, earn, link, redeem, register, report, staff, start, status
+from .handlers import (
+    adjust,
+    audit,
+    digest,
+    earn,
+    link,
+    redeem,
+    register,
+    report,
+    staff,
+    start,
+    status,
+)
 from .menus import set_command_menus
 from .services import SERVICES_KEY, Services
 
@@ -136,6 +148,8 @@ def register_handlers(app: Application, config: Config) -> None:  # type: ignore
     app.add_handler(CommandHandler("claim", staff.claim), group=g)
     app.add_handler(CommandHandler("report", report.report_command), group=g)
     app.add_handler(CallbackQueryHandler(report.report_button, pattern=report.PATTERN), group=g)
+    app.add_handler(CommandHandler("audit", audit.audit_command), group=g)
+    app.add_handler(CallbackQueryHandler(audit.csv_button, pattern=audit.PATTERN), group=g)
     app.add_handler(CommandHandler("digest", digest.digest_command), group=g)
     app.add_handler(link.handler(), group=g)  # a shared contact links a customer's card
     app.add_handler(CallbackQueryHandler(confirm.stale_press, pattern=confirm.pattern()), group=g)

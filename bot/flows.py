@@ -51,6 +51,7 @@ FLOW_COMMANDS: Final = (
     "claim",
     "digest",
     "adjust",
+    "audit",
 )
 
 

@@ -42,6 +42,7 @@ ADMIN_COMMANDS = [
     BotCommand("digest", "A daily or weekly summary"),
     BotCommand("staff", "Manage staff"),
     BotCommand("adjust", "Add or take away points by hand"),
+    BotCommand("audit", "Who did what, and when"),
     *CASHIER_COMMANDS[-2:],
 ]
 

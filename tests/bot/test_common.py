@@ -239,7 +239,8 @@ async def test_every_command_anyone_may_send_gets_exactly_one_reply(
 
 
 @pytest.mark.parametrize(
-    "command", ["/earn", "/redeem", "/register", "/staff", "/report", "/digest", "/adjust"]
+    "command",
+    ["/earn", "/redeem", "/register", "/staff", "/report", "/digest", "/adjust", "/audit"],
 )
 async def test_a_customer_sending_a_staff_command_is_refused_in_one_line(
     bot: BotHarness, command: str
