@@ -315,8 +315,9 @@ def describe_adjust(result: CorrectionResult) -> confirm.Told:
     owed_after = result["points_owed_after"]
     if result["owed_added"]:
         reply.append(
-            f"⚠️ {points(result['owed_added'])} could not come off (already spent): the card "
-            f"owes {points(owed_after)}, taken from the next points they get."
+            f"⚠️ {points(result['owed_added'])} could not come off (the card held only "
+            f"{points(result['balance_before'])}): it owes {points(owed_after)}, taken from the "
+            "next points they get."
         )
         notice += f" You owe {points(owed_after)}, taken from the next points you get."
     if result["owed_paid"]:

@@ -174,8 +174,8 @@ async def test_taking_away_more_than_the_card_holds_owes_the_rest_and_says_so(
     await bot.press(ADMIN, "Confirm")
 
     assert (
-        "⚠️ 15 points could not come off (already spent): the card owes 15 points, taken from "
-        "the next points they get."
+        "⚠️ 15 points could not come off (the card held only 35 points): it owes 15 points, "
+        "taken from the next points they get."
     ) in bot.last_text(ADMIN)
     assert bot.last_text(CUSTOMER) == (
         "🛠 Your card was adjusted by -50 points: double scan. Balance: 0 points. "
