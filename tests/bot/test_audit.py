@@ -154,7 +154,8 @@ async def test_audit_shows_the_newest_records_one_line_each_in_the_shops_time(
     )
     (message,) = sent(calls)
     assert [b["text"] for row in keyboard_rows(message.params) for b in row] == ["📄 CSV"]
-    assert "7400" not in message.visible_text and "@" not in message.visible_text
+    visible = message.visible_text or ""
+    assert "7400" not in visible and "@" not in visible
     assert not bot.bad_requests()
 
 
