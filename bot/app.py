@@ -41,8 +41,11 @@ from core.db.store import Store
 from . import confirm, delivery, flows, network
 from .backups import schedule_daily_backup
 from .concurrency import PerUserUpdateProcessor
+from .config_audit import record_config_load
 from .errors import on_error, start_counting
 from .handlers import (
+    adjust,
+    audit,
     digest,
     earn,
     link,
@@ -134,6 +137,7 @@ def register_handlers(app: Application, config: Config) -> None:  # type: ignore
         redeem.conversation(config.program, undo=undo),
         void.conversation(),
         refund.conversation(),
+        adjust.conversation(),
     ]
     for offset, conversation in enumerate(conversations):
         app.add_handler(conversation, group=CONVERSATION_GROUP_START + offset)
@@ -149,6 +153,8 @@ def register_handlers(app: Application, config: Config) -> None:  # type: ignore
     app.add_handler(CommandHandler("claim", staff.claim), group=g)
     app.add_handler(CommandHandler("report", report.report_command), group=g)
     app.add_handler(CallbackQueryHandler(report.report_button, pattern=report.PATTERN), group=g)
+    app.add_handler(CommandHandler("audit", audit.audit_command), group=g)
+    app.add_handler(CallbackQueryHandler(audit.csv_button, pattern=audit.PATTERN), group=g)
     app.add_handler(CommandHandler("digest", digest.digest_command), group=g)
     app.add_handler(link.handler(), group=g)  # a shared contact links a customer's card
     app.add_handler(CallbackQueryHandler(confirm.stale_press, pattern=confirm.pattern()), group=g)
@@ -184,6 +190,7 @@ def _post_init(
         if customize is not None:
             customize(svc)
         app.bot_data[SERVICES_KEY] = svc
+        await record_config_load(svc)  # the audit trail says which config this run uses
         await digest.restore_schedules(app)  # digests admins turned on survive restarts
         await delivery.start(app)  # what a crash or an outage left owed goes out now
         if not config.staff.admins and not svc.extra_admins and not await svc.staff.admin_count():

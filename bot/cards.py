@@ -12,7 +12,7 @@ from core import rules
 from core.contact import mask_phone
 from core.types import Customer, LedgerEntry, Program
 
-from .format import customer_line, entry_line, esc, points, split_message
+from .format import customer_line, entry_lines, esc, points, split_message
 from .services import Services
 
 RECENT = 5  # ledger entries shown on a card
@@ -39,7 +39,7 @@ def render_card(
     lines.append("")
     if entries:
         lines.append("<b>Recent</b>")
-        lines.extend(entry_line(e, program.currency) for e in entries)
+        lines.extend(entry_lines(entries, program.currency))
     else:
         lines.append("No activity yet.")
     return "\n".join(lines)

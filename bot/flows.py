@@ -52,6 +52,8 @@ FLOW_COMMANDS: Final = (
     "digest",
     "void",
     "refund",
+    "adjust",
+    "audit",
 )
 
 

@@ -7,6 +7,7 @@ text goes through `esc` here: a customer called `<b>Zoë_O'Brien*` never breaks 
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from decimal import Decimal
 
 from core.cards import format_card
@@ -22,6 +23,16 @@ KIND_LABELS = {
     "redeem": "Reward",
     "adjust": "Adjustment",
     "void": "Void",
+    "refund": "Refund",
+}
+# What an entry is, in a sentence ("that entry is a reward redemption").
+_A_KIND = {
+    "signup_bonus": "a welcome bonus",
+    "earn": "a purchase",
+    "redeem": "a reward redemption",
+    "adjust": "an adjustment",
+    "void": "a void",
+    "refund": "a refund",
 }
 
 
@@ -47,15 +58,61 @@ def customer_line(c: Customer) -> str:
     return f"<b>{esc(c['name'])}</b> · card {card(c['card_number'])}"
 
 
-def entry_line(e: LedgerEntry, currency: str) -> str:
+def a_kind(kind: str) -> str:
+    """'a purchase', 'an adjustment': an entry's kind in a sentence (escaped)."""
+    return _A_KIND.get(kind, f"a {esc(kind)} entry")
+
+
+def entry_line(e: LedgerEntry, currency: str, *, mark: str = "") -> str:
+    """'14 Mar 10:30 · Purchase (25.50 GBP) · +25', with ' · voided' or the like as `mark`.
+
+    Corrections say what they were: 'Refund (10.00 GBP)', 'Void of a purchase', 'Void of a
+    reward (code ZW7-W83)' (that code no longer holds), 'Adjustment: goodwill' (the reason).
+    """
     when = e["created_at"].strftime("%d %b %H:%M")
-    label = KIND_LABELS.get(e["kind"], e["kind"])
+    kind = e["kind"]
+    label = KIND_LABELS.get(kind, esc(kind))
     extra = ""
-    if e["kind"] == "earn" and e["amount"] is not None:
+    if kind in ("earn", "refund") and e["amount"] is not None:
         extra = f" ({money(e['amount'], currency)})"
-    elif e["kind"] == "redeem" and e["reward_id"]:
+    elif kind == "redeem" and e["reward_id"]:
         extra = f" ({esc(str(e['details'].get('reward_name', e['reward_id'])))})"
-    return f"{when} · {label}{extra} · {signed(e['points'])}"
+    elif kind == "void":
+        code = e["details"].get("code")
+        if code:
+            extra = f" of a reward (code {esc(str(code))})"
+        elif e["amount"] is not None:
+            extra = " of a purchase"
+    elif kind == "adjust" and e["note"]:
+        extra = f": {esc(e['note'])}"
+    tail = f" · {mark}" if mark else ""
+    return f"{when} · {label}{extra} · {signed(e['points'])}{tail}"
+
+
+def entry_lines(entries: Sequence[LedgerEntry], currency: str) -> list[str]:
+    """Each entry's line, a purchase or reward marked 'voided', 'refunded' or 'part refunded'
+    when a correction among `entries` reversed it.
+
+    `entries` are a card's newest ones, so every correction of an entry shown is shown too
+    (a correction is always newer than what it corrects): the marks are exact.
+    """
+    voided = {e["reverses_id"] for e in entries if e["kind"] == "void"}
+    refunded: dict[int, Decimal] = {}
+    for e in entries:
+        if e["kind"] == "refund" and e["reverses_id"] is not None:
+            refunded[e["reverses_id"]] = refunded.get(e["reverses_id"], Decimal(0)) + (
+                e["amount"] or Decimal(0)
+            )
+    lines = []
+    for e in entries:
+        mark = ""
+        if e["id"] in voided:
+            mark = "voided"
+        elif e["id"] in refunded:
+            whole = e["amount"] is not None and refunded[e["id"]] >= e["amount"]
+            mark = "refunded" if whole else "part refunded"
+        lines.append(entry_line(e, currency, mark=mark))
+    return lines
 
 
 def split_message(text: str, limit: int = MAX_MESSAGE) -> list[str]:

@@ -43,6 +43,8 @@ ADMIN_COMMANDS = [
     BotCommand("digest", "A daily or weekly summary"),
     BotCommand("void", "Cancel a purchase or redemption"),
     BotCommand("staff", "Manage staff"),
+    BotCommand("adjust", "Add or take away points by hand"),
+    BotCommand("audit", "Who did what, and when"),
     *CASHIER_COMMANDS[-2:],
 ]
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from core.errors import (
     AlreadyLinked,
+    AlreadyReversed,
     DuplicateCustomer,
     InsufficientPoints,
     InvalidAmount,
@@ -15,12 +16,17 @@ from core.errors import (
     InvalidPeriod,
     InvalidReference,
     LoyaltyError,
+    NotAPurchase,
+    NotReversible,
+    ReasonRequired,
+    RefundTooLarge,
     UnknownCustomer,
+    UnknownEntry,
     UnknownReward,
 )
 from core.reports.periods import EXAMPLES
 
-from .format import card, esc
+from .format import a_kind, card, esc
 
 
 def friendly(exc: LoyaltyError) -> str:
@@ -58,6 +64,33 @@ def friendly(exc: LoyaltyError) -> str:
         case AlreadyLinked():
             return (
                 "That card is already linked to another Telegram account. Please ask at the till."
+            )
+        # Corrections (core/corrections.py): each refusal changed nothing.
+        case UnknownEntry():
+            return f"There is no entry #{exc.entry_id}. Check the number and send it again."
+        case AlreadyReversed():
+            return (
+                f"Entry #{exc.entry_id} was already reversed in full (by #{exc.by_entry_id}): "
+                "there is nothing left to undo. Nothing was changed."
+            )
+        case NotReversible():
+            return (
+                f"{a_kind(exc.kind).capitalize()} is itself a correction and can't be undone; "
+                "an admin can put the card right with /adjust. Nothing was changed."
+            )
+        case NotAPurchase():
+            return (
+                f"Only a purchase can be refunded, and that entry is {a_kind(exc.kind)}. "
+                "Nothing was changed."
+            )
+        case RefundTooLarge():
+            return (
+                f"That is more than is left of the purchase: at most {exc.remaining:,.2f} can "
+                "still be refunded. Nothing was changed."
+            )
+        case ReasonRequired():
+            return (
+                "Please say why in a few words (e.g. “double scan”): a correction needs a reason."
             )
         case _:
             return f"That didn't work: {esc(str(exc))}."

@@ -33,7 +33,11 @@ ADMIN_HELP = (
     "/digest – a summary every day or week, e.g. <code>/digest daily</code>\n"
     "/void – cancel a purchase or redemption, e.g. <code>/void #41</code>\n"
     "/staff – list staff; <code>/staff add 123456789</code>, <code>/staff remove 123456789</code>, "
-    "<code>/staff invite</code>"
+    "<code>/staff invite</code>\n"
+    "/adjust – add or take away points by hand, with a reason, e.g. "
+    "<code>/adjust 4821 3379 +50 goodwill for the late order</code>\n"
+    "/audit – who did what: <code>/audit</code>, <code>/audit 4821 3379</code>, "
+    "<code>/audit staff 123456789</code>, <code>/audit 7d</code>, <code>/audit csv</code>"
 )
 HELP: Final[dict[Role, str]] = {
     "customer": CUSTOMER_HELP,

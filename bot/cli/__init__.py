@@ -6,6 +6,7 @@ loyalty-bot demo                           (re)build the demo database
 loyalty-bot check-config [--config PATH]   print what the config file means, or its error
 loyalty-bot db upgrade|check|backup|restore [--config PATH]   the database's upkeep (bot/cli/db.py)
 loyalty-bot report [--period P] [--format text|csv] [--out PATH]
+loyalty-bot audit [--customer REF] [--staff ID] [--period P] [--format text|csv] [--out PATH]
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from core.config import Config, describe, load_config
 from core.errors import ConfigError
 
 from .. import logs
+from . import audit as audit_cli
 from . import db as db_cli
 from . import report as report_cli
 from . import storage
@@ -95,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("check-config", parents=[common], help="print the program the config defines")
     db_cli.add_parser(sub, parents=[common])
     report_cli.add_parser(sub, parents=[common])
+    audit_cli.add_parser(sub, parents=[common])
     return parser
 
 
@@ -183,6 +186,10 @@ def _report(args: argparse.Namespace, config: Config) -> int:
     return report_cli.run(args)
 
 
+def _audit(args: argparse.Namespace, config: Config) -> int:
+    return audit_cli.run(args)
+
+
 def _check_config(args: argparse.Namespace, config: Config) -> int:
     print(describe(config))
     return 0
@@ -198,6 +205,7 @@ _COMMANDS = {
     "check-config": _check_config,
     "db": db_cli.run,
     "report": _report,
+    "audit": _audit,
 }
 
 if os.name == "nt":  # pragma: no cover - SIGTERM does not exist on Windows

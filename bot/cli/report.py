@@ -8,7 +8,8 @@
 
 Text is the same report the bot sends, as plain text. CSV is one of the three exports; phone
 numbers and e-mails are only included with --contacts (whoever runs this can read the
-database anyway, but a file passed on should not carry them unless asked).
+database anyway, but a file passed on should not carry them unless asked), and such an export
+leaves an audit record ("contacts_export", by the server's user: see `loyalty-bot audit`).
 
 A report only reads: it never creates a database. With no database file it says where it looked
 and exits 2, instead of creating an empty one and reporting an empty shop.
@@ -20,9 +21,10 @@ import argparse
 import asyncio
 import dataclasses
 import datetime as dt
+import getpass
 import sys
 from collections.abc import AsyncIterator
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from pathlib import Path
 from typing import IO, Literal, cast
 
@@ -31,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.config import Config, load_config
 from core.db.engine import open_engine, sqlite_file
 from core.db.migrate import upgrade
+from core.db.store import Store
 from core.demo import demo_database_url
 from core.errors import LoyaltyError
 from core.reports import csv_export, queries, sections, text
@@ -98,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if getattr(args, "demo", False):
         config = dataclasses.replace(config, database_url=demo_database_url(config))
-    missing = _missing_database(config, demo=getattr(args, "demo", False))
+    missing = missing_database(config, demo=getattr(args, "demo", False))
     if missing:
         print(f"loyalty-bot report: {missing}", file=sys.stderr)
         return 2
@@ -120,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _missing_database(config: Config, *, demo: bool) -> str | None:
+def missing_database(config: Config, *, demo: bool, command: str = "report") -> str | None:
     """Why there is nothing to read (one line, with what to do), or None if the file exists."""
     path = sqlite_file(config.database_url)
     if path is None or path.exists():
@@ -132,29 +135,46 @@ def _missing_database(config: Config, *, demo: bool) -> str | None:
         )
     return (
         f"no database at {path}: nothing has been recorded there yet. Is --config the right "
-        "file? For the console's demo shop: loyalty-bot report --demo"
+        f"file? For the console's demo shop: loyalty-bot {command} --demo"
     )
 
 
 async def _write_csv(
     config: Config, period: Period, args: argparse.Namespace, stream: IO[bytes]
 ) -> None:
-    engine = await _open(config)
+    engine = await open_database(config)
     try:
+        if getattr(args, "data", "customers") == "customers" and getattr(args, "contacts", False):
+            await _record_contacts_export(engine, config, period)  # before any contact leaves
         await csv_export.write_csv(_export(engine, config, period, args), stream)
     finally:
         await engine.dispose()
 
 
+async def _record_contacts_export(engine: AsyncEngine, config: Config, period: Period) -> None:
+    """The audit record of a contacts export from the server: which period, and the account
+    that ran it (no Telegram user did)."""
+    details: dict[str, object] = {"period": period.key, "via": "cli"}
+    # No name for this uid (a bare container)? The record stands without one.
+    with suppress(OSError, KeyError):
+        details["os_user"] = getpass.getuser()
+    store = Store(engine, config.program)
+    try:
+        now = dt.datetime.now(dt.UTC)
+        await store.record_audit("contacts_export", actor_id=None, now=now, details=details)
+    finally:
+        store.close()
+
+
 async def _text(config: Config, period: Period, *, section: Section, now: dt.datetime) -> str:
-    engine = await _open(config)
+    engine = await open_database(config)
     try:
         return await render_text(engine, config, period, section=section, now=now)
     finally:
         await engine.dispose()
 
 
-async def _open(config: Config) -> AsyncEngine:
+async def open_database(config: Config) -> AsyncEngine:
     """The database, upgraded to the newest schema (as `loyalty-bot run` does on start)."""
     engine = open_engine(config.database_url)
     try:

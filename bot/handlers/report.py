@@ -19,7 +19,9 @@ picks what to show and sends it. Diagram: docs/diagrams/report.mmd.
 from __future__ import annotations
 
 import asyncio
+import csv
 import hashlib
+import io
 import json
 import logging
 import re
@@ -295,10 +297,7 @@ async def _send_export(
     elif export == "redemptions":
         chunks = csv_export.redemptions_csv(engine, period, program)
     else:
-        with_contacts = export == "contacts"
-        if with_contacts:  # who took personal data out, never the data itself
-            log.info("admin %s exported contacts for %s", update.effective_user.id, period.key)
-        chunks = csv_export.customers_csv(engine, period, include_contacts=with_contacts)
+        chunks = csv_export.customers_csv(engine, period, include_contacts=export == "contacts")
     body = await _collect(chunks)
     _, file_part, caption = EXPORTS[export]
     if body is None:
@@ -309,12 +308,26 @@ async def _send_export(
             "on the server.",
         )
         return
+    if export == "contacts":  # who took personal data out, and when: never the data itself
+        admin = update.effective_user.id
+        log.info("admin %s exported contacts for %s", admin, period.key)
+        await svc.store.record_audit(
+            "contacts_export",
+            actor_id=admin,
+            now=svc.clock(),
+            details={"period": period.key, "rows": _rows(body), "via": "bot"},
+        )
     await context.bot.send_document(
         _chat(update),
         body,
         filename=f"loyalty-{file_part}-{period.key.replace('..', '_to_')}.csv",
         caption=f"{caption} · {esc(period.label)}",
     )
+
+
+def _rows(body: bytes) -> int:
+    """How many rows a CSV export holds, its header not counted (quoted line breaks too)."""
+    return max(0, sum(1 for _ in csv.reader(io.StringIO(body.decode("utf-8-sig")))) - 1)
 
 
 async def _collect(chunks: AsyncIterator[bytes]) -> bytes | None:

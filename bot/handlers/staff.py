@@ -8,7 +8,9 @@
 
 Roles are worked out afresh on every update (bot/roles.py), so a change here takes effect at
 once; the person's command menu is refreshed too (bot/menus.py refresh_menu). Storage:
-core/db/staff.py StaffStore.
+core/db/staff.py StaffStore. Each change leaves an audit record (Store.record_audit): staff
+added (also the first admin, "via": "claim") or removed, an invite made or used; never the
+invite's code, which is a credential until used.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from core.db.staff import INVITE_TTL
-from core.types import Role
+from core.types import AuditAction, Role
 
 from .. import confirm
 from ..format import esc, split_message
@@ -57,6 +59,11 @@ async def _tell(context: ContextTypes.DEFAULT_TYPE, user_id: int, text: str) -> 
         await context.bot.send_message(user_id, text)
     except TelegramError as exc:
         log.info("could not tell user %s about their role: %s", user_id, exc)
+
+
+async def _audit(svc: Services, action: AuditAction, actor_id: int, **details: object) -> None:
+    """The audit record of a staff change (ids and roles only)."""
+    await svc.store.record_audit(action, actor_id=actor_id, now=svc.clock(), details=details)
 
 
 def _parse_id(text: str) -> int | None:
@@ -153,6 +160,7 @@ async def add_staff(
         )
         return
     await svc.staff.add(user_id, role, by=update.effective_user.id, now=svc.clock())
+    await _audit(svc, "staff_add", update.effective_user.id, user_id=user_id, role=role)
     log.info("user %s made user %s %s", update.effective_user.id, user_id, role)
     await refresh_menu(context.application, user_id)
     await update.effective_message.reply_text(f"✅ <code>{user_id}</code> is now {role}.")
@@ -184,6 +192,7 @@ async def remove_staff(update: Update, context: ContextTypes.DEFAULT_TYPE, id_te
         )
         return
     await svc.staff.remove(user_id)
+    await _audit(svc, "staff_remove", update.effective_user.id, user_id=user_id, role=stored)
     log.info("user %s removed staff member %s", update.effective_user.id, user_id)
     await refresh_menu(context.application, user_id)
     still = f" They are still {in_config} from the config file." if in_config else ""
@@ -199,6 +208,7 @@ async def invite_staff(update: Update, context: ContextTypes.DEFAULT_TYPE, role_
         return
     svc = services(context)
     code = await svc.staff.create_invite(role, by=update.effective_user.id, now=svc.clock())
+    await _audit(svc, "staff_invite", update.effective_user.id, role=role)
     link = f"https://t.me/{context.bot.username}?start={code}"
     await update.effective_message.reply_text(
         f"One-time invite for a new <b>{role}</b>, valid for {INVITE_TTL.days} days:\n{link}\n"
@@ -229,6 +239,7 @@ async def accept_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
             "for a new one."
         )
         return
+    await _audit(svc, "invite_use", user.id, role=role)
     log.info("user %s joined as %s through an invite", user.id, role)
     await refresh_menu(context.application, user.id)
     await update.effective_message.reply_text(
@@ -269,6 +280,7 @@ async def claim(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except Exception:
         svc.claim_code = expected  # nothing was stored: the code still works
         raise
+    await _audit(svc, "staff_add", user_id, user_id=user_id, role="admin", via="claim")
     log.info("user %s claimed the bot as its first admin", user_id)
     await refresh_menu(context.application, user_id)
     await update.effective_message.reply_text(f"✅ You're the admin now.\n\n{HELP['admin']}")

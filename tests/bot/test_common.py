@@ -18,6 +18,7 @@ import pytest
 from telegram import BotCommand, Update
 
 from bot import flows, menus
+from bot.handlers.adjust import parse_points
 from bot.offline import SentCall, keyboard_rows, make_callback_update, make_message_update
 from core import rules
 from core.lookup import parse_reference
@@ -96,6 +97,9 @@ async def test_every_example_in_staff_help_would_be_understood(bot: BotHarness) 
     assert rules.find_reward(reward, program).id == reward
     assert parse_reference(" ".join(examples["/status"]), region)[0] == "card"
     assert examples["/report"] and examples["/staff"]
+    first, second, change, *reason = examples["/adjust"]
+    assert parse_reference(f"{first} {second}", region)[0] == "card"
+    assert parse_points(change) == 50 and reason
 
 
 async def test_customer_help_never_mentions_staff_commands(bot: BotHarness) -> None:
@@ -229,7 +233,8 @@ async def test_every_command_anyone_may_send_gets_exactly_one_reply(
 
 
 @pytest.mark.parametrize(
-    "command", ["/earn", "/redeem", "/register", "/staff", "/report", "/digest"]
+    "command",
+    ["/earn", "/redeem", "/register", "/staff", "/report", "/digest", "/adjust", "/audit"],
 )
 async def test_a_customer_sending_a_staff_command_is_refused_in_one_line(
     bot: BotHarness, command: str

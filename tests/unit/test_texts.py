@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import cast
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -13,6 +14,7 @@ from bot.format import (
     MAX_MESSAGE,
     customer_line,
     entry_line,
+    entry_lines,
     esc,
     money,
     points,
@@ -20,6 +22,16 @@ from bot.format import (
     split_message,
 )
 from bot.offline import parse_html
+from bot.replies import friendly
+from core.errors import (
+    AlreadyReversed,
+    LoyaltyError,
+    NotAPurchase,
+    NotReversible,
+    ReasonRequired,
+    RefundTooLarge,
+    UnknownEntry,
+)
 from core.types import Customer, LedgerEntry
 
 TRICKY = "<b>Zoë_O'Brien*</b> & co"
@@ -57,6 +69,7 @@ def entry(kind: str, pts: int, **extra: object) -> LedgerEntry:
         "note": None,
         "balance_after": pts,
         "details": {},
+        "reverses_id": None,
     }
     return cast(LedgerEntry, {**base, **extra})
 
@@ -82,6 +95,87 @@ def test_an_entry_line_escapes_the_reward_name_it_quotes() -> None:
 def test_an_entry_line_shows_a_purchase_amount_and_signed_points() -> None:
     line = entry_line(entry("earn", 25, amount=Decimal("25.50")), "GBP")
     assert line == "14 Mar 10:30 · Purchase (25.50 GBP) · +25"
+
+
+def test_corrections_on_a_card_say_what_they_were() -> None:
+    lines = [
+        entry_line(entry("refund", -10, amount=Decimal("10.00"), reverses_id=7), "GBP"),
+        entry_line(entry("void", -25, amount=Decimal("25.50"), reverses_id=7), "GBP"),
+        entry_line(entry("void", 100, reverses_id=8, details={"code": "ZW7-W83"}), "GBP"),
+        entry_line(entry("void", -50, reverses_id=9), "GBP"),
+        entry_line(entry("adjust", 50, note=f"goodwill {TRICKY}"), "GBP"),
+    ]
+
+    assert [parse_html(line) for line in lines] == [
+        "14 Mar 10:30 · Refund (10.00 GBP) · -10",
+        "14 Mar 10:30 · Void of a purchase · -25",
+        "14 Mar 10:30 · Void of a reward (code ZW7-W83) · +100",
+        "14 Mar 10:30 · Void · -50",
+        f"14 Mar 10:30 · Adjustment: goodwill {TRICKY} · +50",
+    ]
+
+
+def test_an_entry_reversed_by_a_newer_one_on_the_card_is_marked_so() -> None:
+    newest_first = [
+        entry("void", 100, id=6, reverses_id=3, details={"code": "ZW7-W83"}),
+        entry("refund", -5, id=5, amount=Decimal("5.00"), reverses_id=2),
+        entry("refund", -20, id=4, amount=Decimal("20.00"), reverses_id=1),
+        entry("redeem", -100, id=3, reward_id="coffee"),
+        entry("earn", 30, id=2, amount=Decimal("30.00")),
+        entry("earn", 20, id=1, amount=Decimal("20.00")),
+    ]
+
+    marks = [line.rsplit(" · ", 1)[-1] for line in entry_lines(newest_first, "GBP")]
+
+    assert marks == ["+100", "-5", "-20", "voided", "part refunded", "refunded"]
+
+
+# --- one-line replies for corrections --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "reply"),
+    [
+        (UnknownEntry(41), "There is no entry #41. Check the number and send it again."),
+        (
+            AlreadyReversed(41, 57),
+            "Entry #41 was already reversed in full (by #57): there is nothing left to undo. "
+            "Nothing was changed.",
+        ),
+        (
+            NotReversible("void"),
+            "A void is itself a correction and can't be undone; an admin can put the card right "
+            "with /adjust. Nothing was changed.",
+        ),
+        (
+            NotReversible("refund"),
+            "A refund is itself a correction and can't be undone; an admin can put the card "
+            "right with /adjust. Nothing was changed.",
+        ),
+        (
+            NotAPurchase("redeem"),
+            "Only a purchase can be refunded, and that entry is a reward redemption. "
+            "Nothing was changed.",
+        ),
+        (
+            NotAPurchase("signup_bonus"),
+            "Only a purchase can be refunded, and that entry is a welcome bonus. "
+            "Nothing was changed.",
+        ),
+        (
+            RefundTooLarge(Decimal("1250.5")),
+            "That is more than is left of the purchase: at most 1,250.50 can still be refunded. "
+            "Nothing was changed.",
+        ),
+        (
+            ReasonRequired(),
+            "Please say why in a few words (e.g. “double scan”): a correction needs a reason.",
+        ),
+    ],
+)
+def test_each_refused_correction_has_one_line_to_act_on(error: LoyaltyError, reply: str) -> None:
+    assert friendly(error) == reply
+    assert parse_html(reply) == reply  # plain text: nothing to escape, nothing to break
 
 
 # --- money and points -----------------------------------------------------------------------
