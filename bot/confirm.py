@@ -51,6 +51,7 @@ from core.types import (
     Outgoing,
     RedeemResult,
     RegisterResult,
+    Role,
 )
 
 from . import delivery, texts
@@ -206,11 +207,13 @@ def handlers(
     *,
     popup: str,
     refused: str = "",
+    role: Role = "cashier",
 ) -> list[BaseHandler[Any, Any, Any]]:
     """The CONFIRM state of `kind`'s flow: Confirm, Cancel, and text that points at them.
 
     `popup` answers the Confirm press once the change is written; `refused` follows the
-    friendly reason when the store refuses it.
+    friendly reason when the store refuses it. `role` is checked again on every press: someone
+    demoted after the preview can't confirm it.
     """
 
     async def confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
@@ -255,9 +258,9 @@ def handlers(
     confirmed.__name__ = confirmed.__qualname__ = f"confirm_{kind}"  # for the logs
     text = filters.TEXT & ~filters.COMMAND
     return [
-        CallbackQueryHandler(requires("cashier")(confirmed), pattern=pattern(kind, confirm=True)),
-        CallbackQueryHandler(cancel_button, pattern=pattern(kind, confirm=False)),
-        MessageHandler(text, press_a_button),
+        CallbackQueryHandler(requires(role)(confirmed), pattern=pattern(kind, confirm=True)),
+        CallbackQueryHandler(requires(role)(cancel_button), pattern=pattern(kind, confirm=False)),
+        MessageHandler(text, requires(role)(press_a_button)),
     ]
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
 
 from telegram import Update
 from telegram.ext import CommandHandler, ContextTypes, ConversationHandler, MessageHandler, filters
@@ -39,7 +38,7 @@ from ..customers import find_or_explain
 from ..format import card, customer_line, esc, points, signed
 from ..logs import redact
 from ..replies import friendly
-from ..roles import Callback, requires
+from ..roles import requires
 from ..services import services
 
 ASK_CUSTOMER, ASK_POINTS, ASK_REASON, CONFIRM = (
@@ -341,15 +340,6 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "!", "?", "…")) else f"{text}."
 
 
-def _admins_only(handlers: list[Any]) -> list[Any]:
-    """The Confirm step's handlers, each re-checking "admin" (bot/confirm.py checks "cashier"):
-    someone demoted after the preview can't confirm it, and a cashier's forged press is told no.
-    """
-    for handler in handlers:
-        handler.callback = requires("admin")(cast(Callback, handler.callback))
-    return handlers
-
-
 def conversation() -> ConversationHandler:  # type: ignore[type-arg]
     text = filters.TEXT & ~filters.COMMAND
     return flows.conversation(
@@ -359,8 +349,8 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
             ASK_CUSTOMER: [MessageHandler(text, got_customer)],
             ASK_POINTS: [MessageHandler(text, got_points)],
             ASK_REASON: [MessageHandler(text, got_reason)],
-            CONFIRM: _admins_only(
-                confirm.handlers("adjust", record_adjust, describe_adjust, popup="Adjusted ✔")
+            CONFIRM: confirm.handlers(
+                "adjust", record_adjust, describe_adjust, popup="Adjusted ✔", role="admin"
             ),
         },
         preview_kind="adjust",

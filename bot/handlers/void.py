@@ -49,6 +49,7 @@ from ..roles import at_least, requires, role_of
 from ..services import services
 
 ASK_CUSTOMER, PICK, CONFIRM = "void.customer", "void.pick", "void.confirm"
+CONFIRM_UNDO = "void.confirm_undo"  # the same step for Undo, which a cashier may confirm
 CUSTOMER_KEY = "void_customer_id"  # user_data: whose entries the buttons list
 PICK_PREFIX: Final = "void:pick:"
 PICK_PATTERN: Final = rf"^{PICK_PREFIX}[0-9]{{1,12}}$"
@@ -209,7 +210,7 @@ async def _preview(
         f"Balance {quote['balance_before']:,} → {quote['balance_after']:,}",
         reply_markup=buttons,
     )
-    return CONFIRM
+    return CONFIRM_UNDO if reason == UNDO_REASON else CONFIRM
 
 
 def _what(entry: LedgerEntry, currency: str) -> str:
@@ -299,7 +300,12 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
         states={
             ASK_CUSTOMER: [MessageHandler(text, got_customer)],
             PICK: [CallbackQueryHandler(pick_entry, pattern=PICK_PATTERN)],
-            CONFIRM: confirm.handlers("void", record_void, describe_correction, popup="Voided ✔"),
+            CONFIRM: confirm.handlers(
+                "void", record_void, describe_correction, popup="Voided ✔", role="admin"
+            ),
+            CONFIRM_UNDO: confirm.handlers(
+                "void", record_void, describe_correction, popup="Voided ✔"
+            ),
         },
         preview_kind="void",
     )

@@ -161,3 +161,17 @@ async def test_a_forged_pick_of_another_cards_entry_is_refused(
 
     assert "That entry isn't on this card. Pick one from the list." in bot.alerts()
     assert await kinds_and_balance(bot, customer) == (["earn"], 100)
+
+
+async def test_an_admin_demoted_after_the_preview_cannot_confirm_the_void(
+    bot: BotHarness, customer: Customer
+) -> None:
+    (earn,) = await bot.store.recent_entries(customer["id"], 1)
+    await bot.send(ADMIN, f"/staff add {STRANGER} admin")
+    await bot.send(STRANGER, f"/void #{earn['id']}")
+    await bot.send(ADMIN, f"/staff add {STRANGER}")  # now only a cashier
+
+    await bot.press(STRANGER, "Confirm")
+
+    assert any("Only an admin" in a for a in bot.alerts())
+    assert await kinds_and_balance(bot, customer) == (["earn"], 100)
