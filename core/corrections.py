@@ -117,6 +117,20 @@ def quote_void(
     )
 
 
+def refundable(entry: LedgerEntry, earlier: Sequence[LedgerEntry]) -> Decimal:
+    """What is left of the purchase `entry` to refund; refused as a refund of it would be: not
+    a purchase (NotAPurchase), voided or refunded in full (AlreadyReversed)."""
+    if entry["kind"] != "earn" or entry["amount"] is None:
+        raise NotAPurchase(entry["kind"])
+    left = remaining(entry, earlier)
+    if left["voided_by"] is not None:
+        raise AlreadyReversed(entry["id"], left["voided_by"])
+    left_amount = left["amount"] or Decimal(0)
+    if left_amount == 0:
+        raise AlreadyReversed(entry["id"], left["reversed_by"][-1])
+    return left_amount
+
+
 def quote_refund(
     customer: Customer,
     entry: LedgerEntry,
@@ -131,14 +145,10 @@ def quote_refund(
     together they never take more than the purchase gave, and the one that completes the
     amount takes exactly the rest (the earn's points are that same floor of the whole amount).
     """
-    if entry["kind"] != "earn" or entry["amount"] is None:
-        raise NotAPurchase(entry["kind"])
+    left_amount = refundable(entry, earlier)
     left = remaining(entry, earlier)
-    if left["voided_by"] is not None:
-        raise AlreadyReversed(entry["id"], left["voided_by"])
-    left_amount = left["amount"] or Decimal(0)
-    if left_amount == 0:
-        raise AlreadyReversed(entry["id"], left["reversed_by"][-1])
+    bought = entry["amount"]
+    assert bought is not None  # refundable() refused anything but a purchase
     amount = _refund_amount(amount)
     if amount > left_amount:
         raise RefundTooLarge(left_amount)
@@ -147,9 +157,9 @@ def quote_refund(
     multiplier = Decimal(str(details["multiplier"]))
     given = gross(entry)
     taken_before = given - left["points"]
-    before = entry["amount"] - left_amount
+    before = bought - left_amount
     after = before + amount
-    if after == entry["amount"]:
+    if after == bought:
         take = left["points"]  # the last refund takes exactly what is left
     else:
         take = min(rules.points_for(after, per_unit, multiplier), given) - taken_before

@@ -32,7 +32,7 @@ from telegram.ext import (
 from core import rules
 from core.db.ledger import Tell
 from core.errors import LoyaltyError
-from core.types import CorrectionResult, Customer, LedgerEntry
+from core.types import CorrectionResult, Customer
 
 from .. import confirm, flows, texts
 from ..corrections import describe_correction
@@ -158,8 +158,7 @@ async def _ask_amount(
     svc = services(context)
     try:
         entry = await svc.store.entry(entry_id)
-        # The whole purchase, as a check that it is one and what is left of it.
-        left = await _refundable(context, entry)
+        left = await svc.store.refundable(entry_id)
     except LoyaltyError as exc:
         await context.bot.send_message(update.effective_chat.id, friendly(exc))
         return flows.END
@@ -174,19 +173,6 @@ async def _ask_amount(
     return ASK_AMOUNT
 
 
-async def _refundable(context: ContextTypes.DEFAULT_TYPE, entry: LedgerEntry) -> Decimal:
-    """What is left to refund of the purchase (refused as a refund would be: not a purchase,
-    voided, or refunded in full)."""
-    svc = services(context)
-    amount = entry["amount"] or Decimal(0)
-    for e in await svc.store.correctable_entries(entry["customer_id"], limit=50):
-        if e["entry_id"] == entry["id"] and e["refundable"] is not None:
-            return e["refundable"]
-    # Not listed (older, or nothing left): the store's own check says why.
-    await svc.store.preview_refund(entry["id"], amount)
-    return amount
-
-
 @requires("cashier")
 async def got_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State:
     """Reads the amount returned ("all" for what is left) and shows the preview."""
@@ -196,9 +182,8 @@ async def got_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flow
     entry_id = context.user_data[ENTRY_KEY]
     text = update.effective_message.text.strip()
     try:
-        entry = await svc.store.entry(entry_id)
         if text.lower() in ALL_WORDS:
-            amount = await _refundable(context, entry)
+            amount = await svc.store.refundable(entry_id)
         else:
             amount = rules.parse_amount(text, svc.config.program)
         entry, quote = await svc.store.preview_refund(entry_id, amount)

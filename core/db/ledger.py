@@ -254,13 +254,19 @@ class Ledger:
 
     # --- correcting ---------------------------------------------------------------------------
 
+    def _target(
+        self, conn: Connection, entry_id: int
+    ) -> tuple[LedgerEntry, Customer, list[LedgerEntry]]:
+        """The entry a correction is about, its card, and the corrections already against it."""
+        target = reads.entry(conn, entry_id)
+        customer = existing_customer(conn, target["customer_id"])
+        return target, customer, reads.corrections_of(conn, entry_id)
+
     def _void_quote(
         self, conn: Connection, entry_id: int, reason: str | None
     ) -> tuple[LedgerEntry, CorrectionQuote]:
         """What voiding the entry would do now, without writing (a preview)."""
-        target = reads.entry(conn, entry_id)
-        customer = existing_customer(conn, target["customer_id"])
-        earlier = reads.corrections_of(conn, entry_id)
+        target, customer, earlier = self._target(conn, entry_id)
         quote = corrections.quote_void(customer, target, earlier, self.program, reason=reason)
         return target, quote
 
@@ -268,10 +274,13 @@ class Ledger:
         self, conn: Connection, entry_id: int, amount: Decimal
     ) -> tuple[LedgerEntry, CorrectionQuote]:
         """What refunding `amount` of the purchase would do now, without writing (a preview)."""
-        target = reads.entry(conn, entry_id)
-        customer = existing_customer(conn, target["customer_id"])
-        earlier = reads.corrections_of(conn, entry_id)
+        target, customer, earlier = self._target(conn, entry_id)
         return target, corrections.quote_refund(customer, target, earlier, amount, self.program)
+
+    def _refundable(self, conn: Connection, entry_id: int) -> Decimal:
+        """What is left of the purchase to refund (refused as a refund would be)."""
+        target, _customer, earlier = self._target(conn, entry_id)
+        return corrections.refundable(target, earlier)
 
     def _void_once(
         self,
@@ -286,9 +295,7 @@ class Ledger:
         replay = reads.entry_by_key(conn, key)
         if replay is not None:
             return correction_replayed(replay)
-        target = reads.entry(conn, entry_id)
-        customer = existing_customer(conn, target["customer_id"])
-        earlier = reads.corrections_of(conn, entry_id)
+        target, customer, earlier = self._target(conn, entry_id)
         quote = corrections.quote_void(customer, target, earlier, self.program, reason=reason)
         return self._correct(conn, customer, quote, target, actor_id, now, key, tell)
 
@@ -305,9 +312,7 @@ class Ledger:
         replay = reads.entry_by_key(conn, key)
         if replay is not None:
             return correction_replayed(replay)
-        target = reads.entry(conn, entry_id)
-        customer = existing_customer(conn, target["customer_id"])
-        earlier = reads.corrections_of(conn, entry_id)
+        target, customer, earlier = self._target(conn, entry_id)
         quote = corrections.quote_refund(customer, target, earlier, amount, self.program)
         return self._correct(conn, customer, quote, target, actor_id, now, key, tell)
 

@@ -268,6 +268,10 @@ class Store(Ledger):
         Refused as `refund` would be."""
         return await self._unit.read(self._refund_quote, entry_id, amount)
 
+    async def refundable(self, entry_id: int) -> Decimal:
+        """What is left of the purchase to refund; refused as `refund` would refuse it."""
+        return await self._unit.read(self._refundable, entry_id)
+
     async def void(
         self,
         entry_id: int,

@@ -103,3 +103,18 @@ async def test_a_customer_cannot_refund(bot: BotHarness, customer: Customer) -> 
 
     assert "Only shop staff" in bot.last_text(CUSTOMER)
     assert await balance(bot, customer) == 100
+
+
+async def test_the_amount_step_offers_what_is_left_after_earlier_refunds(
+    bot: BotHarness, customer: Customer
+) -> None:
+    (earn,) = await bot.store.recent_entries(customer["id"], 1)
+    await bot.store.refund(
+        earn["id"], Decimal("60"), actor_id=CASHIER, now=bot.services.clock(), key="r1"
+    )
+
+    await bot.send(CASHIER, f"/refund #{earn['id']}")
+
+    assert "Up to 40.00 GBP" in bot.last_text(CASHIER)
+    await bot.send(CASHIER, "all")
+    assert "↩ Refund 40.00 GBP of the 100.00 GBP purchase" in bot.last_text(CASHIER)

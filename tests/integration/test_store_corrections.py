@@ -451,3 +451,22 @@ async def test_actions_outside_the_ledger_are_recorded_and_read_back_by_time(
     assert [r["action"] for r in await store.audit_log(since=later)] == ["staff_add"]
     assert [r["action"] for r in await store.audit_log(until=later)] == ["config_load"]
     assert len(await store.audit_log(limit=1)) == 1
+
+
+async def test_what_is_left_to_refund_follows_the_refunds_and_refuses_what_a_refund_would(
+    store: Store, now: dt.datetime
+) -> None:
+    customer_id, earn_id = await bought(store, now, 100)
+    assert await store.refundable(earn_id) == Decimal("100.00")
+
+    await store.refund(earn_id, Decimal("30.25"), actor_id=CASHIER, now=now, key="r1")
+    assert await store.refundable(earn_id) == Decimal("69.75")
+
+    await store.void(earn_id, actor_id=MANAGER, now=now, key="v1")
+    with pytest.raises(AlreadyReversed):
+        await store.refundable(earn_id)
+    other_id, _ = await bought(store, now, 150, phone="+447400999888")
+    redeemed = await store.redeem(other_id, "coffee", actor_id=CASHIER, now=now)
+    with pytest.raises(NotAPurchase):
+        await store.refundable(redeemed["entry_id"])
+    assert (await store.get_customer(customer_id))["balance"] == 0
