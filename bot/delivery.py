@@ -54,11 +54,10 @@ JOB_NAME: Final = "outbox"
 PRUNE_INTERVAL: Final = 3600.0  # seconds
 
 
-async def send_now(app: Application[Any, Any, Any, Any, Any, Any], owed: Sequence[Owed]) -> bool:
-    """Sends a confirmation's messages in line; True if all were sent (the rest are left owed
-    for the worker, which picks them up when due)."""
+async def send_now(app: Application[Any, Any, Any, Any, Any, Any], owed: Sequence[Owed]) -> None:
+    """Sends a confirmation's messages in line; what can't be sent yet is left owed for the
+    worker, which picks it up when due."""
     svc = services_of(app)
-    all_sent = True
     for message in owed:
         for attempt in range(INLINE_ATTEMPTS):
             failure = await _try(app, message)
@@ -68,15 +67,12 @@ async def send_now(app: Application[Any, Any, Any, Any, Any, Any], owed: Sequenc
                 break
             if failure.final:
                 await _mark(svc, message, outcome="undeliverable", error=failure.error, tries=tries)
-                all_sent = False
                 break
             last = tries == INLINE_ATTEMPTS
             if last or failure.retry_after > INLINE_MAX_RETRY_AFTER:
                 await _owe(svc, message, failure, tries=tries)
-                all_sent = False
                 break
             await asyncio.sleep(max(failure.retry_after, INLINE_WAITS[attempt]))
-    return all_sent
 
 
 async def deliver_due(context: ContextTypes.DEFAULT_TYPE) -> None:

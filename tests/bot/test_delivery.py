@@ -88,7 +88,7 @@ async def test_a_confirmed_earn_queues_its_result_and_notice_and_marks_them_sent
 async def test_a_failure_after_the_commit_never_says_nothing_was_changed(
     bot: BotHarness, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    async def broken(*args: object) -> bool:
+    async def broken(*args: object) -> None:
         raise RuntimeError("the sender broke after the commit")
 
     monkeypatch.setattr(delivery, "send_now", broken)
@@ -124,8 +124,8 @@ async def test_a_crash_between_commit_and_send_delivers_once_after_restart(
     async with BotHarness(config) as first:
         await linked_customer(first)
 
-        async def died(*args: object) -> bool:
-            return False  # the process "dies" right after the commit: nothing is sent
+        async def died(*args: object) -> None:
+            return None  # the process "dies" right after the commit: nothing is sent
 
         monkeypatch.setattr(delivery, "send_now", died)
         await first.send(CASHIER, "/earn 07400123456 25")
@@ -146,8 +146,8 @@ async def test_a_crash_between_commit_and_send_delivers_once_after_restart(
 async def test_pressing_confirm_again_after_a_restart_says_done_and_sends_what_was_owed(
     config: Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    async def died(*args: object) -> bool:
-        return False
+    async def died(*args: object) -> None:
+        return None
 
     async with BotHarness(config) as first:
         await linked_customer(first)
