@@ -16,6 +16,7 @@ entry; the Undo button works for the cashier who recorded the entry, within
 from __future__ import annotations
 
 import datetime as dt
+import html
 import re
 from dataclasses import dataclass
 from typing import Final
@@ -277,8 +278,9 @@ def _entry_id(data: str | None, prefix: str) -> int | None:
 
 
 def friendly_plain(exc: LoyaltyError) -> str:
-    """A refusal for a popup (plain text: popups are not HTML)."""
-    return str(exc)[:1].upper() + str(exc)[1:] + "."
+    """The same one-line refusal as everywhere (bot/replies.py), for a popup: popups are plain
+    text, so the HTML escaping is undone."""
+    return html.unescape(friendly(exc))
 
 
 async def _quietly_take_buttons_off(update: Update) -> None:

@@ -175,3 +175,12 @@ async def test_an_admin_demoted_after_the_preview_cannot_confirm_the_void(
 
     assert any("Only an admin" in a for a in bot.alerts())
     assert await kinds_and_balance(bot, customer) == (["earn"], 100)
+
+
+async def test_undo_of_an_entry_that_does_not_exist_gets_the_usual_one_line(
+    bot: BotHarness, customer: Customer
+) -> None:
+    await bot.press_data(CASHIER, "undo:999999")
+
+    assert "There is no entry #999999. Check the number and send it again." in bot.alerts()
+    assert await kinds_and_balance(bot, customer) == (["earn"], 100)
