@@ -1,20 +1,27 @@
-"""Shared fixtures: the default program, a fixed clock, and a real migrated SQLite file.
+"""Shared fixtures: the default program, a fixed clock, and a real migrated database.
 
-The database is a file in tmp_path, not :memory:, so tests meet what production meets: WAL mode,
-several connections at once, and the schema built by the Alembic migrations rather than by
-metadata.create_all.
+The `engine` fixture (and `store` on it) runs each test on both engines the bot supports:
+- SQLite: a file in tmp_path, not :memory:, so tests meet what production meets: WAL mode,
+  several connections at once, and the schema built by the Alembic migrations rather than by
+  metadata.create_all;
+- PostgreSQL: when LOYALTY_BOT_TEST_POSTGRES names a server (`.ci/run` sets it, starting the
+  server if it is down), a database per test worker, migrated once and emptied before each test.
+  Without it those tests are skipped, and the summary says how to run them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import os
 import shutil
 from collections.abc import AsyncIterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from core.config import DEFAULT_PROGRAM
 from core.db.engine import open_engine
@@ -49,14 +56,67 @@ def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.fixture
+# A PostgreSQL server to run the storage tests against as well, e.g.
+# postgresql+asyncpg://postgres@127.0.0.1:5432/postgres (a database the tests may connect to;
+# each test worker creates its own database beside it).
+POSTGRES_ENV = "LOYALTY_BOT_TEST_POSTGRES"
+SKIP_POSTGRES = f"PostgreSQL tests: set {POSTGRES_ENV} to a server's URL to run them"
+
+
+@pytest.fixture(scope="session")
+def postgres_db(worker_id: str) -> str:
+    """This worker's PostgreSQL database at the newest schema; its URL."""
+    server = os.environ.get(POSTGRES_ENV, "").strip()
+    if not server:
+        pytest.skip(SKIP_POSTGRES)
+    name = f"loyalty_test_{worker_id}"
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+
+    async def create() -> None:
+        admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            await conn.execute(text(f'CREATE DATABASE "{name}"'))
+        await admin.dispose()
+        engine = open_engine(url)
+        await upgrade(engine)
+        await engine.dispose()
+
+    # In a thread of its own: the first test to ask for it is already inside an event loop.
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, create()).result()
+    return url
+
+
+async def _emptied(url: str) -> AsyncEngine:
+    """An engine on the worker's database with every table emptied and numbering restarted."""
+    engine = open_engine(url)
+    async with engine.begin() as conn:
+        tables = (
+            await conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                    " AND tablename != 'alembic_version'"
+                )
+            )
+        ).scalars()
+        names = ", ".join(f'"{t}"' for t in tables)
+        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    return engine
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
 async def engine(
-    migrated_db: Path, tmp_path_factory: pytest.TempPathFactory
+    request: pytest.FixtureRequest, migrated_db: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> AsyncIterator[AsyncEngine]:
-    """A fresh SQLite file at the newest schema (a copy: migrating each time is slow)."""
-    path = tmp_path_factory.mktemp("db") / "loyalty.db"
-    shutil.copyfile(migrated_db, path)
-    engine = open_engine(f"sqlite+aiosqlite:///{path}")
+    """A fresh database at the newest schema: an SQLite file (a copy: migrating each time is
+    slow), or this worker's PostgreSQL database emptied."""
+    if request.param == "postgresql":
+        engine = await _emptied(request.getfixturevalue("postgres_db"))
+    else:
+        path = tmp_path_factory.mktemp("db") / "loyalty.db"
+        shutil.copyfile(migrated_db, path)
+        engine = open_engine(f"sqlite+aiosqlite:///{path}")
     yield engine
     await engine.dispose()
 
