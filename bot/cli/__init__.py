@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import os
 import signal
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from core.config import Config, describe, load_config
@@ -107,7 +110,14 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         print(BOTFATHER_HELP, file=sys.stderr)
         return 2
     logs.configure()
-    storage.prepare_to_serve(config)  # one bot per database; the file checked, then upgraded
+    # One bot per database; a second waits as its standby (until SIGINT/SIGTERM); then the file
+    # is checked and upgraded.
+    with _stop_on_signal() as stop:
+        serving = storage.prepare_to_serve(config, stop=stop) and not stop.is_set()
+    if not serving:
+        log.info("standby stopped before taking over")
+        return 0
+    log.info("serving: this process holds the database's lock")
     from .. import network
     from ..app import build_application  # imported here: check-config needs no telegram
 
@@ -131,6 +141,22 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         bootstrap_retries=network.BOOTSTRAP_RETRIES,
     )
     return 0
+
+
+@contextlib.contextmanager
+def _stop_on_signal() -> Iterator[threading.Event]:
+    """An event SIGINT or SIGTERM sets while inside (a standby's wait); outside, the signals
+    do what they did before (stop the process, until the bot sets its own handlers)."""
+    stop = threading.Event()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    before = {signum: signal.getsignal(signum) for signum in signals}
+    for signum in signals:
+        signal.signal(signum, lambda _signum, _frame: stop.set())
+    try:
+        yield stop
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
 
 
 def _use_fast_event_loop() -> str:

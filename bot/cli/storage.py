@@ -9,28 +9,35 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
+import threading
 from pathlib import Path
 
 from core.config import Config
 from core.db.engine import open_engine, sqlite_file
 from core.db.faults import check_file, check_folder, diagnose, translated
-from core.db.lock import DatabaseLock
+from core.db.lock import DatabaseInUse, DatabaseLock
 from core.db.migrate import upgrade
+
+log = logging.getLogger(__name__)
 
 # The lock `run` holds until the process ends (the OS releases it then, however it ends).
 _HELD: list[DatabaseLock] = []
 
 
-def prepare_to_serve(config: Config) -> None:
+def prepare_to_serve(config: Config, *, stop: threading.Event) -> bool:
     """Before `run` contacts Telegram: its database's folder is usable, no other bot serves
-    the database, the file is ours and whole, and its schema is upgraded. Raises StorageFault.
+    the database (if one does, this one waits as its standby), the file is ours and whole, and
+    its schema is upgraded. False if `stop` was set while waiting. Raises StorageFault.
     """
     path = sqlite_file(config.database_url)
     if path is None:  # PostgreSQL, or in memory: nothing on this machine to check or lock
-        return
+        return True
     check_folder(path)
-    lock = DatabaseLock(path, "run").acquire()
+    lock = DatabaseLock(path, "run")
+    if not lock.wait(on_wait=_standing_by, stop=stop):
+        return False
     try:
         check_file(path)
         with translated(path):
@@ -39,6 +46,11 @@ def prepare_to_serve(config: Config) -> None:
         lock.release()
         raise
     _HELD.append(lock)
+    return True
+
+
+def _standing_by(busy: DatabaseInUse) -> None:
+    log.warning("standby: %s; this one takes over as soon as it stops", busy.problem)
 
 
 def check_before_use(url: str) -> None:

@@ -3,9 +3,11 @@
 Two `loyalty-bot run` on one database both long-poll Telegram, which answers 409 Conflict to
 one or the other; each then sees only some of the updates, and a Confirm pressed under one is
 "expired" in the other (measured: 745 recorded earns reported to cashiers as expired in 20 s of
-ten cashiers). So `run` takes this lock before it touches the database or Telegram, and a
-second one refuses in one line. `db restore` takes it too: no bot may start on a file while it
-is being replaced, and no file is replaced under a bot.
+ten cashiers). So `run` takes this lock before it touches the database or Telegram. A second
+`run` waits as a standby (`wait`), trying again every second, and takes over as soon as the
+first ends, however it ends (issue "Beyond one box"). `db restore` takes it too, without
+waiting: no bot may start on a file while it is being replaced, and no file is replaced under a
+bot.
 
 Why flock on a file beside the database (not a row in the database, not a pid file): the OS
 releases it when the process ends however it ends (kill -9, a power cut, an OOM kill), so there
@@ -19,6 +21,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 
@@ -75,6 +79,27 @@ class DatabaseLock:
         os.write(fd, f"{os.getpid()} {self.command}\n".encode())
         self._fd = fd
         return self
+
+    def wait(
+        self,
+        *,
+        on_wait: Callable[[DatabaseInUse], None],
+        stop: threading.Event,
+        every: float = 1.0,
+    ) -> bool:
+        """Takes the lock as soon as its holder lets go (True), or gives up when `stop` is set
+        (False). `on_wait` hears once who holds it, so a standby can say whom it waits for."""
+        told = False
+        while True:
+            try:
+                self.acquire()
+                return True
+            except DatabaseInUse as busy:
+                if not told:
+                    on_wait(busy)
+                    told = True
+            if stop.wait(every):
+                return False
 
     def release(self) -> None:
         if self._fd is not None:

@@ -1,7 +1,8 @@
 """Storage as an operator meets it: real `loyalty-bot` processes, real files (issue 11).
 
-- a second `run` on a database another `run` serves refuses in one line, and the first keeps
-  serving; once the first is killed with SIGKILL (no clean-up at all), a new one starts;
+- a second `run` on a database another `run` serves waits as its standby, saying so, while the
+  first alone serves; once the first is killed with SIGKILL (no clean-up at all), the standby
+  takes over within seconds; a standby stops cleanly on SIGTERM;
 - a fault at start is one line on stderr, also with the real logging set up, and no traceback;
 - `db backup`, `db check` and `db restore` from the command line.
 """
@@ -12,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -43,28 +45,40 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_shop(tmp_path_factory.mktemp("shop"))
 
 
-def test_one_bot_per_database_and_a_killed_one_leaves_no_stale_lock(tmp_path: Path) -> None:
+def test_a_second_bot_stands_by_and_takes_over_when_the_first_is_killed(
+    tmp_path: Path,
+) -> None:
     with FakeBotApi() as fake:
         config = write_config(tmp_path, base_url=fake.base_url, admins=[ADMIN])
         admin = Chat(fake, ADMIN)
         with BotProcess(config) as first:
             assert admin.send("/help")  # serving
-            with BotProcess(config) as second:
-                refused = second.wait()
-
-            assert refused.returncode == 1
-            assert refused.stderr.splitlines() == [
-                f"loyalty-bot run: another loyalty-bot run (pid {first.pid}) is serving "
-                f"{DATABASE_FILE}: stop it first"
-            ]
-            assert first.running
-            assert admin.send("/help")  # the first still answers, alone
-            first.stop(signal.SIGKILL)
-
-        with BotProcess(config) as third:
-            assert admin.send("/help")
-            assert third.stop().returncode == 0
+            with BotProcess(config) as standby:
+                standby.wait_for_stderr(
+                    rf"standby: another loyalty-bot run \(pid {first.pid}\) is serving "
+                    rf"{DATABASE_FILE}; this one takes over as soon as it stops"
+                )
+                assert standby.running
+                assert admin.send("/help")  # the first still answers, alone
+                first.stop(signal.SIGKILL)
+                killed = time.monotonic()
+                standby.wait_for_stderr("serving: this process holds the database's lock")
+                assert admin.send("/help")  # the standby answers now
+                took_over = time.monotonic() - killed
+                assert standby.stop().returncode == 0
+        assert took_over < 10
         assert fake.bad_requests == []
+
+
+def test_a_standby_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
+    with FakeBotApi() as fake:
+        config = write_config(tmp_path, base_url=fake.base_url, admins=[ADMIN])
+        with BotProcess(config) as first, BotProcess(config) as standby:
+            standby.wait_for_stderr("standby: ")
+            stopped = standby.stop(signal.SIGTERM)
+            assert stopped.returncode == 0
+            assert "standby stopped before taking over" in stopped.stderr
+            assert first.running
 
 
 def test_a_fault_at_start_is_one_line_from_the_real_process(tmp_path: Path) -> None:

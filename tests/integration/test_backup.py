@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import shutil
 import sqlite3
+import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -213,3 +214,32 @@ def test_the_lock_is_released_when_its_holder_lets_go(db: Path) -> None:
     with DatabaseLock(db, "run"), pytest.raises(DatabaseInUse):
         DatabaseLock(db, "run").acquire()
     DatabaseLock(db, "run").acquire().release()  # free again
+
+
+def test_a_standby_takes_the_lock_once_its_holder_lets_go(db: Path) -> None:
+    first = DatabaseLock(db, "run").acquire()
+    heard: list[DatabaseInUse] = []
+    standby = DatabaseLock(db, "run")
+    took = threading.Event()
+
+    def stand_by() -> None:
+        if standby.wait(on_wait=heard.append, stop=threading.Event(), every=0.01):
+            took.set()
+
+    waiter = threading.Thread(target=stand_by)
+    waiter.start()
+    assert not took.wait(0.2)  # still held: the standby waits
+    first.release()
+    waiter.join(5)
+    assert took.is_set()
+    assert [h.holder for h in heard] == ["run"]  # told once whom it waited for
+    with pytest.raises(DatabaseInUse):
+        DatabaseLock(db, "run").acquire()  # the standby holds it now
+    standby.release()
+
+
+def test_a_standby_asked_to_stop_gives_up_without_the_lock(db: Path) -> None:
+    stop = threading.Event()
+    stop.set()
+    with DatabaseLock(db, "run"):
+        assert DatabaseLock(db, "run").wait(on_wait=lambda busy: None, stop=stop) is False
