@@ -105,6 +105,13 @@ async def _emptied(url: str) -> AsyncEngine:
     return engine
 
 
+@pytest.fixture
+async def empty_postgres(postgres_db: str) -> str:
+    """The URL of this worker's PostgreSQL database, at the newest schema and empty."""
+    await (await _emptied(postgres_db)).dispose()
+    return postgres_db
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def engine(
     request: pytest.FixtureRequest, migrated_db: Path, tmp_path_factory: pytest.TempPathFactory

@@ -10,20 +10,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
+import signal
 import sys
 import threading
 from pathlib import Path
+
+from sqlalchemy import make_url
 
 from core.config import Config
 from core.db.engine import open_engine, sqlite_file
 from core.db.faults import check_file, check_folder, diagnose, translated
 from core.db.lock import DatabaseInUse, DatabaseLock
 from core.db.migrate import upgrade
+from core.db.pg_lock import PostgresLock
 
 log = logging.getLogger(__name__)
 
 # The lock `run` holds until the process ends (the OS releases it then, however it ends).
-_HELD: list[DatabaseLock] = []
+_HELD: list[DatabaseLock | PostgresLock] = []
 
 
 def prepare_to_serve(config: Config, *, stop: threading.Event) -> bool:
@@ -32,7 +37,9 @@ def prepare_to_serve(config: Config, *, stop: threading.Event) -> bool:
     its schema is upgraded. False if `stop` was set while waiting. Raises StorageFault.
     """
     path = sqlite_file(config.database_url)
-    if path is None:  # PostgreSQL, or in memory: nothing on this machine to check or lock
+    if make_url(config.database_url).get_backend_name() == "postgresql":
+        return _prepare_postgresql(config.database_url, stop)
+    if path is None:  # in memory: nothing to check or lock
         return True
     check_folder(path)
     lock = DatabaseLock(path, "run")
@@ -47,6 +54,29 @@ def prepare_to_serve(config: Config, *, stop: threading.Event) -> bool:
         raise
     _HELD.append(lock)
     return True
+
+
+def _prepare_postgresql(url: str, stop: threading.Event) -> bool:
+    """The advisory lock (core/db/pg_lock.py), waiting as a standby; then the upgrade."""
+    lock = PostgresLock(url, on_lost=_stop_serving)
+    if not lock.wait(on_wait=_standing_by_for, stop=stop):
+        return False
+    try:
+        asyncio.run(_upgrade(url))
+    except BaseException:
+        lock.release()
+        raise
+    _HELD.append(lock)
+    return True
+
+
+def _stop_serving() -> None:
+    """The lock is lost, so a standby may serve now: this one stops as if told to (SIGTERM)."""
+    os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _standing_by_for(holder: str) -> None:
+    log.warning("standby: %s; this one takes over as soon as it stops", holder)
 
 
 def _standing_by(busy: DatabaseInUse) -> None:

@@ -40,8 +40,10 @@ def write_config(
     token: str = TOKEN,
     admins: Iterable[int] = (),
     cashiers: Iterable[int] = (),
+    database_url: str | None = None,
 ) -> Path:
-    """Writes config.toml into `directory` with its database beside it; returns its path."""
+    """Writes config.toml into `directory` with its database beside it (or at `database_url`);
+    returns its path."""
     lines = ["[telegram]", f'token = "{token}"']
     if base_url is not None:
         lines.append(f'base_url = "{base_url}"')
@@ -49,7 +51,7 @@ def write_config(
         "",
         "[database]",
         # Relative to the config file's folder (core/config/load.py), so the database stays in tmp.
-        f'url = "sqlite+aiosqlite:///{DATABASE_FILE}"',
+        f'url = "{database_url or f"sqlite+aiosqlite:///{DATABASE_FILE}"}"',
         "",
         "[staff]",
         f"admins = [{', '.join(str(i) for i in admins)}]",
