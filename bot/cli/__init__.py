@@ -17,13 +17,16 @@ import contextlib
 import dataclasses
 import logging
 import os
+import secrets
 import signal
 import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from core.config import Config, describe, load_config
+from core.config.load import parse_listen
 from core.errors import ConfigError
 
 from .. import logs
@@ -77,7 +80,19 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--config", type=Path, default=None, help="config file (TOML)")
 
-    sub.add_parser("run", parents=[common], help="run the bot (long polling)")
+    run = sub.add_parser(
+        "run", parents=[common], help="run the bot (long polling, or a webhook with --webhook)"
+    )
+    run.add_argument(
+        "--webhook",
+        metavar="URL",
+        help="take updates at this https:// URL (your reverse proxy) instead of polling",
+    )
+    run.add_argument(
+        "--listen",
+        metavar="HOST:PORT",
+        help="where the bot listens for the proxy's requests (default 127.0.0.1:8443)",
+    )
     console = sub.add_parser(
         "console", parents=[common], help="use the bot in this terminal (no token, no network)"
     )
@@ -105,9 +120,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace, config: Config) -> int:
-    """Runs the bot with long polling until SIGINT/SIGTERM."""
+    """Runs the bot with long polling (or a webhook) until SIGINT/SIGTERM."""
     if not config.telegram.token:
         print(BOTFATHER_HELP, file=sys.stderr)
+        return 2
+    try:
+        webhook_url, listen = _webhook_of(args, config)
+    except ValueError as exc:
+        print(f"loyalty-bot run: {exc}", file=sys.stderr)
         return 2
     logs.configure()
     # One bot per database; a second waits as its standby (until SIGINT/SIGTERM); then the file
@@ -123,7 +143,8 @@ def _run(args: argparse.Namespace, config: Config) -> int:
 
     loop = _use_fast_event_loop()
     app = build_application(config, announce=lambda text: print(text, flush=True))
-    log.info("starting: long polling %s (event loop: %s)", config.telegram.base_url, loop)
+    how = f"webhook at {webhook_url}" if webhook_url else "long polling"
+    log.info("starting: %s, %s (event loop: %s)", how, config.telegram.base_url, loop)
     stop_signals = (signal.SIGINT, signal.SIGTERM)
     # Telegram unreachable at start (no network, DNS, 5xx): keep trying; a bad token: one line.
     try:
@@ -132,7 +153,27 @@ def _run(args: argparse.Namespace, config: Config) -> int:
     except network.TokenRefused as refused:
         log.error("%s", refused)
         return 2
+    if webhook_url:
+        # Only the active bot gets here (a standby waits above), so only it sets the webhook;
+        # a bot that takes over sets it again with its own secret. Telegram then POSTs each
+        # update to the proxy, which passes it to `listen`; python-telegram-bot refuses (403)
+        # any request without the secret_token header, so nobody else can feed it updates.
+        host, port = listen
+        app.run_webhook(
+            listen=host,
+            port=port,
+            url_path=urlsplit(webhook_url).path.lstrip("/"),
+            webhook_url=webhook_url,
+            secret_token=secrets.token_urlsafe(32),
+            allowed_updates=ALLOWED_UPDATES,
+            drop_pending_updates=False,
+            stop_signals=stop_signals,
+            close_loop=False,
+            bootstrap_retries=network.BOOTSTRAP_RETRIES,
+        )
+        return 0
     # stop_signals: SIGINT/SIGTERM stop polling, finish the update in hand, and shut down.
+    # Starting to poll deletes any webhook a previous run set (python-telegram-bot's bootstrap).
     app.run_polling(
         allowed_updates=ALLOWED_UPDATES,
         stop_signals=stop_signals,
@@ -141,6 +182,15 @@ def _run(args: argparse.Namespace, config: Config) -> int:
         bootstrap_retries=network.BOOTSTRAP_RETRIES,
     )
     return 0
+
+
+def _webhook_of(args: argparse.Namespace, config: Config) -> tuple[str, tuple[str, int]]:
+    """The webhook URL ("" to poll) and where to listen: the command line over the config."""
+    url = (args.webhook or config.telegram.webhook_url).strip()
+    if url and not url.startswith(("https://", "http://")):
+        raise ValueError(f"--webhook needs an https:// URL, got {url[:40]!r}")
+    listen = parse_listen(args.listen) if args.listen else config.telegram.webhook_listen
+    return url, listen
 
 
 @contextlib.contextmanager

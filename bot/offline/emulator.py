@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -110,6 +111,9 @@ class BotApiEmulator:
         self._last_update_id = 0
         self._messages = Messages()
         self._commands: dict[str, Any] = {}
+        # The webhook set with setWebhook ({} when none): while one is set, Telegram refuses
+        # getUpdates with 409 and would POST updates to it (tests/support/fake_bot_api.py).
+        self.webhook: JSONDict = {}
         self._scripts: list[_Script] = []
         self._methods: dict[str, Callable[[JSONDict, dict[str, bytes], dict[str, str]], Any]] = {
             "getMe": lambda p, f, n: dict(BOT_USER),
@@ -121,6 +125,8 @@ class BotApiEmulator:
             "deleteMessage": lambda p, f, n: self._messages.delete_message(p),
             "getUpdates": self._get_updates,
             "deleteWebhook": self._delete_webhook,
+            "setWebhook": self._set_webhook,
+            "getWebhookInfo": self._webhook_info,
             "setMyCommands": self._set_my_commands,
             "getMyCommands": lambda p, f, n: self._commands.get(_scope_key(p), []),
             "deleteMyCommands": self._delete_my_commands,
@@ -353,6 +359,12 @@ class BotApiEmulator:
     # method implementations
 
     def _get_updates(self, params: JSONDict, _f: object, _n: object) -> list[JSONDict]:
+        if self.webhook:
+            raise RequestRefused(
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+                409,
+            )
         offset = int(params.get("offset") or 0)
         limit = int(params.get("limit") or 100)
         if offset < 0:
@@ -363,7 +375,30 @@ class BotApiEmulator:
     def _delete_webhook(self, params: JSONDict, _f: object, _n: object) -> bool:
         if params.get("drop_pending_updates"):
             self._updates.clear()
+        self.webhook = {}
         return True
+
+    def _set_webhook(self, params: JSONDict, _f: object, _n: object) -> bool:
+        url = str(params.get("url") or "")
+        if not url:  # Telegram: an empty url removes the webhook
+            self.webhook = {}
+            return True
+        if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise RequestRefused("Bad Request: bad webhook: An HTTPS URL must be provided")
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise RequestRefused("Bad Request: secret token contains unallowed characters")
+        if params.get("drop_pending_updates"):
+            self._updates.clear()
+        self.webhook = {"url": url, "secret_token": secret}
+        return True
+
+    def _webhook_info(self, _p: JSONDict, _f: object, _n: object) -> JSONDict:
+        return {
+            "url": self.webhook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self._updates),
+        }
 
     def _set_my_commands(self, params: JSONDict, _f: object, _n: object) -> bool:
         commands = checked_commands(params)

@@ -135,14 +135,38 @@ def _build(
 
 
 def _telegram(t: Table, environ: Mapping[str, str]) -> TelegramConfig:
-    t.only("token", "base_url")
+    t.only("token", "base_url", "webhook_url", "webhook_listen")
     file_token = t.get("token", as_str, "", secret=True).strip()
     env_token = environ.get(TOKEN_ENV_VAR, "").strip()
     base_url = t.get("base_url", as_str, DEFAULT_BASE_URL).strip()
     if not base_url.startswith(("http://", "https://")):
         raise ConfigError(t.path("base_url"), "expected an http:// or https:// URL")
+    webhook_url = t.get("webhook_url", as_str, "").strip()
+    if webhook_url and not webhook_url.startswith(("https://", "http://")):
+        raise ConfigError(t.path("webhook_url"), "expected an https:// URL")
+    if webhook_url.startswith("http://") and base_url == DEFAULT_BASE_URL:
+        # Only a self-hosted Bot API server (base_url) posts to plain http.
+        raise ConfigError(t.path("webhook_url"), "Telegram sends updates only to an https:// URL")
+    listen = t.get("webhook_listen", as_str, "127.0.0.1:8443").strip()
+    try:
+        webhook_listen = parse_listen(listen)
+    except ValueError as exc:
+        raise ConfigError(t.path("webhook_listen"), str(exc)) from None
     # The environment wins so a deployment can keep the secret out of the file.
-    return TelegramConfig(token=env_token or file_token, base_url=base_url)
+    return TelegramConfig(
+        token=env_token or file_token,
+        base_url=base_url,
+        webhook_url=webhook_url,
+        webhook_listen=webhook_listen,
+    )
+
+
+def parse_listen(text: str) -> tuple[str, int]:
+    """'0.0.0.0:8443' -> ('0.0.0.0', 8443); ValueError saying what is expected."""
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ValueError(f"expected host:port such as 127.0.0.1:8443, got {short(text)!r}")
+    return host.strip("[]"), int(port)
 
 
 def _database_url(t: Table, base_dir: Path) -> str:

@@ -44,6 +44,10 @@ class TelegramConfig:
     # logs and tracebacks that print the config.
     token: str = field(repr=False)
     base_url: str = DEFAULT_BASE_URL
+    # Updates pushed by Telegram to this HTTPS URL (behind the owner's reverse proxy) instead of
+    # long polling; "" polls. `listen` is where the bot itself takes them: "host:port".
+    webhook_url: str = ""
+    webhook_listen: tuple[str, int] = ("127.0.0.1", 8443)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -115,7 +115,12 @@ class BotProcess:
     """
 
     def __init__(
-        self, config: Path, *, command: str = "run", env: Mapping[str, str] | None = None
+        self,
+        config: Path,
+        *,
+        command: str = "run",
+        env: Mapping[str, str] | None = None,
+        args: Sequence[str] = (),
     ) -> None:
         env = {**os.environ, **(env or {})}
         # The environment wins over the file (core/config/load.py): a developer's real token must
@@ -129,7 +134,7 @@ class BotProcess:
         # (the /claim code) by itself, as it would under systemd or docker.
         self._started = time.monotonic()
         self._popen = subprocess.Popen(
-            [sys.executable, "-m", "bot", command, "--config", str(config)],
+            [sys.executable, "-m", "bot", command, "--config", str(config), *args],
             cwd=config.parent,  # so no ./config.toml or ./loyalty.db of the checkout is used
             env=env,
             stdin=subprocess.DEVNULL,

@@ -628,3 +628,49 @@ def test_describe_with_built_in_defaults_says_there_is_no_file(
     text = describe(load_config(environ={}))
     assert "none (built-in defaults)" in text
     assert "reset mode:     off" in text
+
+
+def test_a_webhook_and_where_to_listen_for_it(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        '[telegram]\nwebhook_url = "https://shop.example.com/hook"\n'
+        'webhook_listen = "0.0.0.0:8080"\n',
+    )
+    assert config.telegram.webhook_url == "https://shop.example.com/hook"
+    assert config.telegram.webhook_listen == ("0.0.0.0", 8080)
+    assert load(tmp_path, "").telegram.webhook_url == ""  # polling by default
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        (
+            'webhook_url = "http://shop.example.com/hook"',
+            "telegram.webhook_url: Telegram sends updates only to an https:// URL",
+        ),
+        ('webhook_url = "shop.example.com"', "telegram.webhook_url: expected an https:// URL"),
+        (
+            'webhook_listen = "8443"',
+            "telegram.webhook_listen: expected host:port such as 127.0.0.1:8443, got '8443'",
+        ),
+        (
+            'webhook_listen = "0.0.0.0:99999"',
+            "telegram.webhook_listen: expected host:port such as 127.0.0.1:8443",
+        ),
+    ],
+)
+def test_a_webhook_setting_telegram_would_refuse_is_caught_at_load(
+    tmp_path: Path, text: str, error: str
+) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, f"[telegram]\n{text}\n")
+    assert str(caught.value).startswith(error)
+
+
+def test_a_self_hosted_bot_api_may_post_to_plain_http(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        '[telegram]\nbase_url = "http://127.0.0.1:8081/bot"\n'
+        'webhook_url = "http://127.0.0.1:8443/hook"\n',
+    )
+    assert config.telegram.webhook_url == "http://127.0.0.1:8443/hook"
