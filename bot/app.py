@@ -59,6 +59,7 @@ from .handlers import (
     void,
 )
 from .menus import set_command_menus
+from .persistence import DatabasePersistence, PersistentApplication
 from .services import SERVICES_KEY, Services
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,10 @@ def build_application(
         .post_init(_post_init(config, announce, customize))
         .post_shutdown(_post_shutdown)
         .rate_limiter(network.rate_limiter())  # a 429 is waited out, not a lost reply
+        # Open conversations and their drafts live in the database, written after each update
+        # (bot/persistence.py): a restart mid-flow continues the flow.
+        .persistence(DatabasePersistence(config.database_url))
+        .application_class(PersistentApplication)
     )
     if config.telegram.base_url:
         builder = builder.base_url(config.telegram.base_url)

@@ -101,6 +101,9 @@ def conversation(
         allow_reentry=True,
         conversation_timeout=IDLE_TIMEOUT,
         name=name,
+        # Its state is kept in the database (bot/persistence.py): a restart or a takeover in
+        # the middle of a flow continues it.
+        persistent=True,
     )
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -260,3 +261,17 @@ audit = Table(
 Index("ix_audit_customer_id_at", audit.c.customer_id, audit.c.at)
 Index("ix_audit_actor_id_at", audit.c.actor_id, audit.c.at)
 Index("ix_audit_at", audit.c.at)
+
+# What the bot was in the middle of, per person (migration 0013; bot/persistence.py): the state
+# of each open conversation ("conversation", key "<flow>:<chat id>:<user id>") and each
+# person's drafts and pending previews ("user", key "<telegram user id>"), pickled as
+# python-telegram-bot hands them over. Written after each update that changed them, so a
+# restart or a standby's takeover continues a flow where it was.
+bot_state = Table(
+    "bot_state",
+    metadata,
+    Column("kind", String(16), primary_key=True),
+    Column("key", String(100), primary_key=True),
+    Column("value", LargeBinary, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)

@@ -9,7 +9,6 @@ the database holds (`harness.store`).
 from __future__ import annotations
 
 import dataclasses
-import itertools
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +59,10 @@ def make_config(tmp_path: Path, **program: Any) -> Config:
 class BotHarness:
     """The Application, started, with helpers to talk to it as a given user."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, emulator: BotApiEmulator | None = None) -> None:
+        """`emulator`: Telegram as another harness left it (a restart of the same bot)."""
         self.config = config
-        self.emulator = BotApiEmulator()
+        self.emulator = emulator if emulator is not None else BotApiEmulator()
         self.announcements: list[str] = []
         self.app = build_application(
             config,
@@ -71,7 +71,6 @@ class BotHarness:
             token=TOKEN,
             announce=self.announcements.append,
         )
-        self._ids = itertools.count(1)
 
     async def __aenter__(self) -> BotHarness:
         await self.app.initialize()
@@ -107,9 +106,13 @@ class BotHarness:
         await self.app.process_update(Update.de_json(data, self.app.bot))
         return self.emulator.calls[before:]
 
-    async def send(self, user_id: int, text: str, first_name: str = "Test") -> list[SentCall]:
-        """The user sends `text`; returns the Bot API calls it caused."""
-        update_id = next(self._ids)
+    async def send(
+        self, user_id: int, text: str, first_name: str = "Test", *, update_id: int | None = None
+    ) -> list[SentCall]:
+        """The user sends `text`; returns the Bot API calls it caused. `update_id`: Telegram
+        delivering an update again (ids otherwise only grow, as Telegram's do)."""
+        if update_id is None:
+            update_id = self.emulator.next_update_id()
         return await self._feed(
             make_message_update(update_id, user_id=user_id, text=text, first_name=first_name)
         )
@@ -126,7 +129,7 @@ class BotHarness:
 
     async def press_data(self, user_id: int, data: str, *, message_id: int = 1) -> list[SentCall]:
         """A button press with arbitrary (possibly forged) callback data."""
-        update_id = next(self._ids)
+        update_id = self.emulator.next_update_id()
         return await self._feed(
             make_callback_update(update_id, user_id=user_id, data=data, message_id=message_id)
         )
@@ -134,7 +137,7 @@ class BotHarness:
     async def share_contact(
         self, user_id: int, phone: str, *, contact_user_id: int | None = None
     ) -> list[SentCall]:
-        update_id = next(self._ids)
+        update_id = self.emulator.next_update_id()
         return await self._feed(
             make_contact_update(
                 update_id,
