@@ -7,6 +7,7 @@
 and the checks review makes, which CI runs after the tests:
 
     python3 dev.py check      # ruff check, ruff format --check, mypy, the import contracts
+    python3 dev.py i18n       # the translation catalogs: extract texts, update every .po, compile
 
 Each creates ./.venv and installs the project into it the first time (and again whenever
 pyproject.toml or requirements/dev-constraints.txt changes), then runs: `check` installs the dev
@@ -130,16 +131,69 @@ def check() -> int:
     return 0
 
 
+# `i18n`: the catalogs of bot/locale (bot/i18n.py says how texts are marked). Extract every
+# marked text into messages.pot, merge it into each language's .po (new texts arrive empty, for
+# a translator; tests/unit/test_catalogs.py fails until they are filled in), compile the .mo
+# files that ship in the package.
+LOCALE = "bot/locale"
+I18N: list[tuple[str, list[str]]] = [
+    (
+        "extract",
+        _tool(
+            "pybabel",
+            "extract",
+            "-F",
+            "babel.cfg",
+            "-k",
+            "N_",
+            "--no-location",
+            "--sort-output",
+            "--omit-header",
+            "-o",
+            f"{LOCALE}/messages.pot",
+            ".",
+        ),
+    ),
+    (
+        "update",
+        _tool(
+            "pybabel",
+            "update",
+            "-i",
+            f"{LOCALE}/messages.pot",
+            "-d",
+            LOCALE,
+            "--no-fuzzy-matching",
+            "--ignore-obsolete",
+            "--width",
+            "100",
+        ),
+    ),
+    ("compile", _tool("pybabel", "compile", "-d", LOCALE, "--statistics")),
+]
+
+
+def i18n() -> int:
+    """Extracts, updates and compiles the catalogs, stopping at the first step that fails."""
+    for name, args in I18N:
+        print(f"==> {name}", flush=True)
+        code = run_in_foreground(args)
+        if code != 0:
+            print(f"FAILED: {name} (exit code {code})", flush=True)
+            return code
+    return 0
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in {"console", "test", "check"}:
+    if not argv or argv[0] not in {"console", "test", "check", "i18n"}:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
-    if command == "check" and rest:
-        print("dev.py check takes no arguments: each tool reads its settings from pyproject.toml")
+    if command in ("check", "i18n") and rest:
+        print(f"dev.py {command} takes no arguments: its settings are in this file and pyproject")
         return 2
     try:
-        ensure_environment("dev" if command == "check" else "test")
+        ensure_environment("dev" if command in ("check", "i18n") else "test")
     except KeyboardInterrupt:
         print("\nInterrupted: run the same command again to finish setting up.", file=sys.stderr)
         return 130
@@ -148,6 +202,8 @@ def main(argv: list[str]) -> int:
         return 1
     if command == "check":
         return check()
+    if command == "i18n":
+        return i18n()
     if command == "test":
         args = [str(PYTHON), "-m", "pytest", *rest]
     else:

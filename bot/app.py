@@ -38,7 +38,7 @@ from core.db.migrate import upgrade
 from core.db.staff import StaffStore
 from core.db.store import Store
 
-from . import confirm, delivery, flows, network
+from . import confirm, delivery, flows, languages, network
 from .backups import schedule_daily_backup
 from .concurrency import PerUserUpdateProcessor
 from .config_audit import record_config_load
@@ -48,6 +48,7 @@ from .handlers import (
     audit,
     digest,
     earn,
+    language,
     link,
     redeem,
     refund,
@@ -125,12 +126,14 @@ def build_application(
 def register_handlers(app: Application, config: Config) -> None:  # type: ignore[type-arg]
     """Every handler, in order. Order matters; the groups are:
 
+    -3   the language replies to this update are written in (bot/languages.py)
     -2   count commits from here on, so the error handler can tell the truth (bot/errors.py)
     -1   private chats only: updates from groups and channels are ignored
     1..  one group per conversation (their steps stop further groups; entry commands don't,
          so each open flow sees a new command and ends itself)
     100  commands outside flows, shared contacts, stale buttons, then the catch-all hints
     """
+    app.add_handler(TypeHandler(Update, languages.set_language), group=-3)
     app.add_handler(TypeHandler(Update, start_counting), group=-2)  # see bot/errors.py
     app.add_handler(TypeHandler(Update, _private_only), group=-1)
 
@@ -161,10 +164,15 @@ def register_handlers(app: Application, config: Config) -> None:  # type: ignore
     app.add_handler(CommandHandler("audit", audit.audit_command), group=g)
     app.add_handler(CallbackQueryHandler(audit.csv_button, pattern=audit.PATTERN), group=g)
     app.add_handler(CommandHandler("digest", digest.digest_command), group=g)
+    app.add_handler(CommandHandler("language", language.language_command), group=g)
+    app.add_handler(
+        CallbackQueryHandler(language.language_button, pattern=language.PATTERN), group=g
+    )
     app.add_handler(link.handler(), group=g)  # a shared contact links a customer's card
     app.add_handler(CallbackQueryHandler(confirm.stale_press, pattern=confirm.pattern()), group=g)
     app.add_handler(CallbackQueryHandler(start.unknown_button), group=g)
-    known = filters.Command() & filters.Regex(rf"^/({'|'.join(flows.FLOW_COMMANDS)}|help)\b")
+    outside_flows = "|".join((*flows.FLOW_COMMANDS, "help", "language"))
+    known = filters.Command() & filters.Regex(rf"^/({outside_flows})\b")
     app.add_handler(MessageHandler(filters.COMMAND & ~known, start.unknown_command), group=g)
     app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, start.free_text), group=g)
     app.add_error_handler(on_error)

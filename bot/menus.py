@@ -11,6 +11,7 @@ import asyncio
 import hashlib
 import json
 import logging
+from typing import Final
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from telegram.error import TelegramError
@@ -18,35 +19,52 @@ from telegram.ext import Application
 
 from core.types import Role
 
+from . import i18n, languages
+from .i18n import N_, _
 from .roles import role_of
 from .services import services_of
 
 log = logging.getLogger(__name__)
 
-CUSTOMER_COMMANDS = [
-    BotCommand("status", "My points, tier and rewards"),
-    BotCommand("start", "Link my card"),
-    BotCommand("help", "What I can do"),
+# (command, description): descriptions are marked for the catalogs and translated per menu.
+CUSTOMER_COMMANDS: Final = [
+    ("status", N_("My points, tier and rewards")),
+    ("start", N_("Link my card")),
+    ("language", N_("Change the language")),
+    ("help", N_("What I can do")),
 ]
-CASHIER_COMMANDS = [
-    BotCommand("earn", "Record a purchase"),
-    BotCommand("redeem", "Redeem a reward"),
-    BotCommand("register", "Register a new customer"),
-    BotCommand("status", "Look up a card"),
-    BotCommand("refund", "Goods returned: take back points"),
-    BotCommand("cancel", "Stop what I'm doing"),
-    BotCommand("help", "Commands and examples"),
+CASHIER_COMMANDS: Final = [
+    ("earn", N_("Record a purchase")),
+    ("redeem", N_("Redeem a reward")),
+    ("register", N_("Register a new customer")),
+    ("status", N_("Look up a card")),
+    ("refund", N_("Goods returned: take back points")),
+    ("language", N_("Change the language")),
+    ("cancel", N_("Stop what I'm doing")),
+    ("help", N_("Commands and examples")),
 ]
-ADMIN_COMMANDS = [
-    *CASHIER_COMMANDS[:-2],
-    BotCommand("report", "How the program is doing"),
-    BotCommand("digest", "A daily or weekly summary"),
-    BotCommand("void", "Cancel a purchase or redemption"),
-    BotCommand("staff", "Manage staff"),
-    BotCommand("adjust", "Add or take away points by hand"),
-    BotCommand("audit", "Who did what, and when"),
-    *CASHIER_COMMANDS[-2:],
+ADMIN_COMMANDS: Final = [
+    *CASHIER_COMMANDS[:-3],
+    ("report", N_("How the program is doing")),
+    ("digest", N_("A daily or weekly summary")),
+    ("void", N_("Cancel a purchase or redemption")),
+    ("staff", N_("Manage staff")),
+    ("adjust", N_("Add or take away points by hand")),
+    ("audit", N_("Who did what, and when")),
+    *CASHIER_COMMANDS[-3:],
 ]
+MENUS: Final[dict[Role, list[tuple[str, str]]]] = {
+    "customer": CUSTOMER_COMMANDS,
+    "cashier": CASHIER_COMMANDS,
+    "admin": ADMIN_COMMANDS,
+}
+
+
+def menu(role: Role, language: str) -> list[BotCommand]:
+    """The command menu of `role`, written in `language`."""
+    with i18n.speaking(language):
+        return [BotCommand(command, _(description)) for command, description in MENUS[role]]
+
 
 MENU_CALLS_AT_ONCE = 8  # staff command menus set at start-up in parallel
 MENUS_SETTING = "command_menus"  # the fingerprint of the menus last set in full
@@ -65,11 +83,18 @@ async def set_command_menus(app: Application) -> None:  # type: ignore[type-arg]
         *(m["telegram_user_id"] for m in await svc.staff.members()),
     }
     roles = {user_id: await role_of(svc, user_id) for user_id in sorted(staff_ids)}
-    fingerprint = _menus_fingerprint(app.bot.id, roles)
+    fingerprint = _menus_fingerprint(app.bot.id, roles, svc.config.shop.language)
     if await svc.staff.get_setting(MENUS_SETTING) == fingerprint:
         return
+    everyone = BotCommandScopeAllPrivateChats()
     try:
-        await app.bot.set_my_commands(CUSTOMER_COMMANDS, scope=BotCommandScopeAllPrivateChats())
+        # The shop's language for everyone, and each shipped language for whose Telegram app
+        # is set to it (Telegram picks by the user's language_code).
+        await app.bot.set_my_commands(menu("customer", svc.config.shop.language), scope=everyone)
+        for language in i18n.LANGUAGES:
+            await app.bot.set_my_commands(
+                menu("customer", language), scope=everyone, language_code=language
+            )
     except TelegramError as exc:  # menus are a convenience: never a reason not to start
         log.warning("could not set the command menus: %s", exc)
         return
@@ -100,22 +125,24 @@ async def set_menu_for(app: Application, user_id: int) -> None:  # type: ignore[
 
 
 async def _set_menu(app: Application, user_id: int) -> None:  # type: ignore[type-arg]
-    role = await role_of(services_of(app), user_id)
-    commands = {"admin": ADMIN_COMMANDS, "cashier": CASHIER_COMMANDS}.get(role)
+    svc = services_of(app)
+    role = await role_of(svc, user_id)
+    chosen = await languages.chosen(svc, user_id)
     scope = BotCommandScopeChat(user_id)
-    if commands is None:
+    if role == "customer" and chosen is None:  # the menu for everyone, in their app's language
         await app.bot.delete_my_commands(scope=scope)
-    else:
-        await app.bot.set_my_commands(commands, scope=scope)
+    else:  # staff, or someone who chose a language: a menu of their own in it
+        await app.bot.set_my_commands(menu(role, chosen or svc.config.shop.language), scope=scope)
 
 
-def _menus_fingerprint(bot_id: int, roles: dict[int, Role]) -> str:
+def _menus_fingerprint(bot_id: int, roles: dict[int, Role], default_language: str) -> str:
     """A digest of everything the command menus depend on."""
     menus = [
-        [(c.command, c.description) for c in commands]
-        for commands in (CUSTOMER_COMMANDS, CASHIER_COMMANDS, ADMIN_COMMANDS)
+        [(c.command, c.description) for c in menu(role, language)]
+        for role in MENUS
+        for language in i18n.LANGUAGES
     ]
-    facts = json.dumps([bot_id, menus, sorted(roles.items())])
+    facts = json.dumps([bot_id, menus, sorted(roles.items()), default_language])
     return hashlib.sha256(facts.encode()).hexdigest()
 
 

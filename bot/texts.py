@@ -10,13 +10,16 @@ from typing import Final
 
 from core.types import Role
 
-CUSTOMER_HELP = (
+from .i18n import N_, _
+
+CUSTOMER_HELP = N_(
     "<b>Your loyalty card</b>\n"
     "/start – link this Telegram account to your card (share your phone number)\n"
     "/status – your balance, tier and rewards\n"
+    "/language – the language I write to you in\n"
     "/help – this list"
 )
-CASHIER_HELP = (
+CASHIER_HELP = N_(
     "<b>At the till</b>\n"
     "/register – new customer, e.g. /register\n"
     "/earn – record a purchase, e.g. <code>/earn 07400 123456 25.50</code>\n"
@@ -24,11 +27,12 @@ CASHIER_HELP = (
     "/status – look up a card, e.g. <code>/status 4821 3379</code>\n"
     "/refund – goods returned: take back their points, e.g. <code>/refund #41</code>\n"
     "↩ Undo – under a result, for a few minutes: undo your own mistake\n"
+    "/language – the language I write to you in\n"
     "/cancel – stop what you're doing\n"
     "/help – this list"
 )
-ADMIN_HELP = (
-    CASHIER_HELP + "\n\n<b>Managing</b>\n"
+MANAGING_HELP = N_(
+    "<b>Managing</b>\n"
     "/report – how the program is doing, e.g. <code>/report 7d</code>\n"
     "/digest – a summary every day or week, e.g. <code>/digest daily</code>\n"
     "/void – cancel a purchase or redemption, e.g. <code>/void #41</code>\n"
@@ -39,11 +43,18 @@ ADMIN_HELP = (
     "/audit – who did what: <code>/audit</code>, <code>/audit 4821 3379</code>, "
     "<code>/audit staff 123456789</code>, <code>/audit 7d</code>, <code>/audit csv</code>"
 )
-HELP: Final[dict[Role, str]] = {
-    "customer": CUSTOMER_HELP,
-    "cashier": CASHIER_HELP,
-    "admin": ADMIN_HELP,
+# The parts of each role's /help, translated when sent (help_for).
+HELP: Final[dict[Role, tuple[str, ...]]] = {
+    "customer": (CUSTOMER_HELP,),
+    "cashier": (CASHIER_HELP,),
+    "admin": (CASHIER_HELP, MANAGING_HELP),
 }
+
+
+def help_for(role: Role) -> str:
+    """The /help text of `role`, in the current language."""
+    return "\n\n".join(_(part) for part in HELP[role])
+
 
 SHARE_PHONE = "📱 Share my phone number"
 

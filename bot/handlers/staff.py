@@ -32,7 +32,7 @@ from ..format import esc, split_message
 from ..menus import refresh_menu
 from ..roles import requires, role_of
 from ..services import Services, services
-from ..texts import HELP
+from ..texts import help_for
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ async def add_staff(
     await refresh_menu(context.application, user_id)
     await update.effective_message.reply_text(f"✅ <code>{user_id}</code> is now {role}.")
     if user_id != update.effective_user.id:
-        await _tell(context, user_id, f"You're now {role} here.\n\n{HELP[role]}")
+        await _tell(context, user_id, f"You're now {role} here.\n\n{help_for(role)}")
 
 
 async def remove_staff(update: Update, context: ContextTypes.DEFAULT_TYPE, id_text: str) -> None:
@@ -243,7 +243,7 @@ async def accept_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     log.info("user %s joined as %s through an invite", user.id, role)
     await refresh_menu(context.application, user.id)
     await update.effective_message.reply_text(
-        f"Welcome to the team, {esc(user.first_name)}! You're now {role} here.\n\n{HELP[role]}"
+        f"Welcome to the team, {esc(user.first_name)}! You're now {role} here.\n\n{help_for(role)}"
     )
 
 
@@ -283,4 +283,4 @@ async def claim(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _audit(svc, "staff_add", user_id, user_id=user_id, role="admin", via="claim")
     log.info("user %s claimed the bot as its first admin", user_id)
     await refresh_menu(context.application, user_id)
-    await update.effective_message.reply_text(f"✅ You're the admin now.\n\n{HELP['admin']}")
+    await update.effective_message.reply_text(f"✅ You're the admin now.\n\n{help_for('admin')}")

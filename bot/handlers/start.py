@@ -12,7 +12,7 @@ from ..customers import share_keyboard
 from ..format import customer_line, esc
 from ..roles import role_of
 from ..services import services
-from ..texts import HELP
+from ..texts import help_for
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -22,8 +22,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     role = await role_of(svc, update.effective_user.id)
     if role != "customer":
+        name = esc(update.effective_user.first_name)
         await update.effective_message.reply_text(
-            f"Hello {esc(update.effective_user.first_name)}! You're {role} here.\n\n{HELP[role]}"
+            f"Hello {name}! You're {role} here.\n\n{help_for(role)}"
         )
         return
     customer = await svc.store.customer_by_telegram(update.effective_user.id)
@@ -44,7 +45,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """Lists the commands for the asker's role, one example each."""
     assert update.effective_user is not None and update.effective_message is not None
     role = await role_of(services(context), update.effective_user.id)
-    await update.effective_message.reply_text(HELP[role])
+    await update.effective_message.reply_text(help_for(role))
 
 
 async def cancel_outside_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

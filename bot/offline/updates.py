@@ -26,8 +26,14 @@ BOT_USER: Final[Mapping[str, Any]] = {
 }
 
 
-def _user(user_id: int, first_name: str) -> JSONDict:
-    return {"id": user_id, "is_bot": False, "first_name": first_name, "language_code": "en"}
+def _user(user_id: int, first_name: str, language_code: str) -> JSONDict:
+    # language_code is the user's Telegram app language: the bot answers in it when it ships it.
+    return {
+        "id": user_id,
+        "is_bot": False,
+        "first_name": first_name,
+        "language_code": language_code,
+    }
 
 
 def _private_chat(chat_id: int, first_name: str) -> JSONDict:
@@ -42,6 +48,7 @@ def make_message_update(
     first_name: str = "Test",
     chat_id: int | None = None,
     message_id: int | None = None,
+    language_code: str = "en",
 ) -> JSONDict:
     """Builds an Update in which a user sends ``text``; "/cmd ..." carries a bot_command entity."""
     chat = chat_id if chat_id is not None else user_id
@@ -49,7 +56,7 @@ def make_message_update(
         "message_id": message_id if message_id is not None else update_id,
         "date": int(time.time()),
         "chat": _private_chat(chat, first_name),
-        "from": _user(user_id, first_name),
+        "from": _user(user_id, first_name, language_code),
         "text": text,
     }
     if text.startswith("/"):
@@ -69,6 +76,7 @@ def make_callback_update(
     message_text: str = "...",
     first_name: str = "Test",
     reply_markup: Mapping[str, Any] | None = None,
+    language_code: str = "en",
 ) -> JSONDict:
     """Builds an Update in which a user presses an inline button under the bot's message."""
     chat = chat_id if chat_id is not None else user_id
@@ -85,7 +93,7 @@ def make_callback_update(
         "update_id": update_id,
         "callback_query": {
             "id": str(7_000_000_000 + update_id),
-            "from": _user(user_id, first_name),
+            "from": _user(user_id, first_name, language_code),
             "chat_instance": str(-(10**12) - chat),
             "data": data,
             "message": message,
@@ -101,6 +109,7 @@ def make_contact_update(
     contact_user_id: int,
     first_name: str = "Test",
     message_id: int | None = None,
+    language_code: str = "en",
 ) -> JSONDict:
     """Builds an Update in which a user shares a contact (their own when the ids match)."""
     contact = {"phone_number": phone_number, "first_name": first_name, "user_id": contact_user_id}
@@ -110,7 +119,7 @@ def make_contact_update(
             "message_id": message_id if message_id is not None else update_id,
             "date": int(time.time()),
             "chat": _private_chat(user_id, first_name),
-            "from": _user(user_id, first_name),
+            "from": _user(user_id, first_name, language_code),
             "contact": contact,
         },
     }

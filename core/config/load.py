@@ -27,11 +27,13 @@ from .model import (
     DEFAULT_BASE_URL,
     DEFAULT_DATABASE_URL,
     DEFAULT_PROGRAM,
+    SHIPPED_LANGUAGES,
     TOKEN_ENV_VAR,
     BackupConfig,
     Config,
     CorrectionsConfig,
     ReportsConfig,
+    ShopConfig,
     StaffConfig,
     TelegramConfig,
 )
@@ -102,6 +104,7 @@ _SECTIONS: Final = (
     "reports",
     "backup",
     "corrections",
+    "shop",
     "tiers",
     "rewards",
 )
@@ -122,6 +125,7 @@ def _build(
     reports = _reports(section(data, "reports"))
     backup = _backup(section(data, "backup"))
     corrections = _corrections(section(data, "corrections"))
+    shop = _shop(section(data, "shop"))
     return Config(
         telegram=telegram,
         database_url=database_url,
@@ -130,6 +134,7 @@ def _build(
         reports=reports,
         backup=backup,
         corrections=corrections,
+        shop=shop,
         path=path,
     )
 
@@ -316,3 +321,15 @@ def _backup(t: Table) -> BackupConfig:
     if keep < 1:
         raise ConfigError(t.path("keep"), f"must be 1 or more, got {keep}")
     return BackupConfig(folder=folder, keep=keep, time=t.get("time", as_hh_mm, d.time))
+
+
+def _shop(t: Table) -> ShopConfig:
+    t.only("language")
+    language = t.get("language", as_str, ShopConfig().language).strip().lower()
+    if language not in SHIPPED_LANGUAGES:
+        raise ConfigError(
+            t.path("language"),
+            f"{short(language)!r} is not a language the bot speaks "
+            f"(choose one of: {', '.join(SHIPPED_LANGUAGES)})",
+        )
+    return ShopConfig(language=language)

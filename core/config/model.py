@@ -91,6 +91,19 @@ class CorrectionsConfig:
     undo_minutes: int = 10
 
 
+# Languages the bot ships complete catalogs for (bot/locale/); `[shop] language` must be one.
+SHIPPED_LANGUAGES: Final = ("en", "es", "ru")
+
+
+@dataclass(frozen=True)
+class ShopConfig:
+    """The shop itself: the language its people read when the bot knows nothing better."""
+
+    # Replies go out in the language a person chose with /language, else their Telegram app's
+    # language when it is shipped, else this one (bot/i18n.py).
+    language: str = "en"
+
+
 @dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig
@@ -100,4 +113,5 @@ class Config:
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     backup: BackupConfig = field(default_factory=BackupConfig)
     corrections: CorrectionsConfig = field(default_factory=CorrectionsConfig)
+    shop: ShopConfig = field(default_factory=ShopConfig)
     path: Path | None = None  # the file it came from; None for built-in defaults

@@ -34,6 +34,8 @@ def describe(config: Config) -> str:
         f"daily digest:   {r.digest_time:%H:%M} {r.timezone}",
         f"daily backup:   {_backup(config)}",
         f"undo:           {_undo(config)}",
+        f"language:       {config.shop.language} (unless a person chose another or their app's "
+        "is one the bot speaks)",
         f"tiers ({len(p.tiers)}):",
     ]
     name_width = max((len(t.name) for t in p.tiers), default=0)

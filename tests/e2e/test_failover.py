@@ -46,7 +46,7 @@ async def _kept_updates(url: str) -> int:
                     {"key": RECENT_UPDATES},
                 )
             ).scalar_one_or_none()
-            return 0 if value is None else len(pickle.loads(value))  # noqa: S301 - our rows
+            return 0 if value is None else len(pickle.loads(value))  # our own rows
     finally:
         await engine.dispose()
 

@@ -71,6 +71,8 @@ class BotHarness:
             token=TOKEN,
             announce=self.announcements.append,
         )
+        # Telegram app languages by user (set_app_language); "en" for anyone not listed.
+        self.app_languages: dict[int, str] = {}
 
     async def __aenter__(self) -> BotHarness:
         await self.app.initialize()
@@ -106,6 +108,10 @@ class BotHarness:
         await self.app.process_update(Update.de_json(data, self.app.bot))
         return self.emulator.calls[before:]
 
+    def set_app_language(self, user_id: int, language_code: str) -> None:
+        """`user_id`'s Telegram app is in `language_code` from now on (their updates say so)."""
+        self.app_languages[user_id] = language_code
+
     async def send(
         self, user_id: int, text: str, first_name: str = "Test", *, update_id: int | None = None
     ) -> list[SentCall]:
@@ -114,7 +120,13 @@ class BotHarness:
         if update_id is None:
             update_id = self.emulator.next_update_id()
         return await self._feed(
-            make_message_update(update_id, user_id=user_id, text=text, first_name=first_name)
+            make_message_update(
+                update_id,
+                user_id=user_id,
+                text=text,
+                first_name=first_name,
+                language_code=self.app_languages.get(user_id, "en"),
+            )
         )
 
     async def press(
@@ -131,7 +143,13 @@ class BotHarness:
         """A button press with arbitrary (possibly forged) callback data."""
         update_id = self.emulator.next_update_id()
         return await self._feed(
-            make_callback_update(update_id, user_id=user_id, data=data, message_id=message_id)
+            make_callback_update(
+                update_id,
+                user_id=user_id,
+                data=data,
+                message_id=message_id,
+                language_code=self.app_languages.get(user_id, "en"),
+            )
         )
 
     async def share_contact(
@@ -144,6 +162,7 @@ class BotHarness:
                 user_id=user_id,
                 phone_number=phone,
                 contact_user_id=user_id if contact_user_id is None else contact_user_id,
+                language_code=self.app_languages.get(user_id, "en"),
             )
         )
 
