@@ -1,7 +1,8 @@
 """A standby on PostgreSQL: two real `loyalty-bot run` processes on one PostgreSQL database
 (issue "Beyond one box"). The first serves; the second stands by, saying so; kill -9 of the
 first in the middle of an /earn, and the standby serves within 10 s, continuing that /earn where
-it was, with every earn the cashier was told of in the ledger exactly once. Runs when LOYALTY_BOT_TEST_POSTGRES names a server (tests/conftest.py)."""
+it was, with every earn the cashier was told of in the ledger exactly once. Runs when
+LOYALTY_BOT_TEST_POSTGRES names a server (tests/conftest.py)."""
 
 from __future__ import annotations
 
