@@ -33,7 +33,15 @@ AuditAction = Literal[
     "invite_use",  # details: {"role"}
     "contacts_export",  # details: {"period", "rows"?}; never the contacts themselves
     "config_load",  # details: {"sha256", "path"?}: which program the bot started with
+    "tier_pin",  # details: {"tier", "reason", "tier_before"}: an admin fixed the tier (/tier)
+    "tier_unpin",  # details: {"reason", "tier_before", "tier_after"}: the policy decides again
+    "tier_drop",  # details: {"tier_before", "tier_after"}: points aged out (bot/tiers_job.py)
 ]
+# What counts toward a tier (docs/decisions.md, "Tier policy"): every point ever earned, the
+# points of the last 365 days, or of the calendar year (a tier reached is kept to the end of
+# the next year). Which tier's multiplier a purchase that crosses a threshold earns at.
+TierBasis = Literal["lifetime", "rolling_365", "calendar_year"]
+CrossingRate = Literal["before", "after"]
 
 
 # --- the program (from [program], [[tiers]], [[rewards]]) -----------------------------------
@@ -57,6 +65,18 @@ class Reward:
 
 
 @dataclass(frozen=True)
+class TierPolicy:
+    """How tiers are won and lost (core/tiers.py): [program] tier_basis, tier_rate_on_crossing."""
+
+    basis: TierBasis = "lifetime"
+    # "before": the purchase that crosses a threshold earns at the old tier's multiplier (the
+    # tier is what the customer held when they paid); "after": at the new tier's.
+    crossing: CrossingRate = "before"
+    # The shop's time zone ([reports] timezone): which day, and so which year, a credit is in.
+    timezone: str = "Europe/London"
+
+
+@dataclass(frozen=True)
 class Program:
     currency: str = "GBP"
     points_per_unit: Decimal = Decimal(1)
@@ -66,6 +86,7 @@ class Program:
     default_region: str = "GB"
     tiers: tuple[Tier, ...] = ()
     rewards: tuple[Reward, ...] = ()
+    tier_policy: TierPolicy = TierPolicy()
 
 
 # --- records ---------------------------------------------------------------------------------
@@ -88,6 +109,10 @@ class Customer(TypedDict):
     # from the next credits (docs/decisions.md): while above zero, the balance is zero. Always
     # present on records read from the database; optional so that older literals stay valid.
     points_owed: NotRequired[int]
+    # The tier an admin pinned (/tier), which overrides the tier policy until unpinned, and why;
+    # None when the policy decides (migration 0010). Optional like points_owed.
+    pinned_tier: NotRequired[str | None]
+    pinned_reason: NotRequired[str | None]
 
 
 class NewCustomer(TypedDict):

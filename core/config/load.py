@@ -16,12 +16,13 @@ import zoneinfo
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
-from typing import Final
+from dataclasses import replace
+from typing import Final, cast, get_args
 
 import phonenumbers
 
 from core.errors import ConfigError
-from core.types import Program, Reward, Tier
+from core.types import CrossingRate, Program, Reward, Tier, TierBasis, TierPolicy
 
 from .model import (
     DEFAULT_BASE_URL,
@@ -120,6 +121,9 @@ def _build(
     staff = _staff(section(data, "staff"))
     program = _program(section(data, "program"), data)
     reports = _reports(section(data, "reports"))
+    # The shop's day decides which year a credit counts in: the tier policy keeps its zone.
+    policy = replace(program.tier_policy, timezone=reports.timezone)
+    program = replace(program, tier_policy=policy)
     backup = _backup(section(data, "backup"))
     corrections = _corrections(section(data, "corrections"))
     return Config(
@@ -167,6 +171,8 @@ def _program(t: Table, data: dict[str, object]) -> Program:
         "reset_after_redemption",
         "max_purchase",
         "default_region",
+        "tier_basis",
+        "tier_rate_on_crossing",
     )
     currency = t.get("currency", as_str, d.currency)
     if not _CURRENCY.fullmatch(currency):
@@ -190,6 +196,19 @@ def _program(t: Table, data: dict[str, object]) -> Program:
         )
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ConfigError(t.path("default_region"), f"unknown phone region {region!r}")
+    basis = t.get("tier_basis", as_str, d.tier_policy.basis)
+    if basis not in get_args(TierBasis):
+        raise ConfigError(
+            t.path("tier_basis"),
+            f"expected one of {', '.join(get_args(TierBasis))}, got {short(basis)!r}",
+        )
+    crossing = t.get("tier_rate_on_crossing", as_str, d.tier_policy.crossing)
+    if crossing not in get_args(CrossingRate):
+        raise ConfigError(
+            t.path("tier_rate_on_crossing"),
+            f"expected before or after (which tier's multiplier the purchase that crosses a "
+            f"threshold earns at), got {short(crossing)!r}",
+        )
     return Program(
         currency=currency,
         points_per_unit=points_per_unit,
@@ -199,6 +218,9 @@ def _program(t: Table, data: dict[str, object]) -> Program:
         default_region=region,
         tiers=_tiers(data),
         rewards=_rewards(data),
+        tier_policy=TierPolicy(
+            basis=cast(TierBasis, basis), crossing=cast(CrossingRate, crossing)
+        ),
     )
 
 

@@ -260,6 +260,8 @@ def customer_record(row: Row[Any]) -> Customer:
         "telegram_user_id": m["telegram_user_id"],
         "version": m["version"],
         "points_owed": m["points_owed"],
+        "pinned_tier": m["pinned_tier"],
+        "pinned_reason": m["pinned_reason"],
     }
 
 

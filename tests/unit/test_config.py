@@ -21,7 +21,7 @@ from core.config import (
     sqlite_path,
 )
 from core.errors import ConfigError
-from core.types import Program
+from core.types import Program, TierPolicy
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 TOKEN = "123456:ABC-secret-token-value"
@@ -175,6 +175,8 @@ def test_a_full_program_is_read_as_written(tmp_path: Path) -> None:
         reset_after_redemption = true
         max_purchase = 250.50
         default_region = "IE"
+        tier_basis = "calendar_year"
+        tier_rate_on_crossing = "after"
 
         [reports]
         digest_time = "18:30"
@@ -528,6 +530,16 @@ ERRORS = [
         "expected an http:// or https:// URL",
     ),
     ('[database]\nurl = "loyalty.db"\n', "database.url", "expected a URL such as"),
+    (
+        '[program]\ntier_basis = "yearly"\n',
+        "program.tier_basis",
+        "expected one of lifetime, rolling_365, calendar_year",
+    ),
+    (
+        '[program]\ntier_rate_on_crossing = "new"\n',
+        "program.tier_rate_on_crossing",
+        "expected before or after",
+    ),
 ]
 
 
