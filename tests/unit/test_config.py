@@ -204,6 +204,8 @@ def test_a_full_program_is_read_as_written(tmp_path: Path) -> None:
         default_region="IE",
         tiers=config.program.tiers,
         rewards=config.program.rewards,
+        # The shop's zone decides which year a credit is in, so the policy carries it.
+        tier_policy=TierPolicy("calendar_year", "after", "Europe/Dublin"),
     )
     assert [t.name for t in config.program.tiers] == ["Member"]
     assert [r.id for r in config.program.rewards] == ["tea"]
