@@ -137,10 +137,12 @@ def held(standing: Standing, program: Program) -> Tier:
     return earned(standing, program)
 
 
-def credited(standing: Standing, points: int) -> Standing:
-    """The Standing after `points` more lifetime points are credited today (or taken back)."""
+def credited(standing: Standing, points: int, day: dt.date | None = None) -> Standing:
+    """The Standing after `points` more lifetime points are credited on `day` (default today),
+    or taken back (negative: a void or refund, on the day of the credit it reverses)."""
     credits = dict(standing["credits"])
-    credits[standing["today"]] = credits.get(standing["today"], 0) + points
+    day = standing["today"] if day is None else day
+    credits[day] = credits.get(day, 0) + points
     return {**standing, "lifetime": standing["lifetime"] + points, "credits": credits}
 
 
