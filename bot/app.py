@@ -56,6 +56,7 @@ from .handlers import (
     staff,
     start,
     status,
+    tier,
     void,
 )
 from .menus import set_command_menus
@@ -156,6 +157,7 @@ def register_handlers(app: Application, config: Config) -> None:  # type: ignore
     app.add_handler(CommandHandler("audit", audit.audit_command), group=g)
     app.add_handler(CallbackQueryHandler(audit.csv_button, pattern=audit.PATTERN), group=g)
     app.add_handler(CommandHandler("digest", digest.digest_command), group=g)
+    app.add_handler(CommandHandler("tier", tier.tier_command), group=g)
     app.add_handler(link.handler(), group=g)  # a shared contact links a customer's card
     app.add_handler(CallbackQueryHandler(confirm.stale_press, pattern=confirm.pattern()), group=g)
     app.add_handler(CallbackQueryHandler(start.unknown_button), group=g)

@@ -45,6 +45,7 @@ ADMIN_COMMANDS = [
     BotCommand("staff", "Manage staff"),
     BotCommand("adjust", "Add or take away points by hand"),
     BotCommand("audit", "Who did what, and when"),
+    BotCommand("tier", "Pin or unpin a customer's tier"),
     *CASHIER_COMMANDS[-2:],
 ]
 

@@ -37,7 +37,9 @@ ADMIN_HELP = (
     "/adjust – add or take away points by hand, with a reason, e.g. "
     "<code>/adjust 4821 3379 +50 goodwill for the late order</code>\n"
     "/audit – who did what: <code>/audit</code>, <code>/audit 4821 3379</code>, "
-    "<code>/audit staff 123456789</code>, <code>/audit 7d</code>, <code>/audit csv</code>"
+    "<code>/audit staff 123456789</code>, <code>/audit 7d</code>, <code>/audit csv</code>\n"
+    "/tier – pin a customer's tier, with a reason, e.g. "
+    "<code>/tier 4821 3379 Gold founding member</code>; <code>auto</code> unpins"
 )
 HELP: Final[dict[Role, str]] = {
     "customer": CUSTOMER_HELP,
