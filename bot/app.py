@@ -61,6 +61,7 @@ from .handlers import (
 )
 from .menus import set_command_menus
 from .services import SERVICES_KEY, Services
+from .tiers_job import schedule_tier_job
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +205,7 @@ def _post_init(
                 )
         await set_command_menus(app)
         schedule_daily_backup(app)  # [backup]: a verified copy of the database every day
+        schedule_tier_job(app)  # tiers whose points aged out drop (not under lifetime points)
 
     return post_init
 

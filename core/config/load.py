@@ -14,9 +14,9 @@ import re
 import tomllib
 import zoneinfo
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from dataclasses import replace
 from typing import Final, cast, get_args
 
 import phonenumbers
@@ -218,9 +218,7 @@ def _program(t: Table, data: dict[str, object]) -> Program:
         default_region=region,
         tiers=_tiers(data),
         rewards=_rewards(data),
-        tier_policy=TierPolicy(
-            basis=cast(TierBasis, basis), crossing=cast(CrossingRate, crossing)
-        ),
+        tier_policy=TierPolicy(basis=cast(TierBasis, basis), crossing=cast(CrossingRate, crossing)),
     )
 
 

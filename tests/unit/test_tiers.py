@@ -31,7 +31,7 @@ def standing(
     return {"today": today, "lifetime": lifetime, "credits": credits, "pinned": pinned}
 
 
-# --- the shop's day ----------------------------------------------------------------------------
+# --- the shop's day ---------------------------------------------------------------------------- -
 
 
 def test_the_last_second_of_the_year_in_london_is_still_that_year() -> None:
@@ -82,7 +82,7 @@ def test_lifetime_counts_every_point_and_never_looks_at_dates() -> None:
     assert tiers.held(standing(D(2030, 1, 1), {}, lifetime=2000), p).name == "Gold"
 
 
-# --- rolling 365 days ------------------------------------------------------------------------------
+# --- rolling 365 days ----------------------------------------------------------------------------
 
 
 def test_rolling_counts_a_credit_for_365_days_and_drops_it_on_the_366th() -> None:
@@ -150,7 +150,7 @@ def test_calendar_year_the_better_of_this_year_and_last_year_wins() -> None:
 
 def test_a_pinned_tier_wins_over_every_basis_until_unpinned() -> None:
     for basis in ("lifetime", "rolling_365", "calendar_year"):
-        p = program(basis)  # type: ignore[arg-type]
+        p = program(basis)
         assert tiers.held(standing(D(2026, 1, 1), {}, pinned="Gold"), p).name == "Gold"
         rich = standing(D(2026, 1, 1), {D(2026, 1, 1): 5000}, lifetime=5000, pinned="Bronze")
         assert tiers.held(rich, p).name == "Bronze"
@@ -164,7 +164,7 @@ def test_a_pin_to_a_tier_no_longer_configured_leaves_the_policy_to_decide() -> N
     )
 
 
-# --- the purchase that crosses a threshold --------------------------------------------------------
+# --- the purchase that crosses a threshold -------------------------------------------------------
 
 
 def customer(lifetime: int, balance: int | None = None) -> Customer:
