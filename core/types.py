@@ -55,13 +55,25 @@ class Tier:
 
 
 @dataclass(frozen=True)
+class MoneyOff:
+    """A "money off the bill" reward (cashback; core/money_off.py): points_per_unit points take
+    1.00 off, in steps of `step`, spending at least min_points, at most max_share of the bill."""
+
+    points_per_unit: int  # points for 1.00 of currency off
+    step: Decimal  # the discount goes up in these steps (e.g. 0.50); step x points is whole
+    min_points: int  # the smallest redemption, in points
+    max_share: Decimal  # of the bill, in (0, 1]: 0.5 takes at most half the bill off
+
+
+@dataclass(frozen=True)
 class Reward:
     id: str
     name: str
-    cost: int  # points
+    cost: int  # points; for money off, its min_points (the least a redemption spends)
     # What the reward is worth in the program's currency (optional, > 0). Reports use the
     # cheapest reward's value / cost to put outstanding points in money, saying so.
     value: Decimal | None = None
+    money_off: MoneyOff | None = None  # set for a money-off reward (cashback)
 
 
 @dataclass(frozen=True)
@@ -180,6 +192,11 @@ class RedeemQuote(TypedDict):
     points: int  # points actually deducted (the whole balance in reset mode)
     balance_before: int
     balance_after: int
+    # A money-off reward (core/money_off.py): the bill and the discount the cashier takes off
+    # it, in the program's currency; what reports count as the redemption's money value.
+    bill: NotRequired[Decimal]
+    discount: NotRequired[Decimal]
+    currency: NotRequired[str]
 
 
 class EarnResult(EarnQuote):

@@ -21,7 +21,7 @@ from typing import TypeVar, cast
 
 from sqlalchemy import Connection
 
-from core import corrections, rules, tiers
+from core import corrections, money_off, rules, tiers
 from core.errors import DuplicateCustomer
 from core.types import (
     CorrectionQuote,
@@ -246,11 +246,17 @@ class Ledger:
         now: dt.datetime,
         key: str | None,
         tell: Tell[RedeemResult] | None,
+        money: tuple[Decimal, Decimal] | None = None,
     ) -> RedeemResult | None:
+        """A redemption; `money` is (bill, discount) for a money-off reward (core/money_off.py),
+        whose entry then records the bill and the discount in its details."""
         customer = customer_unless_recorded(conn, customer_id, key)
         if customer is None:
             return redeem_replayed(replay_of(conn, customer_id, key))
-        quote = rules.quote_redeem(customer, reward, self.program)
+        if money is None:
+            quote = rules.quote_redeem(customer, reward, self.program)
+        else:
+            quote = money_off.quote_money_off(customer, reward, *money, self.program)
         code = rules.new_redemption_code()
         entry_id = self._apply(
             conn,
@@ -266,13 +272,16 @@ class Ledger:
         )
         if entry_id is None:
             return None
+        said: dict[str, object] = {"reward_id": reward.id, "points": quote["points"]}
+        if "discount" in quote:
+            said["discount"] = str(quote["discount"])
         audit(
             conn,
             actor_id=actor_id,
             action="redeem",
             customer_id=customer_id,
             entry_id=entry_id,
-            details={"reward_id": reward.id, "points": quote["points"]},
+            details=said,
             now=now,
         )
         result = cast(RedeemResult, {**quote, "code": code, **written(customer, entry_id)})

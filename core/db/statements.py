@@ -26,6 +26,8 @@ _DECIMAL_FIELDS = (
     "multiplier",
     "refunded_before",
     "refunded_after",
+    "bill",  # a money-off redemption's bill and discount (core/money_off.py)
+    "discount",
 )
 
 

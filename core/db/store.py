@@ -230,6 +230,34 @@ class Store(Ledger):
             self._redeem_once, redeem_replayed, key, customer_id, reward, actor_id, now, key, tell
         )
 
+    async def redeem_money_off(
+        self,
+        customer_id: int,
+        reward_id: str,
+        bill: Decimal,
+        discount: Decimal,
+        *,
+        actor_id: int | None,
+        now: dt.datetime,
+        key: str | None = None,
+        tell: Tell[RedeemResult] | None = None,
+    ) -> RedeemResult:
+        """Takes `discount` off `bill` with a money-off reward (core/money_off.py): spends its
+        points, refused as the preview would be (the balance is read again here)."""
+        reward = rules.find_reward(reward_id, self.program)
+        return await self._until_applied(
+            self._redeem_once,
+            redeem_replayed,
+            key,
+            customer_id,
+            reward,
+            actor_id,
+            now,
+            key,
+            tell,
+            (bill, discount),
+        )
+
     async def _until_applied(
         self,
         once: Callable[Concatenate[Connection, int, P], R | None],
