@@ -3,6 +3,7 @@ discount buttons, the preview, and the discount the cashier is told to apply."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from decimal import Decimal
 from pathlib import Path
@@ -10,8 +11,10 @@ from typing import Any
 
 import pytest
 
+from bot.offline import keyboard_rows
+from core.reports import periods, sections, text
 from core.types import MoneyOff, Reward
-from tests.support.harness import CASHIER, CUSTOMER, BotHarness, keyboard_rows, make_config
+from tests.support.harness import CASHIER, CUSTOMER, BotHarness, make_config
 
 pytestmark = pytest.mark.asyncio
 
@@ -122,3 +125,20 @@ async def test_the_plain_rewards_flow_is_unchanged_beside_money_off(bot: BotHarn
     assert "Redeem Free coffee (100 points)?" in bot.last_text(CASHIER)
     await bot.press(CASHIER, "Confirm")
     assert (await bot.store.get_customer(ann["id"]))["balance"] == 1134
+
+
+async def test_the_rewards_report_counts_the_money_taken_off_bills(bot: BotHarness) -> None:
+    ann = await customer_with(bot, 2000)
+    now = bot.services.clock()
+    for discount in ("5.00", "6.50"):
+        await bot.store.redeem_money_off(
+            ann["id"], "cash", Decimal(30), Decimal(discount), actor_id=CASHIER, now=now
+        )
+    later = now + dt.timedelta(minutes=1)  # a period ends before its `now`
+    period = periods.parse_period("7d", now=later, tz=bot.config.reports.tzinfo)
+    counts = await sections.reward_counts(bot.services.engine, period, bot.config.program)
+    assert [(c["reward_id"], c["points"], c.get("money_off")) for c in counts] == [
+        ("cash", 1150, Decimal("11.50"))
+    ]
+    [message] = text.rewards_text(counts, [], period, html=False)
+    assert "Money off: 2 by 1 customer · 1,150 points · 11.50 off bills" in message
