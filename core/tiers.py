@@ -112,6 +112,8 @@ def counted_points(standing: Standing, basis: TierBasis) -> int:
 
 def _last_year_points(standing: Standing) -> int:
     year = standing["today"].year - 1
+    if year < dt.MINYEAR:  # a Standing with no date (the lifetime basis needs none)
+        return 0
     return _points_between(standing["credits"], dt.date(year, 1, 1), dt.date(year, 12, 31))
 
 
@@ -179,7 +181,8 @@ def progress(standing: Standing, program: Program) -> Progress:
             result["next_tier"], result["goal"] = tier.name, "keep"
             result["points_to_next"] = tier.min_points - counted
             return result
-        result["held_until"] = dt.date(standing["today"].year + 1, 12, 31)
+        if tier != program.tiers[0]:  # the lowest tier is never lost: no date to show
+            result["held_until"] = dt.date(standing["today"].year + 1, 12, 31)
     for higher in program.tiers:
         if higher.min_points > tier.min_points and higher.min_points > counted:
             result["next_tier"] = higher.name

@@ -168,3 +168,19 @@ async def test_the_daily_job_drops_a_tier_whose_year_is_over(tmp_path: Path) -> 
         assert len(drops) == 1
         await bot.send(CUSTOMER, "/status")
         assert "0 points earned this year · 500 more this year to Silver" in bot.last_text(CUSTOMER)
+
+
+async def test_a_calendar_year_earn_previews_the_points_the_store_records(tmp_path: Path) -> None:
+    async with await calendar_bot(tmp_path) as bot:
+        bot.services.clock = Clock(dt.datetime(2027, 3, 1, 12, 0, tzinfo=dt.UTC))
+        ann = await customer(bot, "450")  # 450 points this year
+        await bot.send(CASHIER, "/earn 07400123456 100")
+        preview = bot.last_text(CASHIER)
+        assert "100.00 GBP → 100 points, Bronze ×1" in preview
+        assert "🎉 This takes them to Silver!" in preview
+        await bot.press(CASHIER, "Confirm")
+        assert (await bot.store.get_customer(ann["id"]))["tier"] == "Silver"
+        await bot.send(CUSTOMER, "/status")
+        card = bot.last_text(CUSTOMER)
+        assert "550 points earned this year · 1,450 more this year to Gold" in card
+        assert "(Silver until 31 Dec 2028)" in card

@@ -260,3 +260,14 @@ def test_progress_at_the_top_and_when_pinned() -> None:
     pinned = tiers.progress(standing(D(2026, 3, 1), {D(2026, 3, 1): 100}, pinned="Silver"), p)
     assert (pinned["tier"], pinned["pinned"], pinned["next_tier"]) == ("Silver", True, "Gold")
     assert pinned["points_to_next"] == 1900
+
+
+def test_the_lowest_tier_shows_no_held_until_date() -> None:
+    shown = tiers.progress(standing(D(2027, 3, 1), {D(2027, 2, 1): 100}), program("calendar_year"))
+    assert (shown["tier"], shown["held_until"], shown["points_to_next"]) == ("Bronze", None, 400)
+
+
+def test_a_quote_without_dated_credits_under_calendar_year_counts_none() -> None:
+    # A caller that has no Standing (a what-if on the record alone) gets the base tier, no error.
+    quote = rules.quote_earn(customer(3000), Decimal("100"), program("calendar_year"))
+    assert (quote["tier_before"], quote["points"]) == ("Bronze", 100)
