@@ -57,11 +57,13 @@ from .handlers import (
     staff,
     start,
     status,
+    tier,
     void,
 )
 from .menus import set_command_menus
 from .persistence import DatabasePersistence, PersistentApplication
 from .services import SERVICES_KEY, Services
+from .tiers_job import schedule_tier_job
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +170,7 @@ def register_handlers(app: Application, config: Config) -> None:  # type: ignore
     app.add_handler(
         CallbackQueryHandler(language.language_button, pattern=language.PATTERN), group=g
     )
+    app.add_handler(CommandHandler("tier", tier.tier_command), group=g)
     app.add_handler(link.handler(), group=g)  # a shared contact links a customer's card
     app.add_handler(CallbackQueryHandler(confirm.stale_press, pattern=confirm.pattern()), group=g)
     app.add_handler(CallbackQueryHandler(start.unknown_button), group=g)
@@ -215,6 +218,7 @@ def _post_init(
                 )
         await set_command_menus(app)
         schedule_daily_backup(app)  # [backup]: a verified copy of the database every day
+        schedule_tier_job(app)  # tiers whose points aged out drop (not under lifetime points)
 
     return post_init
 

@@ -1,14 +1,16 @@
 """A loyalty card as the bot shows it: balance, tier, progress, rewards, recent entries.
 
 Drawn for /status (bot/handlers/status.py) and right after linking (bot/handlers/link.py).
-Rules: core/rules.py tier_progress, reward_options.
+Rules: core/tiers.py progress (the tier policy), core/rules.py reward_options.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+
 from telegram import Message, ReplyKeyboardRemove
 
-from core import rules
+from core import rules, tiers
 from core.contact import mask_phone
 from core.types import Customer, LedgerEntry, Program
 
@@ -19,7 +21,12 @@ RECENT = 5  # ledger entries shown on a card
 
 
 def render_card(
-    customer: Customer, entries: list[LedgerEntry], program: Program, *, for_staff: bool
+    customer: Customer,
+    entries: list[LedgerEntry],
+    program: Program,
+    *,
+    for_staff: bool,
+    standing: tiers.Standing | None = None,
 ) -> str:
     """The card as HTML: balance, tier, next tier, rewards affordable now, recent entries.
 
@@ -29,12 +36,15 @@ def render_card(
     lines = [f"💳 {customer_line(customer)}"]
     if for_staff:
         lines.append(f"Phone: {mask_phone(customer['phone'])}")
-    progress = rules.tier_progress(customer["lifetime_earned"], program.tiers)
-    lines.append(f"Balance: <b>{points(customer['balance'])}</b> · {esc(progress['tier'])}")
-    if progress["next_tier"] is not None and progress["points_to_next"] is not None:
-        lines.append(f"{points(progress['points_to_next'])} to {esc(progress['next_tier'])}")
-    else:
-        lines.append("Top tier 🏆")
+    if standing is None:  # the lifetime basis needs no dated credits
+        standing = tiers.standing_of(customer, dt.date.min)
+    progress = tiers.progress(standing, program)
+    tier = esc(progress["tier"]) + (" (set by the shop)" if progress["pinned"] else "")
+    lines.append(f"Balance: <b>{points(customer['balance'])}</b> · {tier}")
+    if for_staff and progress["pinned"]:
+        why = customer.get("pinned_reason") or ""
+        lines.append(f"📌 Tier pinned by an admin: {esc(why)}" if why else "📌 Tier pinned")
+    lines.extend(_progress_lines(progress))
     lines.extend(_reward_lines(customer["balance"], program))
     lines.append("")
     if entries:
@@ -43,6 +53,21 @@ def render_card(
     else:
         lines.append("No activity yet.")
     return "\n".join(lines)
+
+
+def _progress_lines(progress: tiers.Progress) -> list[str]:
+    """The way to the next tier in what the customer can see: the points that count and over
+    what period, never a total shown nowhere else (in reset mode the balance says 0)."""
+    counted = f"{points(progress['counted_points'])} earned {progress['counted']}"
+    until = progress["held_until"]
+    held = f"{esc(progress['tier'])} until {until:%-d %b %Y}" if until is not None else ""
+    nxt, to_next = progress["next_tier"], progress["points_to_next"]
+    if nxt is None or to_next is None:
+        return [f"{counted} · top tier 🏆" + (f" ({held})" if held else "")]
+    if progress["goal"] == "keep":
+        return [f"{counted} · {to_next:,} more this year to keep {esc(nxt)} ({held})"]
+    more = f"{to_next:,} more" + (" this year" if progress["counted"] == "this year" else "")
+    return [f"{counted} · {more} to {esc(nxt)}" + (f" ({held})" if held else "")]
 
 
 def _reward_lines(balance: int, program: Program) -> list[str]:
@@ -65,7 +90,10 @@ async def card_text(svc: Services, customer: Customer, *, for_staff: bool) -> st
         local = entry.copy()
         local["created_at"] = entry["created_at"].astimezone(tz)
         entries.append(local)
-    return render_card(customer, entries, svc.config.program, for_staff=for_staff)
+    standing = await svc.store.standing(customer, svc.clock())
+    return render_card(
+        customer, entries, svc.config.program, for_staff=for_staff, standing=standing
+    )
 
 
 async def send_card(message: Message, text: str, *, remove_keyboard: bool = False) -> None:

@@ -51,6 +51,7 @@ ADMIN_COMMANDS: Final = [
     ("staff", N_("Manage staff")),
     ("adjust", N_("Add or take away points by hand")),
     ("audit", N_("Who did what, and when")),
+    ("tier", N_("Pin or unpin a customer's tier")),
     *CASHIER_COMMANDS[-3:],
 ]
 MENUS: Final[dict[Role, list[tuple[str, str]]]] = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 from core.errors import (
     AlreadyLinked,
     AlreadyReversed,
+    DiscountNotAllowed,
     DuplicateCustomer,
     InsufficientPoints,
     InvalidAmount,
@@ -41,6 +42,8 @@ def friendly(exc: LoyaltyError) -> str:
             return f"{esc(exc.why[:1].upper() + exc.why[1:])}."
         case InvalidAmount():
             return f"That amount won't work: {esc(exc.why)}."
+        case DiscountNotAllowed():
+            return f"That discount won't work: {esc(exc.why)}."
         case InsufficientPoints():
             return (
                 f"Not enough points: the balance is {exc.balance:,}, the reward costs "

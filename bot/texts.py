@@ -41,7 +41,9 @@ MANAGING_HELP = N_(
     "/adjust – add or take away points by hand, with a reason, e.g. "
     "<code>/adjust 4821 3379 +50 goodwill for the late order</code>\n"
     "/audit – who did what: <code>/audit</code>, <code>/audit 4821 3379</code>, "
-    "<code>/audit staff 123456789</code>, <code>/audit 7d</code>, <code>/audit csv</code>"
+    "<code>/audit staff 123456789</code>, <code>/audit 7d</code>, <code>/audit csv</code>\n"
+    "/tier – pin a customer's tier, with a reason, e.g. "
+    "<code>/tier 4821 3379 Gold founding member</code>; <code>auto</code> unpins"
 )
 # The parts of each role's /help, translated when sent (help_for).
 HELP: Final[dict[Role, tuple[str, ...]]] = {

@@ -8,6 +8,7 @@
     ├── InvalidContact         field, why                 ("not a valid UK number")
     ├── InvalidReference       why                        ("check digit does not match")
     ├── UnknownReward          the ids that exist
+    ├── DiscountNotAllowed     why, the allowed range     ("at most 5.00 off a 10.00 bill")
     ├── AlreadyLinked          the card already linked to another Telegram account
     ├── InvalidPeriod          text, why                  ("2026-13 is not a month")
     ├── ConfigError            key, problem               (one line, no traceback)
@@ -51,6 +52,14 @@ class InsufficientPoints(LoyaltyError):
         self.balance = balance
         self.cost = cost
         self.shortfall = cost - balance
+
+
+class DiscountNotAllowed(LoyaltyError):
+    """A money-off discount the reward does not allow on this bill and balance."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
 
 
 class InvalidAmount(LoyaltyError):

@@ -11,12 +11,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 import unicodedata
 from decimal import ROUND_FLOOR, Decimal
 
+from core import tiers
 from core.errors import InsufficientPoints, InvalidAmount, UnknownReward
+from core.tiers import Standing, by_points
 from core.types import (
     Customer,
     EarnQuote,
@@ -249,12 +252,11 @@ def points_for(amount: Decimal, points_per_unit: Decimal, multiplier: Decimal) -
 
 
 def tier_for(lifetime_earned: int, tiers: tuple[Tier, ...]) -> Tier:
-    """The highest tier whose threshold the lifetime points reach (redeeming never demotes)."""
-    current = tiers[0]
-    for tier in tiers:
-        if lifetime_earned >= tier.min_points:
-            current = tier
-    return current
+    """The highest tier whose threshold the lifetime points reach (redeeming never demotes).
+
+    The lifetime basis; core/tiers.py has the other bases, pins, and what /status says.
+    """
+    return by_points(lifetime_earned, tiers)
 
 
 def tier_progress(lifetime_earned: int, tiers: tuple[Tier, ...]) -> TierProgress:
@@ -273,22 +275,35 @@ def tier_progress(lifetime_earned: int, tiers: tuple[Tier, ...]) -> TierProgress
 # --- earning ---------------------------------------------------------------------------------
 
 
-def quote_earn(customer: Customer, amount: Decimal, program: Program) -> EarnQuote:
-    """What a purchase earns: the preview a cashier confirms, and the record kept with the entry."""
+def quote_earn(
+    customer: Customer, amount: Decimal, program: Program, standing: Standing | None = None
+) -> EarnQuote:
+    """What a purchase earns: the preview a cashier confirms, and the record kept with the entry.
+
+    `standing` is the customer's dated credits for a tier policy that counts a window
+    (core/tiers.py); without one, the tier follows lifetime points (and any pin).
+    """
     amount = validate_amount(amount, program)
-    tier = tier_for(customer["lifetime_earned"], program.tiers)
+    if standing is None:
+        standing = tiers.standing_of(customer, dt.date.min)
+    tier = tiers.held(standing, program)
     base = points_for(amount, program.points_per_unit, Decimal(1))
     points = points_for(amount, program.points_per_unit, tier.multiplier)
     # Points the card owes (a correction took back points already spent) are paid first: the
     # entry records the purchase's points, and how many of them reached the balance.
     settled = settle(customer["balance"], customer.get("points_owed", 0), points)
-    after = tier_for(customer["lifetime_earned"] + settled["points"], program.tiers)
+    after = tiers.held(tiers.credited(standing, settled["points"]), program)
+    rate = tiers.rate_tier(tier, after, program.tier_policy)
+    if rate != tier:  # [program] tier_rate_on_crossing = "after": the new tier's multiplier
+        points = points_for(amount, program.points_per_unit, rate.multiplier)
+        settled = settle(customer["balance"], customer.get("points_owed", 0), points)
+        after = tiers.held(tiers.credited(standing, settled["points"]), program)
     quote: EarnQuote = {
         "amount": amount,
         "currency": program.currency,
         "points_per_unit": program.points_per_unit,
         "base_points": base,
-        "multiplier": tier.multiplier,
+        "multiplier": rate.multiplier,
         "points": points,
         "balance_before": customer["balance"],
         "balance_after": settled["balance_after"],

@@ -33,7 +33,15 @@ AuditAction = Literal[
     "invite_use",  # details: {"role"}
     "contacts_export",  # details: {"period", "rows"?}; never the contacts themselves
     "config_load",  # details: {"sha256", "path"?}: which program the bot started with
+    "tier_pin",  # details: {"tier", "reason", "tier_before"}: an admin fixed the tier (/tier)
+    "tier_unpin",  # details: {"reason", "tier_before", "tier_after"}: the policy decides again
+    "tier_drop",  # details: {"tier_before", "tier_after"}: points aged out (bot/tiers_job.py)
 ]
+# What counts toward a tier (docs/decisions.md, "Tier policy"): every point ever earned, the
+# points of the last 365 days, or of the calendar year (a tier reached is kept to the end of
+# the next year). Which tier's multiplier a purchase that crosses a threshold earns at.
+TierBasis = Literal["lifetime", "rolling_365", "calendar_year"]
+CrossingRate = Literal["before", "after"]
 
 
 # --- the program (from [program], [[tiers]], [[rewards]]) -----------------------------------
@@ -47,13 +55,37 @@ class Tier:
 
 
 @dataclass(frozen=True)
+class MoneyOff:
+    """A "money off the bill" reward (cashback; core/money_off.py): points_per_unit points take
+    1.00 off, in steps of `step`, spending at least min_points, at most max_share of the bill."""
+
+    points_per_unit: int  # points for 1.00 of currency off
+    step: Decimal  # the discount goes up in these steps (e.g. 0.50); step x points is whole
+    min_points: int  # the smallest redemption, in points
+    max_share: Decimal  # of the bill, in (0, 1]: 0.5 takes at most half the bill off
+
+
+@dataclass(frozen=True)
 class Reward:
     id: str
     name: str
-    cost: int  # points
+    cost: int  # points; for money off, its min_points (the least a redemption spends)
     # What the reward is worth in the program's currency (optional, > 0). Reports use the
     # cheapest reward's value / cost to put outstanding points in money, saying so.
     value: Decimal | None = None
+    money_off: MoneyOff | None = None  # set for a money-off reward (cashback)
+
+
+@dataclass(frozen=True)
+class TierPolicy:
+    """How tiers are won and lost (core/tiers.py): [program] tier_basis, tier_rate_on_crossing."""
+
+    basis: TierBasis = "lifetime"
+    # "before": the purchase that crosses a threshold earns at the old tier's multiplier (the
+    # tier is what the customer held when they paid); "after": at the new tier's.
+    crossing: CrossingRate = "before"
+    # The shop's time zone ([reports] timezone): which day, and so which year, a credit is in.
+    timezone: str = "Europe/London"
 
 
 @dataclass(frozen=True)
@@ -66,6 +98,7 @@ class Program:
     default_region: str = "GB"
     tiers: tuple[Tier, ...] = ()
     rewards: tuple[Reward, ...] = ()
+    tier_policy: TierPolicy = TierPolicy()
 
 
 # --- records ---------------------------------------------------------------------------------
@@ -88,6 +121,10 @@ class Customer(TypedDict):
     # from the next credits (docs/decisions.md): while above zero, the balance is zero. Always
     # present on records read from the database; optional so that older literals stay valid.
     points_owed: NotRequired[int]
+    # The tier an admin pinned (/tier), which overrides the tier policy until unpinned, and why;
+    # None when the policy decides (migration 0010). Optional like points_owed.
+    pinned_tier: NotRequired[str | None]
+    pinned_reason: NotRequired[str | None]
 
 
 class NewCustomer(TypedDict):
@@ -155,6 +192,11 @@ class RedeemQuote(TypedDict):
     points: int  # points actually deducted (the whole balance in reset mode)
     balance_before: int
     balance_after: int
+    # A money-off reward (core/money_off.py): the bill and the discount the cashier takes off
+    # it, in the program's currency; what reports count as the redemption's money value.
+    bill: NotRequired[Decimal]
+    discount: NotRequired[Decimal]
+    currency: NotRequired[str]
 
 
 class EarnResult(EarnQuote):

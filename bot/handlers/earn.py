@@ -142,7 +142,11 @@ async def _preview(
             f"{friendly(exc)}\nSend the amount again, like 25.50 (/cancel to stop)."
         )
         return ASK_AMOUNT
-    quote = rules.quote_earn(customer, amount, program)
+    svc = services(context)
+    # The tier policy may count a window of dated points (core/tiers.py): the preview reads them
+    # as the Store's earn will, so the cashier confirms the points that will be recorded.
+    standing = await svc.store.standing(customer, svc.clock())
+    quote = rules.quote_earn(customer, amount, program, standing)
     buttons = confirm.remember(context, "earn", EarnPreview(customer["id"], amount))
     tier_up = (
         f"\n🎉 This takes them to <b>{esc(quote['tier_after'])}</b>!"

@@ -3,6 +3,9 @@
     /redeem -> customer? -> reward buttons -> preview [Confirm | Cancel] -> redeemed, with a code
     /redeem <card or phone>             jumps to the reward buttons
     /redeem <card or phone> <reward id> jumps straight to the preview
+    a money-off reward (cashback, core/money_off.py), after it is picked:
+        -> the bill? -> discount buttons (largest first) or a typed amount
+        -> "Take 5.00 GBP off the bill - 500 points" [Confirm | Cancel] -> the discount to apply
 
 Diagram: docs/diagrams/redeem.mmd. Rules: core/rules.py find_reward, reward_options,
 quote_redeem; storage: Store.redeem (which re-checks the balance, so a redemption another
@@ -12,7 +15,9 @@ cashier confirmed first is never spent twice); the Confirm step: bot/confirm.py.
 from __future__ import annotations
 
 import functools
+import html
 from dataclasses import dataclass
+from decimal import Decimal
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
@@ -24,25 +29,30 @@ from telegram.ext import (
     filters,
 )
 
-from core import rules
+from core import money_off, rules
 from core.db.ledger import Tell
-from core.errors import InsufficientPoints, UnknownReward
+from core.errors import DiscountNotAllowed, InsufficientPoints, InvalidAmount, UnknownReward
 from core.types import Customer, Program, RedeemResult, Reward
 
 from .. import confirm, flows, texts
 from ..customers import find_or_explain
-from ..format import card, customer_line, esc, points
+from ..format import card, customer_line, esc, money, points
 from ..replies import friendly
 from ..roles import requires
 from ..services import services
 
 ASK_CUSTOMER, PICK, CONFIRM = "redeem.customer", "redeem.pick", "redeem.confirm"
+ASK_BILL, PICK_DISCOUNT = "redeem.bill", "redeem.discount"  # money-off rewards only
 CUSTOMER_KEY = "redeem_customer_id"  # user_data: whose points, while a reward is picked
+MONEY_KEY = "redeem_money_off"  # user_data: (reward id, bill) while a discount is chosen
 
 # Reward buttons carry the reward id (1-20 of a-z 0-9 _ -, checked by core/config.py), so the
 # data is at most 32 bytes, well inside Telegram's 64.
 PICK_PREFIX = "redeem:pick:"
 PICK_PATTERN = rf"^{PICK_PREFIX}[a-z0-9_-]{{1,20}}$"
+# Discount buttons carry the discount in cents: "redeem:off:1150" is 11.50 off.
+OFF_PREFIX = "redeem:off:"
+OFF_PATTERN = rf"^{OFF_PREFIX}\d{{1,12}}$"
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,9 @@ class RedeemPreview:
 
     customer_id: int
     reward_id: str
+    # A money-off reward's bill and the discount taken off it; None for every other reward.
+    bill: Decimal | None = None
+    discount: Decimal | None = None
 
 
 @requires("cashier")
@@ -195,6 +208,8 @@ async def _preview(
     """
     assert context.user_data is not None and update.effective_chat is not None
     program = _program(context)
+    if reward.money_off is not None:
+        return await _ask_bill(update, context, customer, reward)
     quote = rules.quote_redeem(customer, reward, program)
     context.user_data[CUSTOMER_KEY] = customer["id"]
     buttons = confirm.remember(context, "redeem", RedeemPreview(customer["id"], reward.id))
@@ -213,6 +228,124 @@ async def _preview(
     return CONFIRM
 
 
+# --- money off the bill (cashback): core/money_off.py -------------------------------------------
+
+
+async def _ask_bill(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, customer: Customer, reward: Reward
+) -> str:
+    """Asks for the bill a money-off reward comes off (InsufficientPoints first, if short)."""
+    assert context.user_data is not None and update.effective_chat is not None
+    rule = money_off.rule_of(reward)
+    if customer["balance"] < rule.min_points:
+        raise InsufficientPoints(balance=customer["balance"], cost=rule.min_points)
+    context.user_data[CUSTOMER_KEY] = customer["id"]
+    context.user_data[MONEY_KEY] = (reward.id, None)
+    currency = _program(context).currency
+    await context.bot.send_message(
+        update.effective_chat.id,
+        f"{customer_line(customer)}\n<b>{esc(reward.name)}</b>: "
+        f"{rule.points_per_unit:,} points take 1.00 {esc(currency)} off.\n"
+        "How much is the bill? Send the amount, like 23.40 (/cancel to stop).",
+    )
+    return ASK_BILL
+
+
+@requires("cashier")
+async def got_bill(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State | None:
+    """Reads the bill and offers the discounts allowed, largest first."""
+    assert update.effective_message is not None and update.effective_message.text is not None
+    assert context.user_data is not None
+    program = _program(context)
+    reward = rules.find_reward(context.user_data[MONEY_KEY][0], program)
+    customer = await _chosen_customer(update, context)
+    try:
+        bill = rules.parse_amount(update.effective_message.text, program)
+        least, most = money_off.discount_range(customer["balance"], bill, reward, program)
+    except InsufficientPoints as exc:  # spent at another till meanwhile
+        await update.effective_message.reply_text(friendly(exc))
+        return flows.END
+    except (InvalidAmount, DiscountNotAllowed) as exc:
+        await update.effective_message.reply_text(
+            f"{friendly(exc)}\nSend the bill again, or /cancel."
+        )
+        return None
+    context.user_data[MONEY_KEY] = (reward.id, bill)
+    step = money_off.rule_of(reward).step
+    currency = esc(program.currency)
+    buttons = [
+        [
+            InlineKeyboardButton(
+                f"{off:,.2f} {program.currency} off",  # a label: plain text, never parsed
+                callback_data=f"{OFF_PREFIX}{int(off * 100)}",
+            )
+        ]
+        for off in money_off.offers(least, most, step)
+    ]
+    await update.effective_message.reply_text(
+        f"Bill {money(bill, program.currency)} · balance {points(customer['balance'])}.\n"
+        f"Take how much off? From {least:,.2f} to {most:,.2f} {currency}, in steps of "
+        f"{step:,.2f}: tap one, or send the amount.",
+        reply_markup=InlineKeyboardMarkup(buttons),
+    )
+    return PICK_DISCOUNT
+
+
+@requires("cashier")
+async def pick_discount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State | None:
+    """Previews the tapped discount."""
+    query = update.callback_query
+    assert query is not None and query.data is not None
+    discount = Decimal(int(query.data.removeprefix(OFF_PREFIX))) / 100
+    try:
+        state = await _money_preview(update, context, discount)
+    except (DiscountNotAllowed, InsufficientPoints) as exc:
+        await query.answer(html.unescape(friendly(exc)), show_alert=True)  # popups are plain
+        return None
+    await query.answer()
+    await query.edit_message_reply_markup(None)  # one pick per list: the preview takes over
+    return state
+
+
+@requires("cashier")
+async def typed_discount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State | None:
+    """A discount typed instead of tapped ("6.50"): previewed like a tapped one."""
+    assert update.effective_message is not None and update.effective_message.text is not None
+    try:
+        discount = rules.parse_amount(update.effective_message.text, _program(context))
+        return await _money_preview(update, context, discount)
+    except (InvalidAmount, DiscountNotAllowed, InsufficientPoints) as exc:
+        await update.effective_message.reply_text(
+            f"{friendly(exc)}\nTap a discount above, send another amount, or /cancel."
+        )
+        return None
+
+
+async def _money_preview(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, discount: Decimal
+) -> str:
+    """'Take 5.00 GBP off the bill - 500 points' with Confirm / Cancel (refusals raised)."""
+    assert context.user_data is not None and update.effective_chat is not None
+    program = _program(context)
+    reward_id, bill = context.user_data[MONEY_KEY]
+    reward = rules.find_reward(reward_id, program)
+    customer = await _chosen_customer(update, context)
+    quote = money_off.quote_money_off(customer, reward, bill, discount, program)
+    preview = RedeemPreview(customer["id"], reward.id, quote["bill"], quote["discount"])
+    buttons = confirm.remember(context, "redeem", preview)
+    await context.bot.send_message(
+        update.effective_chat.id,
+        f"{customer_line(customer)}\n"
+        f"Take <b>{money(quote['discount'], program.currency)}</b> off the bill - "
+        f"{points(quote['points'])}?\n"
+        f"Bill {money(quote['bill'], program.currency)} → "
+        f"{money(quote['bill'] - quote['discount'], program.currency)} · "
+        f"Balance {quote['balance_before']:,} → {quote['balance_after']:,}",
+        reply_markup=buttons,
+    )
+    return CONFIRM
+
+
 async def record_redeem(
     context: ContextTypes.DEFAULT_TYPE,
     preview: RedeemPreview,
@@ -224,6 +357,17 @@ async def record_redeem(
 ) -> RedeemResult:
     """Deducts the points once: the key makes a second Confirm a replay."""
     svc = services(context)
+    if preview.bill is not None and preview.discount is not None:
+        return await svc.store.redeem_money_off(
+            preview.customer_id,
+            preview.reward_id,
+            preview.bill,
+            preview.discount,
+            actor_id=actor_id,
+            now=svc.clock(),
+            key=key,
+            tell=tell,
+        )
     return await svc.store.redeem(
         preview.customer_id,
         preview.reward_id,
@@ -235,8 +379,21 @@ async def record_redeem(
 
 
 def describe_redeem(result: RedeemResult, *, reset: bool, undo: bool = True) -> confirm.Told:
-    """The code for the cashier to hand over; the same to a linked customer."""
+    """The code for the cashier to hand over; the same to a linked customer. For money off,
+    the discount the cashier takes off the bill, first."""
     reward, code = esc(result["reward_name"]), esc(result["code"])
+    if "discount" in result:
+        off = money(result["discount"], result.get("currency", ""))
+        return confirm.Told(
+            reply=f"💷 Take <b>{off}</b> off the bill · card {card(result['card_number'])}\n"
+            f"{reward}: <b>{points(result['points'])}</b> spent\n"
+            f"New balance: <b>{points(result['balance_after'])}</b>\n"
+            f"Code: <code>{code}</code> · Ref #{result['entry_id']}",
+            reply_buttons=confirm.undo_buttons(result["entry_id"], undo=undo),
+            notify_chat=result["notify_user_id"],
+            notice=f"💷 <b>{off}</b> off your bill for {points(result['points'])}. Balance: "
+            f"<b>{points(result['balance_after'])}</b>.",
+        )
     restarts = " (reset to 0 after a redemption)" if reset else ""
     return confirm.Told(
         reply=f"🎁 Redeemed <b>{reward}</b> · card {card(result['card_number'])}\n"
@@ -265,6 +422,11 @@ def conversation(program: Program, *, undo: bool) -> ConversationHandler:  # typ
             PICK: [
                 CallbackQueryHandler(pick_reward, pattern=PICK_PATTERN),
                 MessageHandler(text, typed_reward),
+            ],
+            ASK_BILL: [MessageHandler(text, got_bill)],
+            PICK_DISCOUNT: [
+                CallbackQueryHandler(pick_discount, pattern=OFF_PATTERN),
+                MessageHandler(text, typed_discount),
             ],
             CONFIRM: confirm.handlers(
                 "redeem",

@@ -14,14 +14,15 @@ import re
 import tomllib
 import zoneinfo
 from collections.abc import Mapping
+from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
-from typing import Final
+from typing import Final, cast, get_args
 
 import phonenumbers
 
 from core.errors import ConfigError
-from core.types import Program, Reward, Tier
+from core.types import CrossingRate, MoneyOff, Program, Reward, Tier, TierBasis, TierPolicy
 
 from .model import (
     DEFAULT_BASE_URL,
@@ -123,6 +124,9 @@ def _build(
     staff = _staff(section(data, "staff"))
     program = _program(section(data, "program"), data)
     reports = _reports(section(data, "reports"))
+    # The shop's day decides which year a credit counts in: the tier policy keeps its zone.
+    policy = replace(program.tier_policy, timezone=reports.timezone)
+    program = replace(program, tier_policy=policy)
     backup = _backup(section(data, "backup"))
     corrections = _corrections(section(data, "corrections"))
     shop = _shop(section(data, "shop"))
@@ -196,6 +200,8 @@ def _program(t: Table, data: dict[str, object]) -> Program:
         "reset_after_redemption",
         "max_purchase",
         "default_region",
+        "tier_basis",
+        "tier_rate_on_crossing",
     )
     currency = t.get("currency", as_str, d.currency)
     if not _CURRENCY.fullmatch(currency):
@@ -219,6 +225,19 @@ def _program(t: Table, data: dict[str, object]) -> Program:
         )
     if region not in phonenumbers.SUPPORTED_REGIONS:
         raise ConfigError(t.path("default_region"), f"unknown phone region {region!r}")
+    basis = t.get("tier_basis", as_str, d.tier_policy.basis)
+    if basis not in get_args(TierBasis):
+        raise ConfigError(
+            t.path("tier_basis"),
+            f"expected one of {', '.join(get_args(TierBasis))}, got {short(basis)!r}",
+        )
+    crossing = t.get("tier_rate_on_crossing", as_str, d.tier_policy.crossing)
+    if crossing not in get_args(CrossingRate):
+        raise ConfigError(
+            t.path("tier_rate_on_crossing"),
+            f"expected before or after (which tier's multiplier the purchase that crosses a "
+            f"threshold earns at), got {short(crossing)!r}",
+        )
     return Program(
         currency=currency,
         points_per_unit=points_per_unit,
@@ -228,6 +247,7 @@ def _program(t: Table, data: dict[str, object]) -> Program:
         default_region=region,
         tiers=_tiers(data),
         rewards=_rewards(data),
+        tier_policy=TierPolicy(basis=cast(TierBasis, basis), crossing=cast(CrossingRate, crossing)),
     )
 
 
@@ -269,7 +289,10 @@ def _rewards(data: dict[str, object]) -> tuple[Reward, ...]:
     rewards: list[Reward] = []
     seen: dict[str, str] = {}
     for t in items:
-        t.only("id", "name", "cost", "value")
+        t.only(
+            "id", "name", "cost", "value",
+            "money_off", "points_per_unit", "step", "min_points", "max_share",
+        )  # fmt: skip
         reward_id = t.get("id", as_str)
         if not _REWARD_ID.fullmatch(reward_id):
             raise ConfigError(
@@ -279,6 +302,12 @@ def _rewards(data: dict[str, object]) -> tuple[Reward, ...]:
         if (first := seen.setdefault(reward_id, t.prefix)) != t.prefix:
             raise ConfigError(t.path("id"), f"duplicate reward id {reward_id!r} (also {first})")
         name = check_name(t.get("name", as_str), t.path("name"))
+        if t.get("money_off", as_bool, False):
+            rewards.append(_money_off(t, reward_id, name))
+            continue
+        for key in ("points_per_unit", "step", "min_points", "max_share"):
+            if key in t.values:
+                raise ConfigError(t.path(key), "only a money-off reward (money_off = true) has it")
         cost = t.get("cost", as_int)
         if cost <= 0:
             raise ConfigError(t.path("cost"), f"must be greater than 0, got {cost}")
@@ -287,6 +316,40 @@ def _rewards(data: dict[str, object]) -> tuple[Reward, ...]:
             check_positive(value, t.path("value"))
         rewards.append(Reward(id=reward_id, name=name, cost=cost, value=value))
     return tuple(rewards)
+
+
+def _money_off(t: Table, reward_id: str, name: str) -> Reward:
+    """A money-off reward (core/money_off.py): points_per_unit points take 1.00 off the bill."""
+    if "cost" in t.values:
+        raise ConfigError(
+            t.path("cost"), "a money-off reward has no cost: its min_points is the least it takes"
+        )
+    per_unit = t.get("points_per_unit", as_int)
+    if per_unit <= 0:
+        raise ConfigError(t.path("points_per_unit"), f"must be greater than 0, got {per_unit}")
+    step = t.get("step", as_number, Decimal("1.00"))
+    check_positive(step, t.path("step"))
+    if step % Decimal("0.01") != 0 or (step * per_unit) % 1 != 0:
+        raise ConfigError(
+            t.path("step"),
+            f"must be whole cents that cost whole points ({step} x {per_unit} points)",
+        )
+    min_points = t.get("min_points", as_int, int(step * per_unit))
+    if min_points <= 0:
+        raise ConfigError(t.path("min_points"), f"must be greater than 0, got {min_points}")
+    max_share = t.get("max_share", as_number, Decimal(1))
+    if not Decimal(0) < max_share <= 1:
+        raise ConfigError(
+            t.path("max_share"),
+            f"must be more than 0 and at most 1 (all the bill), got {max_share}",
+        )
+    value: Decimal | None = t.get("value", as_number, None)
+    if value is not None:
+        check_positive(value, t.path("value"))
+    rule = MoneyOff(per_unit, step, min_points, max_share)
+    # Its worth is exact: what its least redemption takes off, so reports can value points.
+    worth = value if value is not None else Decimal(min_points) / per_unit
+    return Reward(reward_id, name, min_points, worth, money_off=rule)
 
 
 def _reports(t: Table) -> ReportsConfig:

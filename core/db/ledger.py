@@ -21,7 +21,7 @@ from typing import TypeVar, cast
 
 from sqlalchemy import Connection
 
-from core import corrections, rules
+from core import corrections, money_off, rules, tiers
 from core.errors import DuplicateCustomer
 from core.types import (
     CorrectionQuote,
@@ -42,6 +42,7 @@ from core.types import (
 )
 
 from . import outbox, reads
+from . import tiers as tier_store
 from .audit import audit
 from .reads import customer_by, customer_unless_recorded, existing_customer, replay_of
 from .results import correction_replayed, earn_replayed, redeem_replayed, written
@@ -80,6 +81,30 @@ class Ledger:
 
     def __init__(self, program: Program) -> None:
         self.program = program
+
+    # --- the tier policy (core/tiers.py, core/db/tiers.py) -----------------------------------
+
+    def _day(self, at: dt.datetime) -> dt.date:
+        """The shop's date at `at`: the day qualifying points are kept under."""
+        return tiers.shop_day(at, self.program.tier_policy.timezone)
+
+    def _policy_tier(
+        self,
+        conn: Connection,
+        customer: Customer,
+        quote: CorrectionQuote,
+        target: LedgerEntry | None,
+        now: dt.datetime,
+    ) -> CorrectionQuote:
+        """The quote with the tier the policy (and any pin) gives after the correction: the
+        corrections' rules know lifetime points only."""
+        earned, _ = rules.lifetime_change(quote["kind"], quote["points"])
+        if not earned:
+            return quote  # only a change of lifetime points moves the tier
+        standing = tier_store.standing(conn, customer, self.program, now)
+        day = self._day(now if target is None else target["created_at"])
+        after = tiers.held(tiers.credited(standing, earned, day), self.program)
+        return {**quote, "tier_after": after.name}
 
     # --- registering -------------------------------------------------------------------------
 
@@ -131,6 +156,7 @@ class Ledger:
                 key=None,
                 details={"signup_bonus": bonus},
             )
+        tier_store.bump(conn, customer_id, self._day(now), bonus)
         audit(
             conn,
             actor_id=actor_id,
@@ -178,7 +204,8 @@ class Ledger:
         customer = customer_unless_recorded(conn, customer_id, key)
         if customer is None:
             return earn_replayed(replay_of(conn, customer_id, key))
-        quote = rules.quote_earn(customer, amount, self.program)
+        standing = tier_store.standing(conn, customer, self.program, now)
+        quote = rules.quote_earn(customer, amount, self.program, standing)
         entry_id = self._apply(
             conn,
             customer,
@@ -219,11 +246,17 @@ class Ledger:
         now: dt.datetime,
         key: str | None,
         tell: Tell[RedeemResult] | None,
+        money: tuple[Decimal, Decimal] | None = None,
     ) -> RedeemResult | None:
+        """A redemption; `money` is (bill, discount) for a money-off reward (core/money_off.py),
+        whose entry then records the bill and the discount in its details."""
         customer = customer_unless_recorded(conn, customer_id, key)
         if customer is None:
             return redeem_replayed(replay_of(conn, customer_id, key))
-        quote = rules.quote_redeem(customer, reward, self.program)
+        if money is None:
+            quote = rules.quote_redeem(customer, reward, self.program)
+        else:
+            quote = money_off.quote_money_off(customer, reward, *money, self.program)
         code = rules.new_redemption_code()
         entry_id = self._apply(
             conn,
@@ -239,13 +272,16 @@ class Ledger:
         )
         if entry_id is None:
             return None
+        said: dict[str, object] = {"reward_id": reward.id, "points": quote["points"]}
+        if "discount" in quote:
+            said["discount"] = str(quote["discount"])
         audit(
             conn,
             actor_id=actor_id,
             action="redeem",
             customer_id=customer_id,
             entry_id=entry_id,
-            details={"reward_id": reward.id, "points": quote["points"]},
+            details=said,
             now=now,
         )
         result = cast(RedeemResult, {**quote, "code": code, **written(customer, entry_id)})
@@ -268,14 +304,15 @@ class Ledger:
         """What voiding the entry would do now, without writing (a preview)."""
         target, customer, earlier = self._target(conn, entry_id)
         quote = corrections.quote_void(customer, target, earlier, self.program, reason=reason)
-        return target, quote
+        return target, self._policy_tier(conn, customer, quote, target, dt.datetime.now(dt.UTC))
 
     def _refund_quote(
         self, conn: Connection, entry_id: int, amount: Decimal
     ) -> tuple[LedgerEntry, CorrectionQuote]:
         """What refunding `amount` of the purchase would do now, without writing (a preview)."""
         target, customer, earlier = self._target(conn, entry_id)
-        return target, corrections.quote_refund(customer, target, earlier, amount, self.program)
+        quote = corrections.quote_refund(customer, target, earlier, amount, self.program)
+        return target, self._policy_tier(conn, customer, quote, target, dt.datetime.now(dt.UTC))
 
     def _refundable(self, conn: Connection, entry_id: int) -> Decimal:
         """What is left of the purchase to refund (refused as a refund would be)."""
@@ -297,6 +334,7 @@ class Ledger:
             return correction_replayed(replay)
         target, customer, earlier = self._target(conn, entry_id)
         quote = corrections.quote_void(customer, target, earlier, self.program, reason=reason)
+        quote = self._policy_tier(conn, customer, quote, target, now)
         return self._correct(conn, customer, quote, target, actor_id, now, key, tell)
 
     def _refund_once(
@@ -314,6 +352,7 @@ class Ledger:
             return correction_replayed(replay)
         target, customer, earlier = self._target(conn, entry_id)
         quote = corrections.quote_refund(customer, target, earlier, amount, self.program)
+        quote = self._policy_tier(conn, customer, quote, target, now)
         return self._correct(conn, customer, quote, target, actor_id, now, key, tell)
 
     def _adjust_once(
@@ -331,6 +370,7 @@ class Ledger:
         if customer is None:
             return correction_replayed(replay_of(conn, customer_id, key))
         quote = corrections.quote_adjust(customer, points, reason, self.program)
+        quote = self._policy_tier(conn, customer, quote, None, now)
         return self._correct(conn, customer, quote, None, actor_id, now, key, tell)
 
     def _correct(
@@ -369,6 +409,9 @@ class Ledger:
         )
         if swapped.rowcount != 1:
             return None  # somebody else changed this card since we read it: recompute
+        # Qualifying points follow lifetime points, on the day of the credit a reversal undoes.
+        day = self._day(now if target is None else target["created_at"])
+        tier_store.bump(conn, customer["id"], day, earned)
         details = to_json(quote)
         details["card_number"] = customer["card_number"]
         promoted = corrections.is_promotion(quote["tier_before"], quote["tier_after"], self.program)
@@ -449,6 +492,7 @@ class Ledger:
         )
         if swapped.rowcount != 1:
             return None  # somebody else changed this card since we read it: recompute
+        tier_store.bump(conn, customer["id"], self._day(now), earned)
         details = to_json(quote)
         details["card_number"] = customer["card_number"]
         if code is not None:
@@ -466,8 +510,11 @@ class Ledger:
             reward_id=reward_id,
             code=code,
             amount_minor=amount_minor,
-            # Set only when the tier changes, so reports count tier-ups without JSON.
-            new_tier=tier if tier is not None and tier != customer["tier"] else None,
+            # Set only when the tier goes up, so reports count tier-ups without JSON (under a
+            # windowed tier policy an earn can also find the tier already lower: not a tier-up).
+            new_tier=tier
+            if tier is not None and corrections.is_promotion(customer["tier"], tier, self.program)
+            else None,
         )
 
     def _append(

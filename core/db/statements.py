@@ -26,6 +26,8 @@ _DECIMAL_FIELDS = (
     "multiplier",
     "refunded_before",
     "refunded_after",
+    "bill",  # a money-off redemption's bill and discount (core/money_off.py)
+    "discount",
 )
 
 
@@ -260,6 +262,8 @@ def customer_record(row: Row[Any]) -> Customer:
         "telegram_user_id": m["telegram_user_id"],
         "version": m["version"],
         "points_owed": m["points_owed"],
+        "pinned_tier": m["pinned_tier"],
+        "pinned_reason": m["pinned_reason"],
     }
 
 

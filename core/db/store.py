@@ -38,6 +38,7 @@ from core import corrections, rules
 from core.cards import new_card_number
 from core.errors import AlreadyLinked, AlreadyReversed, DuplicateCustomer, UnknownCustomer
 from core.lookup import parse_reference
+from core.tiers import Standing
 from core.types import (
     AuditAction,
     AuditRecord,
@@ -54,6 +55,7 @@ from core.types import (
 )
 
 from . import audit, reads
+from . import tiers as tier_store
 from .constraints import (
     UNIQUE_CARD_NUMBER,
     UNIQUE_PHONE,
@@ -226,6 +228,34 @@ class Store(Ledger):
         reward = rules.find_reward(reward_id, self.program)
         return await self._until_applied(
             self._redeem_once, redeem_replayed, key, customer_id, reward, actor_id, now, key, tell
+        )
+
+    async def redeem_money_off(
+        self,
+        customer_id: int,
+        reward_id: str,
+        bill: Decimal,
+        discount: Decimal,
+        *,
+        actor_id: int | None,
+        now: dt.datetime,
+        key: str | None = None,
+        tell: Tell[RedeemResult] | None = None,
+    ) -> RedeemResult:
+        """Takes `discount` off `bill` with a money-off reward (core/money_off.py): spends its
+        points, refused as the preview would be (the balance is read again here)."""
+        reward = rules.find_reward(reward_id, self.program)
+        return await self._until_applied(
+            self._redeem_once,
+            redeem_replayed,
+            key,
+            customer_id,
+            reward,
+            actor_id,
+            now,
+            key,
+            tell,
+            (bill, discount),
         )
 
     async def _until_applied(
@@ -452,6 +482,42 @@ class Store(Ledger):
     async def ledger_sum(self, customer_id: int) -> int:
         """Sum of the customer's entries: always equal to their balance."""
         return await self._unit.read(reads.ledger_sum, customer_id)
+
+    # --- the tier policy (core/tiers.py; the statements in core/db/tiers.py) --------------------
+
+    async def standing(self, customer: Customer, now: dt.datetime) -> Standing:
+        """The customer's tier standing at `now` (/status shows its progress)."""
+        return await self._unit.read(tier_store.standing, customer, self.program, now)
+
+    async def pin_tier(
+        self,
+        customer_id: int,
+        tier: str | None,
+        *,
+        reason: str,
+        actor_id: int | None,
+        now: dt.datetime,
+    ) -> tuple[Customer, Customer]:
+        """Pins `tier` on the card (None: unpins, the policy decides again), audited with the
+        reason; returns the customer before and after."""
+        for _ in range(MAX_ATTEMPTS):
+            done = await self._unit.write(
+                tier_store.pin, customer_id, tier, reason, self.program, actor_id, now
+            )
+            if done is not None:
+                return done
+        raise ConcurrentUpdate(f"customer {customer_id} kept changing")
+
+    async def drop_aged_tiers(self, now: dt.datetime) -> int:
+        """Moves every customer whose qualifying points aged out since the last run to the tier
+        the policy now gives (the daily job, bot/tiers_job.py); how many moved. Runs once per
+        shop day: a second run the same day finds nothing to do."""
+        today, due = await self._unit.read(tier_store.due, self.program, now)
+        moved = 0
+        for customer_id in due:  # one short transaction each, so cashiers are never held up
+            moved += await self._unit.write(tier_store.refresh, customer_id, self.program, now)
+        await self._unit.write(tier_store.mark_done, today)
+        return moved
 
     # --- linking a Telegram account ----------------------------------------------------------
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -73,6 +74,10 @@ customers = Table(
     # (migration 0007): paid first from the next credits, so while it is above zero the balance
     # is zero. balance - points_owed is what the card would hold had nothing been spent early.
     Column("points_owed", BigInteger, nullable=False, default=0, server_default="0"),
+    # A tier an admin pinned with /tier, and why (migration 0010): it overrides the tier policy
+    # until unpinned. NULL (nearly always) when the policy decides.
+    Column("pinned_tier", String(50)),
+    Column("pinned_reason", Text),
     CheckConstraint("balance >= 0", name="balance_not_negative"),
     CheckConstraint("points_owed >= 0", name="points_owed_not_negative"),
 )
@@ -178,6 +183,20 @@ Index(
     sqlite_where=ledger.c.new_tier.is_not(None),
     postgresql_where=ledger.c.new_tier.is_not(None),
 )
+
+# Qualifying points per customer per shop day (migration 0010), kept in the transaction of every
+# change of lifetime points: a tier policy that counts the last 365 days or the calendar year
+# reads one customer's few rows of the window (the primary key) instead of summing the ledger.
+# A void or refund lowers the day of the credit it takes back. Rows before the window are
+# never read again; the daily tier job (bot/tiers_job.py) finds who may drop by `day`.
+tier_points = Table(
+    "tier_points",
+    metadata,
+    Column("customer_id", Integer, ForeignKey("customers.id"), primary_key=True),
+    Column("day", Date, primary_key=True),  # in the shop's time zone ([reports] timezone)
+    Column("points", BigInteger, nullable=False),
+)
+Index("ix_tier_points_day", tier_points.c.day)
 
 staff = Table(
     "staff",

@@ -67,6 +67,9 @@ ACTION_LABELS: Final = {
     "invite_use": "Invite used",
     "contacts_export": "Contacts exported",
     "config_load": "Config loaded",
+    "tier_pin": "Tier pinned",
+    "tier_unpin": "Tier unpinned",
+    "tier_drop": "Tier dropped",
 }
 CSV_COLUMNS: Final = (
     "record", "time", "actor_id", "actor", "action", "card", "entry", "details",
@@ -247,6 +250,14 @@ def _details(
     if action == "config_load":
         where = _text(d.get("path") or d.get("source"))
         return f"sha256 {_text(d.get('sha256'))}" + (f", {where}" if where else "")
+    if action == "tier_pin":
+        was = _text(d.get("tier_before"))
+        return f"{_text(d.get('tier'))} (was {was}), reason: {_text(d.get('reason'))}"
+    if action == "tier_unpin":
+        moved = f"{_text(d.get('tier_before'))} → {_text(d.get('tier_after'))}"
+        return f"{moved}, reason: {_text(d.get('reason'))}"
+    if action == "tier_drop":
+        return f"{_text(d.get('tier_before'))} → {_text(d.get('tier_after'))}, points aged out"
     # An action a newer version recorded: its keys and values, plainly.
     return ", ".join(f"{key} {_text(value)}" for key, value in sorted(d.items()))
 

@@ -7,7 +7,8 @@ customers or a million; the full lists are the CSV exports (core/reports/csv_exp
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, TypedDict
+from decimal import Decimal
+from typing import Any, NotRequired, TypedDict
 
 from sqlalchemy import case, distinct, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -52,6 +53,9 @@ class RewardCount(TypedDict):
     redemptions: int
     customers: int
     points: int
+    # A money-off reward's discounts in the period, in the program's currency: exactly its
+    # points / points_per_unit, as every discount is whole steps of whole points.
+    money_off: NotRequired[Decimal]
 
 
 class RedemptionRow(TypedDict):
@@ -166,16 +170,21 @@ async def reward_counts(engine: AsyncEngine, period: Period, program: Program) -
     )
     async with engine.connect() as conn:
         rows = (await conn.execute(query)).all()
-    return [
-        {
+    counts: list[RewardCount] = []
+    for r in rows:
+        count: RewardCount = {
             "reward_id": r.reward_id,
             "name": reward_name(r.reward_id, program),
             "redemptions": r.redemptions,
             "customers": r.customers,
             "points": int(r.points),
         }
-        for r in rows
-    ]
+        rule = next((w.money_off for w in program.rewards if w.id == r.reward_id), None)
+        if rule is not None:
+            worth = Decimal(int(r.points)) / rule.points_per_unit
+            count["money_off"] = worth.quantize(Decimal("0.01"))
+        counts.append(count)
+    return counts
 
 
 async def redemption_history(

@@ -164,9 +164,10 @@ def rewards_text(
     top = counts[0]
     lines += ["", f"Most popular: {st.bold(st.esc(top['name']))}", ""]
     for c in counts:
+        off = f"{_DOT}{c['money_off']:,.2f} off bills" if "money_off" in c else ""
         lines.append(
             f"{st.esc(c['name'])}: {c['redemptions']:,} by {_plural(c['customers'], 'customer')}"
-            f"{_DOT}{c['points']:,} points"
+            f"{_DOT}{c['points']:,} points{off}"
         )
     lines += ["", st.title("Latest redemptions")]
     for r in history:

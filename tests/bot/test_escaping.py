@@ -79,5 +79,5 @@ async def test_status_shows_the_same_names_escaped(bot: BotHarness) -> None:
     card = bot.last_text(CUSTOMER)
     assert "Ann & <Lee>" in card
     assert "Balance: 0 points · Bronze & Co" in card
-    assert "20 points to <Silver>" in card
+    assert "0 points earned in all · 20 more to <Silver>" in card
     assert not bot.bad_requests()

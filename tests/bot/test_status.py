@@ -52,7 +52,7 @@ async def test_linked_customer_sees_balance_tier_next_tier_rewards_and_last_five
     assert "Ann Lee" in card
     assert format_card(ann["card_number"]) in card
     assert "Balance: 161 points · Bronze" in card
-    assert "339 points to Silver" in card
+    assert "161 points earned in all · 339 more to Silver" in card
     assert "Rewards available now: Free coffee (100)" in card
     assert "Slice of cake" not in card  # 250: not affordable yet
     assert card.count("GBP)") == 5

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import rules
 from core.db.store import Store
-from core.db.tables import customers, ledger
+from core.db.tables import customers, ledger, tier_points
 from core.types import Customer, NewCustomer
 
 CASHIER = 7001  # a Telegram user id
@@ -64,6 +64,16 @@ async def assert_books_balance(store: Store, customer_id: int) -> Customer:
     assert customer["lifetime_earned"] == sum(earned for earned, _ in sides)
     assert customer["lifetime_redeemed"] == sum(redeemed for _, redeemed in sides)
     assert customer["tier"] == rules.tier_for(customer["lifetime_earned"], store.program.tiers).name
+    # The tier policy's qualifying points per day (migration 0010) add up to lifetime points.
+    async with store.engine.connect() as conn:
+        qualifying = (
+            await conn.execute(
+                select(func.coalesce(func.sum(tier_points.c.points), 0)).where(
+                    tier_points.c.customer_id == customer_id
+                )
+            )
+        ).scalar_one()
+    assert qualifying == customer["lifetime_earned"]
     owed = customer.get("points_owed", 0)
     assert owed >= 0
     assert owed == 0 or customer["balance"] == 0, "a card that owes points holds none"

@@ -187,3 +187,50 @@ async def test_0007_keeps_the_cards_and_entries_and_can_be_undone(
     assert await current_revision(empty_engine) == "0006"
     async with empty_engine.connect() as conn:
         assert (await conn.execute(text("SELECT COUNT(*) FROM ledger"))).scalar_one() == 1
+
+
+async def test_0010_fills_qualifying_points_per_day_from_the_ledger_and_can_be_undone(
+    empty_engine: AsyncEngine,
+) -> None:
+    # A purchase, a signup bonus, a redemption (not a credit), a refund of part of the purchase
+    # days later (taken off the purchase's day), a penalty (never counts): what a windowed tier
+    # policy will read.
+    await upgrade(empty_engine, "0007")
+    async with empty_engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO customers (id, card_number, name, phone, created_at, balance,"
+                " lifetime_earned, lifetime_redeemed, tier, version) VALUES"
+                " (1, '12345674', 'Ann', '+447400100009', '2026-01-01 00:00:00.000000',"
+                " 0, 0, 0, 'Bronze', 1)"
+            )
+        )
+        rows = [
+            (1, "signup_bonus", 50, None, "2026-01-01 09:00:00.000000"),
+            (2, "earn", 100, None, "2026-01-02 10:00:00.000000"),
+            (3, "redeem", -100, None, "2026-01-02 11:00:00.000000"),
+            (4, "refund", -30, 2, "2026-01-05 10:00:00.000000"),
+            (5, "adjust", -10, None, "2026-01-06 10:00:00.000000"),
+        ]
+        for entry_id, kind, points, reverses, at in rows:
+            await conn.execute(
+                text(
+                    "INSERT INTO ledger (id, customer_id, kind, points, created_at,"
+                    " balance_after, details, reverses_id) VALUES"
+                    " (:id, 1, :kind, :points, :at, 0, '{}', :reverses)"
+                ),
+                {"id": entry_id, "kind": kind, "points": points, "at": at, "reverses": reverses},
+            )
+    await upgrade(empty_engine)
+    async with empty_engine.connect() as conn:
+        days = (await conn.execute(text("SELECT day, points FROM tier_points ORDER BY day"))).all()
+        pinned = (await conn.execute(text("SELECT pinned_tier FROM customers"))).scalar_one()
+    assert [tuple(row) for row in days] == [("2026-01-01", 50), ("2026-01-02", 70)]
+    assert pinned is None
+
+    def downgrade(connection: Connection) -> None:
+        command.downgrade(_alembic_config(connection), "0007")
+
+    async with empty_engine.begin() as conn:
+        await conn.run_sync(downgrade)
+    assert await current_revision(empty_engine) == "0007"

@@ -61,6 +61,8 @@ async def test_a_new_customer_gets_a_valid_card_an_empty_balance_and_the_first_t
         "telegram_user_id": None,
         "version": 0,
         "points_owed": 0,
+        "pinned_tier": None,  # the tier policy decides
+        "pinned_reason": None,
     }
     assert (registered["signup_bonus"], registered["replayed"]) == (0, False)
     assert await ledger_rows(store.engine, customer["id"]) == []  # no bonus configured

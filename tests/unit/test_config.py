@@ -21,7 +21,7 @@ from core.config import (
     sqlite_path,
 )
 from core.errors import ConfigError
-from core.types import Program
+from core.types import MoneyOff, Program, Reward, TierPolicy
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 TOKEN = "123456:ABC-secret-token-value"
@@ -175,6 +175,8 @@ def test_a_full_program_is_read_as_written(tmp_path: Path) -> None:
         reset_after_redemption = true
         max_purchase = 250.50
         default_region = "IE"
+        tier_basis = "calendar_year"
+        tier_rate_on_crossing = "after"
 
         [reports]
         digest_time = "18:30"
@@ -202,6 +204,8 @@ def test_a_full_program_is_read_as_written(tmp_path: Path) -> None:
         default_region="IE",
         tiers=config.program.tiers,
         rewards=config.program.rewards,
+        # The shop's zone decides which year a credit is in, so the policy carries it.
+        tier_policy=TierPolicy("calendar_year", "after", "Europe/Dublin"),
     )
     assert [t.name for t in config.program.tiers] == ["Member"]
     assert [r.id for r in config.program.rewards] == ["tea"]
@@ -528,6 +532,37 @@ ERRORS = [
         "expected an http:// or https:// URL",
     ),
     ('[database]\nurl = "loyalty.db"\n', "database.url", "expected a URL such as"),
+    (
+        '[[rewards]]\nid = "c"\nname = "Off"\nmoney_off = true\npoints_per_unit = 100\ncost = 5\n',
+        "rewards[0].cost",
+        "a money-off reward has no cost",
+    ),
+    (
+        '[[rewards]]\nid = "c"\nname = "Off"\nmoney_off = true\npoints_per_unit = 3\nstep = 0.5\n',
+        "rewards[0].step",
+        "must be whole cents that cost whole points",
+    ),
+    (
+        '[[rewards]]\nid = "c"\nname = "Off"\nmoney_off = true\npoints_per_unit = 100\n'
+        "max_share = 1.5\n",
+        "rewards[0].max_share",
+        "must be more than 0 and at most 1",
+    ),
+    (
+        '[[rewards]]\nid = "c"\nname = "Tea"\ncost = 5\nstep = 0.5\n',
+        "rewards[0].step",
+        "only a money-off reward",
+    ),
+    (
+        '[program]\ntier_basis = "yearly"\n',
+        "program.tier_basis",
+        "expected one of lifetime, rolling_365, calendar_year",
+    ),
+    (
+        '[program]\ntier_rate_on_crossing = "new"\n',
+        "program.tier_rate_on_crossing",
+        "expected before or after",
+    ),
 ]
 
 
@@ -674,3 +709,32 @@ def test_a_self_hosted_bot_api_may_post_to_plain_http(tmp_path: Path) -> None:
         'webhook_url = "http://127.0.0.1:8443/hook"\n',
     )
     assert config.telegram.webhook_url == "http://127.0.0.1:8443/hook"
+
+
+def test_a_money_off_reward_is_read_with_its_rule_and_defaults(tmp_path: Path) -> None:
+    config = load(
+        tmp_path,
+        """
+        [[rewards]]
+        id = "cash"
+        name = "Money off"
+        money_off = true
+        points_per_unit = 100
+        step = 0.50
+        min_points = 500
+        max_share = 0.5
+
+        [[rewards]]
+        id = "pound"
+        name = "A pound off"
+        money_off = true
+        points_per_unit = 80
+        """,
+    )
+    cash, pound = config.program.rewards
+    assert cash == Reward(
+        "cash", "Money off", 500, Decimal(5), MoneyOff(100, Decimal("0.50"), 500, Decimal("0.5"))
+    )
+    # Defaults: steps of 1.00, the least is one step, the whole bill may come off.
+    assert pound.money_off == MoneyOff(80, Decimal("1.00"), 80, Decimal(1))
+    assert (pound.cost, pound.value) == (80, Decimal(1))
