@@ -183,9 +183,9 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
     async def _forget(self, kind: str, key: str) -> None:
         if self._written.get((kind, key)) == b"":
             return  # known to be absent
-        await bot_state.forget(await self._db(), kind, key)
+        if await bot_state.forget(await self._db(), kind, key):
+            self.writes += 1  # something kept was removed: a change
         self._written[(kind, key)] = b""
-        self.writes += 1
 
     def _unpickled(self, kind: str, key: str, value: bytes) -> object | None:
         try:

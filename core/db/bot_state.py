@@ -33,9 +33,10 @@ async def save(engine: AsyncEngine, kind: str, key: str, value: bytes, now: dt.d
         )
 
 
-async def forget(engine: AsyncEngine, kind: str, key: str) -> None:
+async def forget(engine: AsyncEngine, kind: str, key: str) -> bool:
+    """Deletes the row (`kind`, `key`); whether there was one."""
     async with engine.begin() as conn:
-        await conn.execute(_where(kind, key))
+        return (await conn.execute(_where(kind, key))).rowcount > 0
 
 
 def _where(kind: str, key: str) -> Delete:

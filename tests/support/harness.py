@@ -9,6 +9,7 @@ the database holds (`harness.store`).
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -56,6 +57,11 @@ def make_config(tmp_path: Path, **program: Any) -> Config:
     )
 
 
+# Update ids, unique across every harness in this process: Telegram's only grow, and a bot
+# restarted on the same database skips an id it already handled (bot/persistence.py).
+_UPDATE_IDS = itertools.count(1)
+
+
 class BotHarness:
     """The Application, started, with helpers to talk to it as a given user."""
 
@@ -73,6 +79,7 @@ class BotHarness:
         )
         # Telegram app languages by user (set_app_language); "en" for anyone not listed.
         self.app_languages: dict[int, str] = {}
+        self.last_update_id = 0  # the id of the latest message sent with `send`
 
     async def __aenter__(self) -> BotHarness:
         await self.app.initialize()
@@ -118,7 +125,8 @@ class BotHarness:
         """The user sends `text`; returns the Bot API calls it caused. `update_id`: Telegram
         delivering an update again (ids otherwise only grow, as Telegram's do)."""
         if update_id is None:
-            update_id = self.emulator.next_update_id()
+            update_id = next(_UPDATE_IDS)
+        self.last_update_id = update_id
         return await self._feed(
             make_message_update(
                 update_id,
@@ -141,7 +149,7 @@ class BotHarness:
 
     async def press_data(self, user_id: int, data: str, *, message_id: int = 1) -> list[SentCall]:
         """A button press with arbitrary (possibly forged) callback data."""
-        update_id = self.emulator.next_update_id()
+        update_id = next(_UPDATE_IDS)
         return await self._feed(
             make_callback_update(
                 update_id,
@@ -155,7 +163,7 @@ class BotHarness:
     async def share_contact(
         self, user_id: int, phone: str, *, contact_user_id: int | None = None
     ) -> list[SentCall]:
-        update_id = self.emulator.next_update_id()
+        update_id = next(_UPDATE_IDS)
         return await self._feed(
             make_contact_update(
                 update_id,
