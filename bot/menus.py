@@ -25,6 +25,9 @@ log = logging.getLogger(__name__)
 
 CUSTOMER_COMMANDS = [
     BotCommand("status", "My points, tier and rewards"),
+    BotCommand("card", "My card's QR code, for the till"),
+    BotCommand("history", "Everything on my card"),
+    BotCommand("rewards", "Rewards, and what I can have now"),
     BotCommand("start", "Link my card"),
     BotCommand("help", "What I can do"),
 ]
@@ -33,6 +36,8 @@ CASHIER_COMMANDS = [
     BotCommand("redeem", "Redeem a reward"),
     BotCommand("register", "Register a new customer"),
     BotCommand("status", "Look up a card"),
+    BotCommand("find", "Find a customer by name or e-mail"),
+    BotCommand("history", "A card's whole history"),
     BotCommand("refund", "Goods returned: take back points"),
     BotCommand("cancel", "Stop what I'm doing"),
     BotCommand("help", "Commands and examples"),

@@ -14,6 +14,9 @@ CUSTOMER_HELP = (
     "<b>Your loyalty card</b>\n"
     "/start – link this Telegram account to your card (share your phone number)\n"
     "/status – your balance, tier and rewards\n"
+    "/card – your card as a QR code: show it at the till, the cashier scans it\n"
+    "/history – everything on your card, newest first\n"
+    "/rewards – the rewards, and which you can have now\n"
     "/help – this list"
 )
 CASHIER_HELP = (
@@ -22,6 +25,11 @@ CASHIER_HELP = (
     "/earn – record a purchase, e.g. <code>/earn 07400 123456 25.50</code>\n"
     "/redeem – spend points on a reward, e.g. <code>/redeem 4821 3379 coffee</code>\n"
     "/status – look up a card, e.g. <code>/status 4821 3379</code>\n"
+    "/find – a customer by name or e-mail, e.g. <code>/find Chris</code>\n"
+    "/history – a card's whole history, e.g. <code>/history 4821 3379</code>\n"
+    "/rewards – the rewards, or what one card can have: <code>/rewards 4821 3379</code>\n"
+    "📷 A customer's QR card (their /card, or a printed one): scan it with your phone's "
+    "camera to open their card\n"
     "/refund – goods returned: take back their points, e.g. <code>/refund #41</code>\n"
     "↩ Undo – under a result, for a few minutes: undo your own mistake\n"
     "/cancel – stop what you're doing\n"

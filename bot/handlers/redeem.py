@@ -3,6 +3,7 @@
     /redeem -> customer? -> reward buttons -> preview [Confirm | Cancel] -> redeemed, with a code
     /redeem <card or phone>             jumps to the reward buttons
     /redeem <card or phone> <reward id> jumps straight to the preview
+    [🎁 Redeem] under a scanned card or an earn's result -> reward buttons -> ...
 
 Diagram: docs/diagrams/redeem.mmd. Rules: core/rules.py find_reward, reward_options,
 quote_redeem; storage: Store.redeem (which re-checks the balance, so a redemption another
@@ -30,7 +31,7 @@ from core.errors import InsufficientPoints, UnknownReward
 from core.types import Customer, Program, RedeemResult, Reward
 
 from .. import confirm, flows, texts
-from ..customers import find_or_explain
+from ..customers import customer_from_button, find_or_explain
 from ..format import card, customer_line, esc, points
 from ..replies import friendly
 from ..roles import requires
@@ -86,6 +87,16 @@ async def start_redeem(update: Update, context: ContextTypes.DEFAULT_TYPE) -> fl
         return await _preview(update, context, customer, reward)
     except InsufficientPoints as exc:
         return await _show_rewards(update, context, customer, note=friendly(exc))
+
+
+@requires("cashier")
+async def redeem_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State | None:
+    """Starts /redeem for the customer a button names and shows the rewards."""
+    confirm.drop(context)
+    customer = await customer_from_button(update, context)
+    if customer is None:
+        return None
+    return await _show_rewards(update, context, customer)
 
 
 @requires("cashier")
@@ -259,7 +270,10 @@ def conversation(program: Program, *, undo: bool) -> ConversationHandler:  # typ
     text = filters.TEXT & ~filters.COMMAND
     return flows.conversation(
         name="redeem",
-        entry=CommandHandler("redeem", start_redeem),
+        entry=[
+            CommandHandler("redeem", start_redeem),
+            CallbackQueryHandler(redeem_for, pattern=flows.go_pattern("redeem")),
+        ],
         states={
             ASK_CUSTOMER: [MessageHandler(text, got_customer)],
             PICK: [

@@ -72,6 +72,9 @@ customers = Table(
     # (migration 0007): paid first from the next credits, so while it is above zero the balance
     # is zero. balance - points_owed is what the card would hold had nothing been spent early.
     Column("points_owed", BigInteger, nullable=False, default=0, server_default="0"),
+    # The folded name and e-mail (core/search.py), for /find: SQLite can't ignore accents
+    # itself (migration 0012). Written with the name at registration.
+    Column("search_key", String(400)),
     CheckConstraint("balance >= 0", name="balance_not_negative"),
     CheckConstraint("points_owed >= 0", name="points_owed_not_negative"),
 )
@@ -93,6 +96,9 @@ Index(
     customers.c.last_redemption_at,
     customers.c.balance,
 )
+
+# /find: a substring of the folded name or e-mail, read from this index alone (core/db/finding.py).
+Index("ix_customers_search_key", customers.c.search_key)
 
 ledger = Table(
     "ledger",
