@@ -25,6 +25,7 @@ from core.errors import ConfigError
 
 from .. import logs
 from . import audit as audit_cli
+from . import cards as cards_cli
 from . import db as db_cli
 from . import report as report_cli
 from . import storage
@@ -98,6 +99,7 @@ def _parser() -> argparse.ArgumentParser:
     db_cli.add_parser(sub, parents=[common])
     report_cli.add_parser(sub, parents=[common])
     audit_cli.add_parser(sub, parents=[common])
+    cards_cli.add_parser(sub, parents=[common])
     return parser
 
 
@@ -206,6 +208,7 @@ _COMMANDS = {
     "db": db_cli.run,
     "report": _report,
     "audit": _audit,
+    "cards": lambda args, config: cards_cli.run(args),
 }
 
 if os.name == "nt":  # pragma: no cover - SIGTERM does not exist on Windows

@@ -78,3 +78,17 @@ def corrections_of(conn: Connection, entry_ids: list[int]) -> list[LedgerEntry]:
     if not entry_ids:
         return []
     return [entry_record(r) for r in conn.execute(_CORRECTIONS, {"ids": entry_ids})]
+
+
+_CARDS = (
+    select(customers.c.id, customers.c.card_number)
+    .where(customers.c.id > bindparam("after"))
+    .order_by(customers.c.id)
+    .limit(bindparam("limit"))
+)
+
+
+def card_numbers(conn: Connection, after: int, limit: int) -> list[tuple[int, str]]:
+    """(id, card number) of up to `limit` customers after id `after`, in id order: every card,
+    a batch at a time (`loyalty-bot cards --all`)."""
+    return [(r.id, r.card_number) for r in conn.execute(_CARDS, {"after": after, "limit": limit})]
