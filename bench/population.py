@@ -28,8 +28,8 @@ import numpy as np
 import numpy.typing as npt
 
 from core.cards import card_from_payload
-from core.search import search_key
 from core.rules import _CODE_ALPHABET  # the same letters as real codes: no 0/O or 1/I
+from core.search import search_key
 from core.types import Program
 
 ENTRIES_PER_CUSTOMER = 10
