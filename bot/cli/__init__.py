@@ -192,6 +192,10 @@ def _audit(args: argparse.Namespace, config: Config) -> int:
     return audit_cli.run(args)
 
 
+def _cards(args: argparse.Namespace, config: Config) -> int:
+    return cards_cli.run(args)
+
+
 def _check_config(args: argparse.Namespace, config: Config) -> int:
     print(describe(config))
     return 0
@@ -208,7 +212,7 @@ _COMMANDS = {
     "db": db_cli.run,
     "report": _report,
     "audit": _audit,
-    "cards": lambda args, config: cards_cli.run(args),
+    "cards": _cards,
 }
 
 if os.name == "nt":  # pragma: no cover - SIGTERM does not exist on Windows

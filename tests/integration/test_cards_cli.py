@@ -14,6 +14,7 @@ from core.config import DEFAULT_PROGRAM, load_config
 from core.db.engine import open_engine
 from core.db.migrate import upgrade
 from core.db.store import Store
+from core.types import NewCustomer
 from tests.support.harness import CASHIER
 
 from .test_audit_cli import MARCH
@@ -32,7 +33,7 @@ def shop(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
         try:
             cards = []
             for i in range(3):
-                new = {"name": f"Pat {i}", "phone": f"+44740012340{i}", "email": None}
+                new: NewCustomer = {"name": f"Pat {i}", "phone": f"+44740012340{i}", "email": None}
                 done = await store.register(new, actor_id=CASHIER, now=MARCH)
                 cards.append(done["customer"]["card_number"])
             return cards
