@@ -169,7 +169,7 @@ def register_handlers(app: Application, config: Config) -> None:  # type: ignore
     app.add_handler(CommandHandler("rewards", history.rewards_command), group=g)
     # `go:` buttons (bot/flows.py): Earn and Redeem were taken by their flows' groups already;
     # Status shows the card. Before the catch-all, which would call them stale.
-    app.add_handler(CallbackQueryHandler(card.go_button, pattern=flows.GO_PATTERN), group=g)
+    app.add_handler(flows.GoButton(card.go_button), group=g)
     app.add_handler(link.handler(), group=g)  # a shared contact links a customer's card
     app.add_handler(CallbackQueryHandler(confirm.stale_press, pattern=confirm.pattern()), group=g)
     app.add_handler(CallbackQueryHandler(start.unknown_button), group=g)

@@ -89,6 +89,27 @@ def go_target(data: str | None) -> int | None:
     return None if match is None else int(match[2])
 
 
+class GoButton(CallbackQueryHandler):  # type: ignore[type-arg]
+    """Handles the `go:` buttons of `action` (every action if None).
+
+    Not a plain CallbackQueryHandler with a pattern: python-telegram-bot lets a press with
+    empty data through whatever the pattern says (22.x, `check_update`), which would start
+    /earn and /redeem and end open flows on a forged empty button.
+    """
+
+    def __init__(
+        self, callback: Callable[..., Coroutine[Any, Any, Any]], action: GoAction | None = None
+    ) -> None:
+        super().__init__(callback, pattern=GO_PATTERN if action is None else go_pattern(action))
+
+    def check_update(self, update: object) -> bool | object | None:
+        if not (isinstance(update, Update) and update.callback_query is not None):
+            return None
+        if not update.callback_query.data:
+            return False
+        return super().check_update(update)
+
+
 def again_buttons(customer_id: int) -> list[list[Button]]:
     """Under an earn's result: the next purchase or a reward for the same customer, one tap."""
     return [
@@ -140,7 +161,7 @@ def conversation(
                 [c for c in FLOW_COMMANDS if c != "cancel"], _ending_on_other_command(preview_kind)
             ),
             # A `go:` button starts (or shows) something else: end this flow as a command would.
-            CallbackQueryHandler(_ending_on_other_command(preview_kind), pattern=GO_PATTERN),
+            GoButton(_ending_on_other_command(preview_kind)),
         ],
         allow_reentry=True,
         conversation_timeout=IDLE_TIMEOUT,

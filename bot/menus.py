@@ -38,6 +38,7 @@ CASHIER_COMMANDS = [
     BotCommand("status", "Look up a card"),
     BotCommand("find", "Find a customer by name or e-mail"),
     BotCommand("history", "A card's whole history"),
+    BotCommand("rewards", "Rewards, or what a card can have now"),
     BotCommand("refund", "Goods returned: take back points"),
     BotCommand("cancel", "Stop what I'm doing"),
     BotCommand("help", "Commands and examples"),

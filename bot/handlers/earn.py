@@ -16,14 +16,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from telegram import Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import CommandHandler, ContextTypes, ConversationHandler, MessageHandler, filters
 
 from core import rules
 from core.db.ledger import Tell
@@ -218,7 +211,7 @@ def conversation(*, undo: bool) -> ConversationHandler:  # type: ignore[type-arg
         name="earn",
         entry=[
             CommandHandler("earn", start_earn),
-            CallbackQueryHandler(earn_for, pattern=flows.go_pattern("earn")),
+            flows.GoButton(earn_for, "earn"),
         ],
         states={
             ASK_CUSTOMER: [MessageHandler(text, got_customer)],

@@ -272,7 +272,7 @@ def conversation(program: Program, *, undo: bool) -> ConversationHandler:  # typ
         name="redeem",
         entry=[
             CommandHandler("redeem", start_redeem),
-            CallbackQueryHandler(redeem_for, pattern=flows.go_pattern("redeem")),
+            flows.GoButton(redeem_for, "redeem"),
         ],
         states={
             ASK_CUSTOMER: [MessageHandler(text, got_customer)],
