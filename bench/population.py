@@ -29,6 +29,7 @@ import numpy.typing as npt
 
 from core.cards import card_from_payload
 from core.rules import _CODE_ALPHABET  # the same letters as real codes: no 0/O or 1/I
+from core.search import search_key
 from core.types import Program
 
 ENTRIES_PER_CUSTOMER = 10
@@ -60,7 +61,7 @@ CUSTOMER_COLUMNS = (
     "id", "card_number", "name", "phone", "email", "created_at", "balance", "lifetime_earned",
     "lifetime_redeemed", "tier", "telegram_user_id", "version", "registration_key", "last_visit_at",
     "purchases", "spent_minor", "redemptions", "last_purchase_at", "prev_purchase_at",
-    "last_redemption_at", "points_owed",
+    "last_redemption_at", "points_owed", "search_key",
 )  # fmt: skip
 
 
@@ -281,6 +282,7 @@ def customer_rows(p: Plan, ledger: Ledger, rng: np.random.Generator) -> list[tup
                 ledger.prev_purchase[i],
                 ledger.last_redemption[i],
                 0,  # points_owed: nothing was ever reversed
+                search_key(name, mail if email[i] else None),  # /find (migration 0012)
             )
         )
     return rows

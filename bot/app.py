@@ -46,8 +46,11 @@ from .errors import on_error, start_counting
 from .handlers import (
     adjust,
     audit,
+    card,
     digest,
     earn,
+    find,
+    history,
     language,
     link,
     redeem,
@@ -156,6 +159,9 @@ def register_handlers(app: Application, config: Config) -> None:  # type: ignore
     # A /start deep link from `/staff invite` ("/start inv..."); any other /start greets.
     invite = filters.Regex(r"^/start(@\w+)? inv\S*$")
     app.add_handler(CommandHandler("start", staff.accept_invite, filters=invite), group=g)
+    # A scanned QR card ("/start t_<token>") or printed card ("/start c_<card number>").
+    scanned = filters.Regex(r"^/start(@\w+)? [tc]_\S*$")
+    app.add_handler(CommandHandler("start", card.open_scanned, filters=scanned), group=g)
     app.add_handler(CommandHandler("start", start.start), group=g)
     app.add_handler(CommandHandler("help", start.help_command), group=g)
     app.add_handler(CommandHandler("cancel", start.cancel_outside_flow), group=g)
@@ -171,6 +177,14 @@ def register_handlers(app: Application, config: Config) -> None:  # type: ignore
         CallbackQueryHandler(language.language_button, pattern=language.PATTERN), group=g
     )
     app.add_handler(CommandHandler("tier", tier.tier_command), group=g)
+    app.add_handler(CommandHandler("card", card.show_qr_card), group=g)
+    app.add_handler(CommandHandler("find", find.find_command), group=g)
+    app.add_handler(CommandHandler("history", history.history_command), group=g)
+    app.add_handler(CallbackQueryHandler(history.history_button, pattern=history.PATTERN), group=g)
+    app.add_handler(CommandHandler("rewards", history.rewards_command), group=g)
+    # `go:` buttons (bot/flows.py): Earn and Redeem were taken by their flows' groups already;
+    # Status shows the card. Before the catch-all, which would call them stale.
+    app.add_handler(flows.GoButton(card.go_button), group=g)
     app.add_handler(link.handler(), group=g)  # a shared contact links a customer's card
     app.add_handler(CallbackQueryHandler(confirm.stale_press, pattern=confirm.pattern()), group=g)
     app.add_handler(CallbackQueryHandler(start.unknown_button), group=g)

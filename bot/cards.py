@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from telegram import Message, ReplyKeyboardRemove
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, ReplyKeyboardRemove
 
 from core import rules, tiers
 from core.contact import mask_phone
 from core.types import Customer, LedgerEntry, Program
 
+from .flows import go_data
 from .format import customer_line, entry_lines, esc, points, split_message
 from .services import Services
 
@@ -96,8 +97,35 @@ async def card_text(svc: Services, customer: Customer, *, for_staff: bool) -> st
     )
 
 
-async def send_card(message: Message, text: str, *, remove_keyboard: bool = False) -> None:
-    """Sends a card, split if a long one would pass Telegram's 4096 characters."""
-    for i, chunk in enumerate(split_message(text)):
-        markup = ReplyKeyboardRemove() if remove_keyboard and i == 0 else None
+async def send_card(
+    message: Message,
+    text: str,
+    *,
+    remove_keyboard: bool = False,
+    buttons: InlineKeyboardMarkup | None = None,
+) -> None:
+    """Sends a card, split if a long one would pass Telegram's 4096 characters; `buttons` go
+    under its last part."""
+    chunks = split_message(text)
+    for i, chunk in enumerate(chunks):
+        markup: ReplyKeyboardRemove | InlineKeyboardMarkup | None = None
+        if remove_keyboard and i == 0:
+            markup = ReplyKeyboardRemove()
+        elif i == len(chunks) - 1:
+            markup = buttons
         await message.reply_text(chunk, reply_markup=markup)
+
+
+def staff_buttons(customer: Customer) -> InlineKeyboardMarkup:
+    """Under a card staff opened (a scanned QR code, /find, /status): one tap to act on it.
+    Each press is role-checked again and reads the customer afresh (bot/flows.py, `go:`)."""
+    cid = customer["id"]
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton("➕ Earn", callback_data=go_data("earn", cid)),
+                InlineKeyboardButton("🎁 Redeem", callback_data=go_data("redeem", cid)),
+                InlineKeyboardButton("🔄 Status", callback_data=go_data("status", cid)),
+            ]
+        ]
+    )

@@ -9,10 +9,10 @@ import logging
 from telegram import KeyboardButton, ReplyKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from core.errors import LoyaltyError
+from core.errors import LoyaltyError, UnknownCustomer
 from core.types import Customer
 
-from . import texts
+from . import flows, texts
 from .replies import friendly
 from .services import services
 
@@ -31,6 +31,29 @@ async def find_or_explain(
             f"{friendly(exc)}\nSend the card or phone number again, or /cancel."
         )
         return None
+
+
+async def customer_from_button(
+    update: Update, context: ContextTypes.DEFAULT_TYPE
+) -> Customer | None:
+    """The customer a `go:` button names (bot/flows.py), read afresh, with the press answered;
+    None (after a popup) if there is no such customer or the data is not a `go:` button's.
+
+    The caller has checked the presser's role: the id is the client's to choose, and only
+    staff may open any card.
+    """
+    query = update.callback_query
+    assert query is not None
+    customer_id = flows.go_target(query.data)
+    try:
+        if customer_id is None:
+            raise UnknownCustomer("?")
+        customer = await services(context).store.get_customer(customer_id)
+    except UnknownCustomer:
+        await query.answer(texts.NO_LONGER_ACTIVE, show_alert=True)
+        return None
+    await query.answer()
+    return customer
 
 
 def share_keyboard() -> ReplyKeyboardMarkup:

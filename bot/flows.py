@@ -14,18 +14,22 @@ How conversations fit together (see docs/decisions.md, "Conversations"):
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from typing import Any, Final, NoReturn, TypeAlias
+from typing import Any, Final, Literal, NoReturn, TypeAlias
 
 from telegram import Update
 from telegram.ext import (
     ApplicationHandlerStop,
     BaseHandler,
+    CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
     ConversationHandler,
     TypeHandler,
 )
+
+from core.types import Button
 
 from . import confirm, texts
 
@@ -54,7 +58,66 @@ FLOW_COMMANDS: Final = (
     "refund",
     "adjust",
     "audit",
+    "card",
+    "find",
+    "history",
+    "rewards",
 )
+
+# Buttons that act for a customer already chosen, `go:<action>:<customer id>`: under the card a
+# scanned QR code opens, under /find's matches and under an earn's result ("Same customer
+# again"). "earn" and "redeem" start that flow at its next question (bot/handlers/earn.py,
+# redeem.py); "status" shows the card (bot/handlers/card.py). Like a flow's command, a press
+# ends whatever other flow was open. The id is chosen by the client, so every press is
+# role-checked (staff only) and the customer read afresh.
+GoAction: TypeAlias = Literal["earn", "redeem", "status"]
+GO_PATTERN: Final = r"^go:(earn|redeem|status):(\d{1,12})$"
+_GO = re.compile(GO_PATTERN)
+
+
+def go_data(action: GoAction, customer_id: int) -> str:
+    return f"go:{action}:{customer_id}"
+
+
+def go_pattern(action: GoAction) -> str:
+    return rf"^go:{action}:\d{{1,12}}$"
+
+
+def go_target(data: str | None) -> int | None:
+    """The customer id a `go:` button names; None for anything else."""
+    match = _GO.fullmatch(data or "")
+    return None if match is None else int(match[2])
+
+
+class GoButton(CallbackQueryHandler):  # type: ignore[type-arg]
+    """Handles the `go:` buttons of `action` (every action if None).
+
+    Not a plain CallbackQueryHandler with a pattern: python-telegram-bot lets a press with
+    empty data through whatever the pattern says (22.x, `check_update`), which would start
+    /earn and /redeem and end open flows on a forged empty button.
+    """
+
+    def __init__(
+        self, callback: Callable[..., Coroutine[Any, Any, Any]], action: GoAction | None = None
+    ) -> None:
+        super().__init__(callback, pattern=GO_PATTERN if action is None else go_pattern(action))
+
+    def check_update(self, update: object) -> bool | object | None:
+        if not (isinstance(update, Update) and update.callback_query is not None):
+            return None
+        if not update.callback_query.data:
+            return False
+        return super().check_update(update)
+
+
+def again_buttons(customer_id: int) -> list[list[Button]]:
+    """Under an earn's result: the next purchase or a reward for the same customer, one tap."""
+    return [
+        [
+            {"text": "➕ Same customer again", "data": go_data("earn", customer_id)},
+            {"text": "🎁 Redeem", "data": go_data("redeem", customer_id)},
+        ]
+    ]
 
 
 def step(
@@ -97,6 +160,8 @@ def conversation(
             CommandHandler(
                 [c for c in FLOW_COMMANDS if c != "cancel"], _ending_on_other_command(preview_kind)
             ),
+            # A `go:` button starts (or shows) something else: end this flow as a command would.
+            GoButton(_ending_on_other_command(preview_kind)),
         ],
         allow_reentry=True,
         conversation_timeout=IDLE_TIMEOUT,

@@ -29,6 +29,9 @@ log = logging.getLogger(__name__)
 # (command, description): descriptions are marked for the catalogs and translated per menu.
 CUSTOMER_COMMANDS: Final = [
     ("status", N_("My points, tier and rewards")),
+    ("card", N_("My card's QR code, for the till")),
+    ("history", N_("Everything on my card")),
+    ("rewards", N_("Rewards, and what I can have now")),
     ("start", N_("Link my card")),
     ("language", N_("Change the language")),
     ("help", N_("What I can do")),
@@ -38,6 +41,9 @@ CASHIER_COMMANDS: Final = [
     ("redeem", N_("Redeem a reward")),
     ("register", N_("Register a new customer")),
     ("status", N_("Look up a card")),
+    ("find", N_("Find a customer by name or e-mail")),
+    ("history", N_("A card's whole history")),
+    ("rewards", N_("Rewards, or what a card can have now")),
     ("refund", N_("Goods returned: take back points")),
     ("language", N_("Change the language")),
     ("cancel", N_("Stop what I'm doing")),

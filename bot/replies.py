@@ -9,6 +9,8 @@ from __future__ import annotations
 from core.errors import (
     AlreadyLinked,
     AlreadyReversed,
+    CardCodeExpired,
+    CardCodeInvalid,
     DiscountNotAllowed,
     DuplicateCustomer,
     InsufficientPoints,
@@ -95,5 +97,13 @@ def friendly(exc: LoyaltyError) -> str:
             return (
                 "Please say why in a few words (e.g. “double scan”): a correction needs a reason."
             )
+        # The QR card (core/card_tokens.py); only staff ever see these.
+        case CardCodeExpired():
+            return (
+                "That card code has expired (they last a few minutes): ask the customer to "
+                "send /card again, or type their card number."
+            )
+        case CardCodeInvalid():
+            return "That is not a valid card code. Type the card or phone number instead."
         case _:
             return f"That didn't work: {esc(str(exc))}."

@@ -18,7 +18,10 @@
     ├── NotReversible          kind                       ("a void can't be voided")
     ├── NotAPurchase           kind                       ("only a purchase can be refunded")
     ├── RefundTooLarge         what is left to refund     ("at most 12.50 is left")
-    └── ReasonRequired                                    ("say why")
+    ├── ReasonRequired                                    ("say why")
+    │   the QR card (core/card_tokens.py):
+    ├── CardCodeInvalid                                   (forged, altered, not ours)
+    └── CardCodeExpired                                   (signed by us, time is up)
 
 Handlers in bot/ map each of these to a one-line reply; anything else is a bug and goes to the
 one error handler.
@@ -168,3 +171,17 @@ class ReasonRequired(LoyaltyError):
 
     def __init__(self) -> None:
         super().__init__("an adjustment needs a reason")
+
+
+class CardCodeInvalid(LoyaltyError):
+    """A scanned card code that is not one the server signed (or not a card code at all)."""
+
+    def __init__(self) -> None:
+        super().__init__("not a valid card code")
+
+
+class CardCodeExpired(LoyaltyError):
+    """A card code the server signed whose few minutes are up (a screenshot, or an old one)."""
+
+    def __init__(self) -> None:
+        super().__init__("the card code has expired")

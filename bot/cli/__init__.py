@@ -31,6 +31,7 @@ from core.errors import ConfigError
 
 from .. import logs
 from . import audit as audit_cli
+from . import cards as cards_cli
 from . import db as db_cli
 from . import report as report_cli
 from . import storage
@@ -116,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     db_cli.add_parser(sub, parents=[common])
     report_cli.add_parser(sub, parents=[common])
     audit_cli.add_parser(sub, parents=[common])
+    cards_cli.add_parser(sub, parents=[common])
     return parser
 
 
@@ -266,6 +268,10 @@ def _audit(args: argparse.Namespace, config: Config) -> int:
     return audit_cli.run(args)
 
 
+def _cards(args: argparse.Namespace, config: Config) -> int:
+    return cards_cli.run(args)
+
+
 def _check_config(args: argparse.Namespace, config: Config) -> int:
     print(describe(config))
     return 0
@@ -282,6 +288,7 @@ _COMMANDS = {
     "db": db_cli.run,
     "report": _report,
     "audit": _audit,
+    "cards": _cards,
 }
 
 if os.name == "nt":  # pragma: no cover - SIGTERM does not exist on Windows

@@ -3,6 +3,7 @@
     /earn -> customer? -> amount? -> preview [Confirm | Cancel] -> recorded
     /earn <card or phone> <amount>  jumps straight to the preview; the amount is the last word
                                     or the last two ("12.50 GBP"), as in the amount step.
+    [➕ Earn] under a scanned card, [➕ Same customer again] under a result -> amount? -> ...
 
 Diagram: docs/diagrams/earn.mmd. Rules: core/rules.py quote_earn; storage: Store.earn;
 the Confirm step: bot/confirm.py.
@@ -23,7 +24,7 @@ from core.errors import LoyaltyError, UnknownCustomer
 from core.types import Customer, EarnResult
 
 from .. import confirm, flows, texts
-from ..customers import find_or_explain
+from ..customers import customer_from_button, find_or_explain
 from ..format import customer_line, esc, money, points
 from ..replies import friendly
 from ..roles import requires
@@ -70,6 +71,16 @@ async def start_earn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flow
             f"{friendly(_likeliest(refused, exc, context))}\n{texts.ASK_CUSTOMER}"
         )
         return ASK_CUSTOMER
+    return await _ask_amount(update, context, customer)
+
+
+@requires("cashier")
+async def earn_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State | None:
+    """Starts /earn for the customer a button names and asks for the amount."""
+    confirm.drop(context)
+    customer = await customer_from_button(update, context)
+    if customer is None:
+        return None
     return await _ask_amount(update, context, customer)
 
 
@@ -189,7 +200,8 @@ def describe_earn(result: EarnResult, *, undo: bool = True) -> confirm.Told:
         reply=f"✅ <b>+{points(result['points'])}</b> for {spent}"
         f"\nNew balance: <b>{points(result['balance_after'])}</b> · {tier}{tier_up}"
         f"\nRef #{result['entry_id']}",
-        reply_buttons=confirm.undo_buttons(result["entry_id"], undo=undo),
+        reply_buttons=(confirm.undo_buttons(result["entry_id"], undo=undo) or [])
+        + flows.again_buttons(result["customer_id"]),
         notify_chat=result["notify_user_id"],
         notice=f"⭐ You earned <b>{points(result['points'])}</b> for your purchase of {spent}. "
         f"Balance: <b>{points(result['balance_after'])}</b> ({tier}).{tier_up}",
@@ -201,7 +213,10 @@ def conversation(*, undo: bool) -> ConversationHandler:  # type: ignore[type-arg
     text = filters.TEXT & ~filters.COMMAND
     return flows.conversation(
         name="earn",
-        entry=CommandHandler("earn", start_earn),
+        entry=[
+            CommandHandler("earn", start_earn),
+            flows.GoButton(earn_for, "earn"),
+        ],
         states={
             ASK_CUSTOMER: [MessageHandler(text, got_customer)],
             ASK_AMOUNT: [MessageHandler(text, got_amount)],

@@ -6,6 +6,7 @@
     a money-off reward (cashback, core/money_off.py), after it is picked:
         -> the bill? -> discount buttons (largest first) or a typed amount
         -> "Take 5.00 GBP off the bill - 500 points" [Confirm | Cancel] -> the discount to apply
+    [🎁 Redeem] under a scanned card or an earn's result -> reward buttons -> ...
 
 Diagram: docs/diagrams/redeem.mmd. Rules: core/rules.py find_reward, reward_options,
 quote_redeem; storage: Store.redeem (which re-checks the balance, so a redemption another
@@ -35,7 +36,7 @@ from core.errors import DiscountNotAllowed, InsufficientPoints, InvalidAmount, U
 from core.types import Customer, Program, RedeemResult, Reward
 
 from .. import confirm, flows, texts
-from ..customers import find_or_explain
+from ..customers import customer_from_button, find_or_explain
 from ..format import card, customer_line, esc, money, points
 from ..replies import friendly
 from ..roles import requires
@@ -99,6 +100,16 @@ async def start_redeem(update: Update, context: ContextTypes.DEFAULT_TYPE) -> fl
         return await _preview(update, context, customer, reward)
     except InsufficientPoints as exc:
         return await _show_rewards(update, context, customer, note=friendly(exc))
+
+
+@requires("cashier")
+async def redeem_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State | None:
+    """Starts /redeem for the customer a button names and shows the rewards."""
+    confirm.drop(context)
+    customer = await customer_from_button(update, context)
+    if customer is None:
+        return None
+    return await _show_rewards(update, context, customer)
 
 
 @requires("cashier")
@@ -416,7 +427,10 @@ def conversation(program: Program, *, undo: bool) -> ConversationHandler:  # typ
     text = filters.TEXT & ~filters.COMMAND
     return flows.conversation(
         name="redeem",
-        entry=CommandHandler("redeem", start_redeem),
+        entry=[
+            CommandHandler("redeem", start_redeem),
+            flows.GoButton(redeem_for, "redeem"),
+        ],
         states={
             ASK_CUSTOMER: [MessageHandler(text, got_customer)],
             PICK: [

@@ -19,7 +19,7 @@ from core.lookup import parse_reference
 from core.types import Customer
 
 from .. import confirm, flows, texts
-from ..cards import card_text, send_card
+from ..cards import card_text, send_card, staff_buttons
 from ..customers import find_or_explain
 from ..roles import requires, role_of
 from ..services import Services, services
@@ -52,7 +52,8 @@ async def start_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> fl
     customer = await find_or_explain(update, context, reference)
     if customer is None:
         return ASK_CUSTOMER
-    await send_card(update.effective_message, await card_text(svc, customer, for_staff=True))
+    text = await card_text(svc, customer, for_staff=True)
+    await send_card(update.effective_message, text, buttons=staff_buttons(customer))
     return ConversationHandler.END
 
 
@@ -64,7 +65,7 @@ async def got_customer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> fl
     if customer is None:
         return ASK_CUSTOMER
     text = await card_text(services(context), customer, for_staff=True)
-    await send_card(update.effective_message, text)
+    await send_card(update.effective_message, text, buttons=staff_buttons(customer))
     return flows.END
 
 

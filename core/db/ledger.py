@@ -23,6 +23,7 @@ from sqlalchemy import Connection
 
 from core import corrections, money_off, rules, tiers
 from core.errors import DuplicateCustomer
+from core.search import search_key
 from core.types import (
     CorrectionQuote,
     CorrectionResult,
@@ -141,6 +142,7 @@ class Ledger:
             "tier": rules.tier_for(bonus, self.program.tiers).name,
             "version": 0,
             "registration_key": key,
+            "search_key": search_key(new["name"], new["email"]),  # /find (core/search.py)
         }
         customer_id = int(conn.execute(INSERT_CUSTOMER, values).scalar_one())
         bonus_entry = None

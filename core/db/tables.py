@@ -78,6 +78,9 @@ customers = Table(
     # until unpinned. NULL (nearly always) when the policy decides.
     Column("pinned_tier", String(50)),
     Column("pinned_reason", Text),
+    # The folded name and e-mail (core/search.py), for /find: SQLite can't ignore accents
+    # itself (migration 0012). Written with the name at registration.
+    Column("search_key", String(400)),
     CheckConstraint("balance >= 0", name="balance_not_negative"),
     CheckConstraint("points_owed >= 0", name="points_owed_not_negative"),
 )
@@ -99,6 +102,9 @@ Index(
     customers.c.last_redemption_at,
     customers.c.balance,
 )
+
+# /find: a substring of the folded name or e-mail, read from this index alone (core/db/finding.py).
+Index("ix_customers_search_key", customers.c.search_key)
 
 ledger = Table(
     "ledger",

@@ -78,6 +78,15 @@ FORGED_DATA = [
     "<b>bold</b>",
     "\u202eko:nrae",
     "earn:ok:' OR 1=1 --",
+    # the one-tap buttons (bot/flows.py `go:`) and /history's pages
+    "go:earn:",
+    "go:earn:abc",
+    "go:redeem:99999999999",
+    "go:status:1:2",
+    "go:void:1",
+    "hist:1:o:",
+    "hist:99999999999:n:0",
+    "hist:1:x:1",
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,10 @@ from sqlalchemy import Connection, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from core.config import DEFAULT_PROGRAM
 from core.db.engine import open_engine
 from core.db.migrate import _alembic_config, current_revision, head_revision, upgrade
+from core.db.store import Store
 from core.db.tables import metadata
 
 
@@ -227,6 +230,45 @@ async def test_0010_fills_qualifying_points_per_day_from_the_ledger_and_can_be_u
         pinned = (await conn.execute(text("SELECT pinned_tier FROM customers"))).scalar_one()
     assert [tuple(row) for row in days] == [("2026-01-01", 50), ("2026-01-02", 70)]
     assert pinned is None
+
+    def downgrade(connection: Connection) -> None:
+        command.downgrade(_alembic_config(connection), "0007")
+
+    async with empty_engine.begin() as conn:
+        await conn.run_sync(downgrade)
+    assert await current_revision(empty_engine) == "0007"
+
+
+async def test_0012_fills_the_search_key_of_the_cards_already_there(
+    empty_engine: AsyncEngine,
+) -> None:
+    # /find folds names and e-mails (core/search.py); cards registered before 0012 get their
+    # key from the migration, new ones from the registration.
+    await upgrade(empty_engine, "0007")
+    async with empty_engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO customers (id, card_number, name, phone, email, created_at, balance,"
+                " lifetime_earned, lifetime_redeemed, tier, version) VALUES"
+                " (1, '12345674', 'Zoë O''Brien', '+447400100009', 'Zoe@Example.com',"
+                " '2026-01-01 00:00:00.000000', 0, 0, 0, 'Bronze', 0),"
+                " (2, '48213379', 'ANN  Lee', '+447400100010', NULL,"
+                " '2026-01-01 00:00:00.000000', 0, 0, 0, 'Bronze', 0)"
+            )
+        )
+    await upgrade(empty_engine)
+    store = Store(empty_engine, DEFAULT_PROGRAM)
+    try:
+        await store.register(
+            {"name": "Chloé Ng", "phone": "+447400100011", "email": None},
+            actor_id=None,
+            now=dt.datetime(2026, 2, 1, tzinfo=dt.UTC),
+        )
+    finally:
+        store.close()
+    async with empty_engine.connect() as conn:
+        keys = (await conn.execute(text("SELECT search_key FROM customers ORDER BY id"))).all()
+    assert [k for (k,) in keys] == ["zoe o'brien\tzoe@example.com", "ann lee", "chloe ng"]
 
     def downgrade(connection: Connection) -> None:
         command.downgrade(_alembic_config(connection), "0007")

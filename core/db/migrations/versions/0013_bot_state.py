@@ -1,7 +1,7 @@
 """bot_state: conversations and their drafts, kept in the database so a restart continues them
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 Create Date: 2026-12-04 19:00:00
 
 Issue "Beyond one box": a restart, or a standby taking over, in the middle of /earn used to
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
