@@ -21,6 +21,7 @@ from typing import Final
 import phonenumbers
 
 from core.errors import ConfigError
+from core.expiry import POLICIES, ExpiryPolicy
 from core.types import Program, Reward, Tier
 
 from .model import (
@@ -102,6 +103,7 @@ _SECTIONS: Final = (
     "reports",
     "backup",
     "corrections",
+    "expiry",
     "tiers",
     "rewards",
 )
@@ -122,6 +124,7 @@ def _build(
     reports = _reports(section(data, "reports"))
     backup = _backup(section(data, "backup"))
     corrections = _corrections(section(data, "corrections"))
+    expiry = _expiry(section(data, "expiry"))
     return Config(
         telegram=telegram,
         database_url=database_url,
@@ -130,6 +133,7 @@ def _build(
         reports=reports,
         backup=backup,
         corrections=corrections,
+        expiry=expiry,
         path=path,
     )
 
@@ -292,3 +296,25 @@ def _backup(t: Table) -> BackupConfig:
     if keep < 1:
         raise ConfigError(t.path("keep"), f"must be 1 or more, got {keep}")
     return BackupConfig(folder=folder, keep=keep, time=t.get("time", as_hh_mm, d.time))
+
+
+def _expiry(t: Table) -> ExpiryPolicy:
+    d = ExpiryPolicy()
+    t.only("policy", "days", "years", "remind_days")
+    policy = t.get("policy", as_str, d.policy)
+    if policy not in POLICIES:
+        raise ConfigError(
+            t.path("policy"), f"must be one of {', '.join(POLICIES)}, got {short(policy)!r}"
+        )
+    days = t.get("days", as_int, d.days)
+    years = t.get("years", as_int, d.years)
+    remind_days = t.get("remind_days", as_int, d.remind_days)
+    if not 1 <= days <= 36500:
+        raise ConfigError(t.path("days"), f"must be 1 to 36500, got {days}")
+    if not 0 <= years <= 100:
+        raise ConfigError(t.path("years"), f"must be 0 (the end of the year earned) to 100, got {years}")
+    if not 0 <= remind_days <= 365:
+        raise ConfigError(t.path("remind_days"), f"must be 0 (no reminder) to 365, got {remind_days}")
+    return ExpiryPolicy(
+        policy=policy, days=days, years=years, remind_days=remind_days
+    )
