@@ -12,6 +12,7 @@ from core import rules
 from core.contact import mask_phone
 from core.types import Customer, LedgerEntry, Program
 
+from . import expiry
 from .format import customer_line, entry_lines, esc, points, split_message
 from .services import Services
 
@@ -19,7 +20,12 @@ RECENT = 5  # ledger entries shown on a card
 
 
 def render_card(
-    customer: Customer, entries: list[LedgerEntry], program: Program, *, for_staff: bool
+    customer: Customer,
+    entries: list[LedgerEntry],
+    program: Program,
+    *,
+    for_staff: bool,
+    expiring: str | None = None,
 ) -> str:
     """The card as HTML: balance, tier, next tier, rewards affordable now, recent entries.
 
@@ -31,6 +37,8 @@ def render_card(
         lines.append(f"Phone: {mask_phone(customer['phone'])}")
     progress = rules.tier_progress(customer["lifetime_earned"], program.tiers)
     lines.append(f"Balance: <b>{points(customer['balance'])}</b> · {esc(progress['tier'])}")
+    if expiring is not None:
+        lines.append(expiring)  # "⏳ 120 points expire on 31 Jan" (bot/expiry.py)
     if progress["next_tier"] is not None and progress["points_to_next"] is not None:
         lines.append(f"{points(progress['points_to_next'])} to {esc(progress['next_tier'])}")
     else:
@@ -65,7 +73,10 @@ async def card_text(svc: Services, customer: Customer, *, for_staff: bool) -> st
         local = entry.copy()
         local["created_at"] = entry["created_at"].astimezone(tz)
         entries.append(local)
-    return render_card(customer, entries, svc.config.program, for_staff=for_staff)
+    expiring = await expiry.status_line(svc, customer)
+    return render_card(
+        customer, entries, svc.config.program, for_staff=for_staff, expiring=expiring
+    )
 
 
 async def send_card(message: Message, text: str, *, remove_keyboard: bool = False) -> None:

@@ -74,7 +74,9 @@ def fifo(lots: Iterable[Lot]) -> list[Lot]:
     return sorted(lots, key=lambda lot: (lot["earned_at"], lot["id"]))
 
 
-def consume(lots: Sequence[Lot], points: int, *, own_entry: int | None = None) -> list[tuple[int, int]]:
+def consume(
+    lots: Sequence[Lot], points: int, *, own_entry: int | None = None
+) -> list[tuple[int, int]]:
     """Which lots a debit of `points` (> 0) takes from, as (lot id, points taken).
 
     Oldest lots with something left go first. A void or refund of a credit passes that
@@ -163,7 +165,9 @@ def due(
     for lot in fifo(lots):
         if lot["remaining"] <= 0:
             continue
-        day = last_day(policy, lot["earned_at"], tz=tz, last_purchase_at=last_purchase_at, since=since)
+        day = last_day(
+            policy, lot["earned_at"], tz=tz, last_purchase_at=last_purchase_at, since=since
+        )
         if day is not None and is_expired(day, now, tz):
             expired[day] = expired.get(day, 0) + lot["remaining"]
     return sorted(expired.items())
@@ -187,7 +191,9 @@ def upcoming(
     for lot in lots:
         if lot["remaining"] <= 0:
             continue
-        day = last_day(policy, lot["earned_at"], tz=tz, last_purchase_at=last_purchase_at, since=since)
+        day = last_day(
+            policy, lot["earned_at"], tz=tz, last_purchase_at=last_purchase_at, since=since
+        )
         if day is None or is_expired(day, now, tz) or (day - today).days > within_days:
             continue
         if soonest is None or day < soonest:

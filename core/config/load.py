@@ -312,9 +312,11 @@ def _expiry(t: Table) -> ExpiryPolicy:
     if not 1 <= days <= 36500:
         raise ConfigError(t.path("days"), f"must be 1 to 36500, got {days}")
     if not 0 <= years <= 100:
-        raise ConfigError(t.path("years"), f"must be 0 (the end of the year earned) to 100, got {years}")
+        raise ConfigError(
+            t.path("years"), f"must be 0 (the end of the year earned) to 100, got {years}"
+        )
     if not 0 <= remind_days <= 365:
-        raise ConfigError(t.path("remind_days"), f"must be 0 (no reminder) to 365, got {remind_days}")
-    return ExpiryPolicy(
-        policy=policy, days=days, years=years, remind_days=remind_days
-    )
+        raise ConfigError(
+            t.path("remind_days"), f"must be 0 (no reminder) to 365, got {remind_days}"
+        )
+    return ExpiryPolicy(policy=policy, days=days, years=years, remind_days=remind_days)

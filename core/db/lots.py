@@ -24,7 +24,6 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from core import expiry
 from core.expiry import ExpiryPolicy, Lot
-
 from core.types import Outgoing, Owed
 
 from . import outbox
@@ -33,7 +32,7 @@ from .statements import APPEND, CORRECT, utc
 from .tables import OPEN_LOTS, customers, ledger, lot_uses, lots
 from .tables import audit as audit_table
 
-# --- statements, built once (core/db/statements.py says why) -------------------------------------
+# --- statements, built once (core/db/statements.py says why) ---------------------------------
 
 NEW_LOT = lots.insert()
 # `remaining > 0` written as the index's own condition, so SQLite reads ix_lots_open.
@@ -116,11 +115,12 @@ def follow(
         taken = expiry.consume(open_lots(conn, customer_id), -points, own_entry=own_entry)
         conn.execute(TAKE, [{"lot_id": lot_id, "take": take} for lot_id, take in taken])
         conn.execute(
-            USE, [{"entry_id": entry_id, "lot_id": lot_id, "points": take} for lot_id, take in taken]
+            USE,
+            [{"entry_id": entry_id, "lot_id": lot_id, "points": take} for lot_id, take in taken],
         )
 
 
-# --- the daily expiry job (bot/expiry.py) ----------------------------------------------------------
+# --- the daily expiry job (bot/expiry.py) ----------------------------------------------------
 
 
 def cards_with_lots_before(conn: Connection, before: dt.datetime) -> list[int]:
@@ -207,7 +207,14 @@ def expire_once(
         )
         # The expired lots are the oldest with something left (core/expiry.last_day is
         # monotone in the earned time), so the oldest-first rule takes exactly them.
-        follow(conn, customer_id=customer_id, entry_id=entry_id, points=-points, own_entry=None, now=now)
+        follow(
+            conn,
+            customer_id=customer_id,
+            entry_id=entry_id,
+            points=-points,
+            own_entry=None,
+            now=now,
+        )
         audit(
             conn,
             actor_id=None,
@@ -219,7 +226,6 @@ def expire_once(
         )
         written.append((day, points))
     return written
-
 
 
 def remind_once(
@@ -265,7 +271,10 @@ def remind_once(
         details={"day": day.isoformat(), "points": points},
         now=now,
     )
-    message: Outgoing = {"chat_id": int(row.telegram_user_id), "text": text(row.card_number, day, points)}
+    message: Outgoing = {
+        "chat_id": int(row.telegram_user_id),
+        "text": text(row.card_number, day, points),
+    }
     return outbox.enqueue(
         conn, f"remind:{customer_id}:{day.isoformat()}", [message], now=now, due_at=due_at
     )
