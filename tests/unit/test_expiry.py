@@ -178,7 +178,11 @@ def test_due_groups_what_expired_by_last_day_oldest_first_and_skips_spent_points
 
 
 def test_upcoming_is_the_soonest_day_ahead_within_the_window_with_its_points() -> None:
-    lots = [lot(1, 30, utc(2026, 1, 1)), lot(2, 40, utc(2026, 1, 1, 18)), lot(3, 5, utc(2026, 1, 20))]
+    lots = [
+        lot(1, 30, utc(2026, 1, 1)),
+        lot(2, 40, utc(2026, 1, 1, 18)),
+        lot(3, 5, utc(2026, 1, 20)),
+    ]
     now = utc(2026, 1, 20)
     assert upcoming(AFTER_30, lots, now, tz=LONDON, within_days=14) == (dt.date(2026, 1, 31), 70)
     assert upcoming(AFTER_30, lots, now, tz=LONDON, within_days=10) is None

@@ -1,0 +1,177 @@
+"""Points expiry through the real Application: the daily job (run twice, after a week of
+downtime), the reminder a linked customer receives, the /status line, and switching expiry on
+for a shop that already has points out there (bot/expiry.py, core/expiry.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+from bot import delivery, expiry
+from core.db.tables import audit, ledger
+from core.expiry import ExpiryPolicy
+from tests.integration.books import assert_books_balance
+from tests.support.harness import CASHIER, CUSTOMER, BotHarness, make_config
+
+pytestmark = pytest.mark.asyncio
+
+PHONE = "+447400123456"
+# London is on GMT in January, so these UTC times are the shop's own.
+JAN_1 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)
+LONG_AGO = dt.datetime(2025, 1, 1, tzinfo=dt.UTC)  # when the policy took effect
+AFTER_30 = ExpiryPolicy(policy="after_days", days=30, remind_days=14)
+
+
+@pytest.fixture
+async def bot(tmp_path: Path) -> AsyncIterator[BotHarness]:
+    config = dataclasses.replace(make_config(tmp_path), expiry=AFTER_30)
+    async with BotHarness(config) as harness:
+        # The shop has had this policy for a year: no switch-on grace in these tests.
+        harness.services.notes[expiry.SINCE_NOTE] = LONG_AGO
+        yield harness
+
+
+async def customer(bot: BotHarness, *, linked: bool = False) -> int:
+    result = await bot.store.register(
+        {"name": "Ann Lee", "phone": PHONE, "email": None}, actor_id=CASHIER, now=JAN_1
+    )
+    if linked:
+        await bot.store.link_telegram(PHONE, CUSTOMER)
+    return result["customer"]["id"]
+
+
+async def earn(bot: BotHarness, customer_id: int, amount: int, when: dt.datetime) -> None:
+    await bot.store.earn(customer_id, Decimal(amount), actor_id=CASHIER, now=when)
+
+
+async def run_at(bot: BotHarness, when: dt.datetime) -> expiry.Run:
+    bot.services.clock = lambda: when
+    return await expiry.run(bot.services, when)
+
+
+async def expire_entries(bot: BotHarness, customer_id: int) -> list[tuple[int, object]]:
+    query = (
+        select(ledger.c.points, ledger.c.details)
+        .where(ledger.c.customer_id == customer_id, ledger.c.kind == "expire")
+        .order_by(ledger.c.id)
+    )
+    async with bot.store.engine.connect() as conn:
+        return [(r.points, r.details["day"]) for r in await conn.execute(query)]
+
+
+async def test_the_job_expires_what_is_left_of_a_lot_after_its_last_day_once(
+    bot: BotHarness,
+) -> None:
+    ann = await customer(bot)
+    await earn(bot, ann, 150, JAN_1)  # 150 points, last day 31 Jan
+    await bot.store.redeem(ann, "coffee", actor_id=CASHIER, now=JAN_1 + dt.timedelta(days=4))
+    await earn(bot, ann, 40, JAN_1 + dt.timedelta(days=19))  # 40 points, last day 19 Feb
+
+    on_the_last_day = await run_at(bot, dt.datetime(2026, 1, 31, 23, 59, 59, tzinfo=dt.UTC))
+    first = await run_at(bot, dt.datetime(2026, 2, 1, 0, 5, tzinfo=dt.UTC))
+    second = await run_at(bot, dt.datetime(2026, 2, 1, 0, 6, tzinfo=dt.UTC))
+
+    assert on_the_last_day.expired == 0
+    # The coffee took 100 of the 150: only the 50 left expire, never the points spent.
+    assert (first.cards, first.expired) == (1, 50)
+    assert second.expired == 0
+    assert await expire_entries(bot, ann) == [(-50, "2026-01-31")]
+    card = await assert_books_balance(bot.store, ann)
+    assert card["balance"] == 40
+    assert card["tier"] == "Bronze"
+
+
+async def test_after_a_week_of_downtime_the_job_catches_up_one_entry_per_day(
+    bot: BotHarness,
+) -> None:
+    ann = await customer(bot)
+    for day, amount in enumerate((10, 20, 30, 40)):
+        await earn(bot, ann, amount, JAN_1 + dt.timedelta(days=day))  # last days 31 Jan..3 Feb
+
+    done = await run_at(bot, dt.datetime(2026, 2, 3, 9, 0, tzinfo=dt.UTC))  # back on 3 Feb
+    again = await run_at(bot, dt.datetime(2026, 2, 3, 9, 1, tzinfo=dt.UTC))
+
+    assert (done.cards, done.expired, again.expired) == (1, 60, 0)
+    assert await expire_entries(bot, ann) == [
+        (-10, "2026-01-31"),
+        (-20, "2026-02-01"),
+        (-30, "2026-02-02"),
+    ]
+    assert (await assert_books_balance(bot.store, ann))["balance"] == 40  # 3 Feb is not over
+
+
+async def test_a_linked_customer_is_reminded_once_before_points_expire(bot: BotHarness) -> None:
+    ann = await customer(bot, linked=True)
+    await earn(bot, ann, 120, JAN_1)  # last day 31 Jan
+
+    too_early = await run_at(bot, dt.datetime(2026, 1, 16, 0, 5, tzinfo=dt.UTC))  # 15 days
+    queued = await run_at(bot, dt.datetime(2026, 1, 17, 0, 5, tzinfo=dt.UTC))  # 14 days
+    bot.services.clock = lambda: dt.datetime(2026, 1, 17, 9, 59, tzinfo=dt.UTC)
+    await delivery.deliver_due(SimpleNamespace(application=bot.app))  # type: ignore[arg-type]
+    held_back = list(bot.texts_to(CUSTOMER))
+    bot.services.clock = lambda: dt.datetime(2026, 1, 17, 10, 0, tzinfo=dt.UTC)
+    await delivery.deliver_due(SimpleNamespace(application=bot.app))  # type: ignore[arg-type]
+    again = await run_at(bot, dt.datetime(2026, 1, 25, 0, 5, tzinfo=dt.UTC))
+
+    assert (too_early.reminders, queued.reminders, again.reminders) == (0, 1, 0)
+    assert held_back == []  # not at five past midnight
+    text = bot.last_text(CUSTOMER)
+    assert "120 points on your card" in text
+    assert "expire on 31 Jan 2026" in text
+    async with bot.store.engine.connect() as conn:
+        told = (
+            await conn.execute(select(audit.c.details).where(audit.c.action == "expiry_reminder"))
+        ).all()
+    assert [row.details for row in told] == [{"day": "2026-01-31", "points": 120}]
+
+
+async def test_status_shows_the_soonest_expiry(bot: BotHarness) -> None:
+    ann = await customer(bot, linked=True)
+    await earn(bot, ann, 120, JAN_1)
+    await earn(bot, ann, 30, JAN_1 + dt.timedelta(hours=3))  # same last day: 150 together
+    await earn(bot, ann, 25, JAN_1 + dt.timedelta(days=10))
+    bot.services.clock = lambda: dt.datetime(2026, 1, 20, 12, tzinfo=dt.UTC)
+
+    await bot.send(CUSTOMER, "/status")
+
+    assert "Balance: 175 points" in bot.last_text(CUSTOMER)
+    assert "⏳ 150 points expire on 31 Jan" in bot.last_text(CUSTOMER)
+
+
+async def test_status_says_nothing_about_expiry_when_it_is_off(tmp_path: Path) -> None:
+    async with BotHarness(make_config(tmp_path)) as off:
+        ann = await customer(off, linked=True)
+        await earn(off, ann, 120, JAN_1)
+        off.services.clock = lambda: dt.datetime(2026, 1, 20, 12, tzinfo=dt.UTC)
+        await off.send(CUSTOMER, "/status")
+        assert "expire" not in off.last_text(CUSTOMER)
+
+
+async def test_switching_expiry_on_never_expires_old_points_before_the_reminder_window(
+    bot: BotHarness,
+) -> None:
+    ann = await customer(bot, linked=True)
+    await earn(bot, ann, 80, JAN_1)  # would have expired on 31 Jan 2026
+    svc = bot.services
+    switched_on = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)
+    await svc.staff.set_setting(expiry.SETTING, {"policy": "off"})
+    svc.notes[expiry.SINCE_NOTE] = await expiry.policy_since(svc, switched_on)
+
+    on_day_one = await run_at(bot, switched_on)
+    before_window_ends = await run_at(bot, dt.datetime(2026, 6, 15, 22, tzinfo=dt.UTC))
+    after = await run_at(bot, dt.datetime(2026, 6, 16, 0, 5, tzinfo=dt.UTC))  # BST: 01:05
+
+    assert (on_day_one.expired, on_day_one.reminders) == (0, 1)  # told at once, 14 days ahead
+    assert before_window_ends.expired == 0
+    assert after.expired == 80
+    assert await svc.staff.get_setting(expiry.SETTING) == {
+        "policy": "after_days:30",
+        "since": switched_on.isoformat(),
+    }
