@@ -17,6 +17,9 @@ from sqlalchemy import select
 from bot import delivery, expiry
 from core.db.tables import audit, ledger
 from core.expiry import ExpiryPolicy
+from core.reports.periods import parse_period
+from core.reports.queries import summary
+from core.reports.text import summary_text
 from tests.integration.books import assert_books_balance
 from tests.support.harness import CASHIER, CUSTOMER, BotHarness, make_config
 
@@ -86,6 +89,17 @@ async def test_the_job_expires_what_is_left_of_a_lot_after_its_last_day_once(
     card = await assert_books_balance(bot.store, ann)
     assert card["balance"] == 40
     assert card["tier"] == "Bronze"
+    # Breakage in the reports: February's expired points, not counted as redeemed; the same
+    # through the all-time path (a period that starts before the first entry).
+    now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    for text in ("2026-02", "all"):
+        period = parse_period(text, now=now, tz=bot.config.reports.tzinfo)
+        s = await summary(bot.store.engine, period, bot.config.program, now=now)
+        assert (s["points_expired"], s["points_reversed"]) == (50, 0)
+        assert s["points_redeemed"] == (100 if text == "all" else 0)
+        assert "Expired (breakage): 50" in "\n".join(
+            summary_text(s, bot.config.program, html=False)
+        )
 
 
 async def test_after_a_week_of_downtime_the_job_catches_up_one_entry_per_day(
