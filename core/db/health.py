@@ -242,7 +242,7 @@ def _books(db: sqlite3.Connection, health: Health) -> None:
 
 
 # Cards whose lots (core/expiry.py) don't hold exactly their balance.
-_LOTS: Final = """
+LOTS_OFF: Final = """
 WITH held AS (SELECT customer_id, SUM(remaining) AS total FROM lots GROUP BY customer_id)
 SELECT c.card_number, c.balance, COALESCE(h.total, 0)
 FROM customers c LEFT JOIN held h ON h.customer_id = c.id
@@ -250,7 +250,7 @@ WHERE c.balance != COALESCE(h.total, 0)
 ORDER BY c.id
 """
 # Debit entries whose recorded lot uses don't add up to what they took.
-_USES: Final = """
+USES_OFF: Final = """
 SELECT COUNT(*) FROM ledger l
 LEFT JOIN (SELECT entry_id, SUM(points) AS taken FROM lot_uses GROUP BY entry_id) u
        ON u.entry_id = l.id
@@ -261,13 +261,13 @@ WHERE l.points < 0 AND COALESCE(u.taken, 0) != -l.points
 def _lots(db: sqlite3.Connection, health: Health) -> None:
     """The lots expiry works on (migration 0008) must hold each card's balance exactly, and
     every debit must say which lots it took its points from."""
-    off = db.execute(_LOTS).fetchall()
+    off = db.execute(LOTS_OFF).fetchall()
     if off:
         shown = ", ".join(f"card {c}: balance {b} vs lots {h}" for c, b, h in off[:EXAMPLES])
         health.add("lots", False, f"{_cards(len(off))} hold a balance their lots don't ({shown})")
     else:
         health.add("lots", True, "every card's lots hold exactly its balance")
-    unmatched = db.execute(_USES).fetchone()[0]
+    unmatched = db.execute(USES_OFF).fetchone()[0]
     if unmatched:
         health.add("lot uses", False, f"{unmatched} debit entries don't say which lots they took")
     else:
