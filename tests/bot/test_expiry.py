@@ -19,6 +19,7 @@ from core.db.tables import audit, ledger
 from core.expiry import ExpiryPolicy
 from core.reports.periods import parse_period
 from core.reports.queries import summary
+from core.reports.sections import staff_activity
 from core.reports.text import summary_text
 from tests.integration.books import assert_books_balance
 from tests.support.harness import CASHIER, CUSTOMER, BotHarness, make_config
@@ -189,3 +190,12 @@ async def test_switching_expiry_on_never_expires_old_points_before_the_reminder_
         "policy": "after_days:30",
         "since": switched_on.isoformat(),
     }
+
+
+async def test_expiry_is_nobodys_staff_activity(bot: BotHarness) -> None:
+    ann = await customer(bot)
+    await earn(bot, ann, 60, JAN_1)
+    await run_at(bot, dt.datetime(2026, 2, 1, 0, 5, tzinfo=dt.UTC))
+    now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    period = parse_period("2026-02", now=now, tz=bot.config.reports.tzinfo)
+    assert await staff_activity(bot.store.engine, period) == []
