@@ -30,12 +30,13 @@ YEAR_END = ExpiryPolicy(policy="end_of_year", years=1)
 IDLE_90 = ExpiryPolicy(policy="inactivity", days=90)
 
 
-def utc(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=dt.UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, *hms: int) -> dt.datetime:
+    return local(dt.UTC, year, month, day, *hms)
 
 
-def local(tz: ZoneInfo, *args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=tz)  # type: ignore[misc]
+def local(tz: dt.tzinfo, year: int, month: int, day: int, *hms: int) -> dt.datetime:
+    hour, minute, second = (*hms, 0, 0, 0)[:3]
+    return dt.datetime(year, month, day, hour, minute, second, tzinfo=tz)
 
 
 def lot(lot_id: int, points: int, earned_at: dt.datetime, remaining: int | None = None) -> Lot:
