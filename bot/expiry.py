@@ -1,11 +1,12 @@
 """Points expiry: the daily job `loyalty-bot run` runs, and the /status line (issue "Expiry").
 
-Once a day just after the shop's midnight ([reports] timezone), and once at start-up to catch
-up after downtime, the job (1) writes an `expire` entry for every card with points whose last
-day has passed, one per card per last day (its idempotency key), and (2) queues a reminder to
-every linked customer whose points expire within [expiry] remind_days, once per card and day,
-held back until REMIND_AT so nobody is woken at midnight. Running it twice changes nothing the
-second time. The rules are core/expiry.py; the transactions core/db/lots.py.
+Once a day just after the shop's midnight ([reports] timezone), and once in the background
+right after start-up to catch up after downtime, the job (1) writes an `expire` entry for every
+card with points whose last day has passed, one per card per last day (its idempotency key),
+and (2) queues a reminder to every linked customer whose points expire within [expiry]
+remind_days, once per card and day, held back until REMIND_AT so nobody is woken at midnight.
+Running it twice changes nothing the second time. The rules are core/expiry.py; the
+transactions core/db/lots.py.
 
 Switching on safely: the first start with a policy (or a changed one) records when it took
 effect (`settings`, key "expiry"); no lot earned before then expires sooner than remind_days
@@ -14,6 +15,7 @@ after it, so every customer can be told first.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass
@@ -36,6 +38,7 @@ RUN_AT: Final = dt.time(0, 5)  # just after the local midnight lots expire at
 REMIND_AT: Final = dt.time(10, 0)  # reminders wait for a decent hour
 SETTING: Final = "expiry"  # {"policy": fingerprint, "since": ISO time}
 SINCE_NOTE: Final = "expiry_since"  # Services.notes: when the policy took effect
+CATCH_UP_NOTE: Final = "expiry_catch_up"  # Services.notes: set when the start-up run is done
 STATUS_WITHIN_DAYS: Final = 60  # /status mentions an expiry this close (or within remind_days)
 MAX_ATTEMPTS: Final = 20
 
@@ -69,8 +72,23 @@ async def start(app: Application) -> Job[Any] | None:  # type: ignore[type-arg]
     job = queue.run_daily(
         daily_expiry, RUN_AT.replace(tzinfo=svc.config.reports.tzinfo), name=JOB_NAME
     )
-    await run(svc, svc.clock())
+    # Catch up in the background as soon as the bot runs: after days of downtime, or on the
+    # first start with a policy (when every linked customer with points is told), there can be
+    # many cards to go through, and the bot serves meanwhile. A job, not a bare task, so that
+    # stopping the bot waits for it; everything it does is safe to repeat.
+    svc.notes[CATCH_UP_NOTE] = asyncio.Event()
+    queue.run_once(catch_up, when=0, name=f"{JOB_NAME}-catch-up")
     return job
+
+
+async def catch_up(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The start-up run; sets the CATCH_UP_NOTE event when done (tests wait for it)."""
+    try:
+        await daily_expiry(context)
+    finally:
+        done = services(context).notes.get(CATCH_UP_NOTE)
+        if isinstance(done, asyncio.Event):
+            done.set()
 
 
 async def policy_since(svc: Services, now: dt.datetime) -> dt.datetime | None:
@@ -110,14 +128,16 @@ async def run(svc: Services, now: dt.datetime) -> Run:
     expired = cards = reminders = 0
     before = expiry.scan_before(policy, now, tz=tz)
     if before is not None:
-        for customer_id in await svc.store.unit.read(lots.cards_with_lots_before, before):
+        idle = policy.policy == "inactivity"
+        for customer_id in await svc.store.unit.read(lots.cards_with_lots_before, before, idle):
             written = await _expire(svc, customer_id, now)
             cards += bool(written)
             expired += sum(p for _, p in written)
     ahead = expiry.scan_before(policy, now + dt.timedelta(days=policy.remind_days), tz=tz)
     if ahead is not None and policy.remind_days > 0:
         due_at = _remind_at(now, tz)
-        for customer_id in await svc.store.unit.read(lots.cards_with_lots_before, ahead):
+        idle = policy.policy == "inactivity"
+        for customer_id in await svc.store.unit.read(lots.cards_with_lots_before, ahead, idle):
             owed = await svc.store.unit.write(
                 lots.remind_once,
                 customer_id,

@@ -62,6 +62,18 @@ REMINDED = (
     )
     .order_by(audit_table.c.at.desc())
 )
+IDLE_CARDS_BEFORE = (
+    select(lots.c.customer_id)
+    .join(customers, customers.c.id == lots.c.customer_id)
+    .where(
+        OPEN_LOTS,
+        lots.c.earned_at < bindparam("before", type_=lots.c.earned_at.type),
+        customers.c.last_purchase_at.is_(None)
+        | (customers.c.last_purchase_at < bindparam("before", type_=lots.c.earned_at.type)),
+    )
+    .distinct()
+    .order_by(lots.c.customer_id)
+)
 RECORDED = select(ledger.c.id).where(ledger.c.idempotency_key == bindparam("key"))
 CARD = select(
     customers.c.id,
@@ -123,10 +135,13 @@ def follow(
 # --- the daily expiry job (bot/expiry.py) ----------------------------------------------------
 
 
-def cards_with_lots_before(conn: Connection, before: dt.datetime) -> list[int]:
+def cards_with_lots_before(conn: Connection, before: dt.datetime, idle: bool = False) -> list[int]:
     """Cards holding a lot earned before `before` with something left: the only ones that can
-    have points to expire (core/expiry.scan_before)."""
-    return [int(r[0]) for r in conn.execute(CARDS_BEFORE, {"before": utc(before)})]
+    have points to expire (core/expiry.scan_before). With `idle` (the inactivity policy), only
+    those whose last purchase was before it too: a lot's expiry counts from the later of the
+    two, so every other card is kept by its recent purchase."""
+    query = IDLE_CARDS_BEFORE if idle else CARDS_BEFORE
+    return [int(r[0]) for r in conn.execute(query, {"before": utc(before)})]
 
 
 def card(conn: Connection, customer_id: int) -> Any:

@@ -4,6 +4,7 @@ for a shop that already has points out there (bot/expiry.py, core/expiry.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
@@ -37,9 +38,17 @@ AFTER_30 = ExpiryPolicy(policy="after_days", days=30, remind_days=14)
 async def bot(tmp_path: Path) -> AsyncIterator[BotHarness]:
     config = dataclasses.replace(make_config(tmp_path), expiry=AFTER_30)
     async with BotHarness(config) as harness:
+        await caught_up(harness)  # the start-up run, on no cards
         # The shop has had this policy for a year: no switch-on grace in these tests.
         harness.services.notes[expiry.SINCE_NOTE] = LONG_AGO
         yield harness
+
+
+async def caught_up(bot: BotHarness) -> None:
+    """Waits for the start-up run (bot/expiry.py runs it as a job once the bot runs)."""
+    done = bot.services.notes[expiry.CATCH_UP_NOTE]
+    assert isinstance(done, asyncio.Event)
+    await asyncio.wait_for(done.wait(), timeout=10)
 
 
 async def customer(bot: BotHarness, *, linked: bool = False) -> int:
@@ -199,3 +208,54 @@ async def test_expiry_is_nobodys_staff_activity(bot: BotHarness) -> None:
     now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
     period = parse_period("2026-02", now=now, tz=bot.config.reports.tzinfo)
     assert await staff_activity(bot.store.engine, period) == []
+
+
+async def test_the_bot_runs_expiry_daily_just_after_the_shops_midnight(bot: BotHarness) -> None:
+    assert bot.app.job_queue is not None
+    (job,) = bot.app.job_queue.get_jobs_by_name(expiry.JOB_NAME)
+    fields = {f.name: str(f) for f in job.job.trigger.fields}
+    assert (fields["hour"], fields["minute"]) == ("0", "5")
+    assert str(job.job.trigger.timezone) == "Europe/London"
+
+
+async def test_a_restart_catches_up_on_what_expired_while_the_bot_was_down(
+    tmp_path: Path,
+) -> None:
+    config = dataclasses.replace(make_config(tmp_path), expiry=AFTER_30)
+    async with BotHarness(config) as before:
+        await caught_up(before)
+        ann = await customer(before)
+        await earn(before, ann, 70, JAN_1)  # last day 31 Jan 2026: long past by the real clock
+        policy = {"policy": AFTER_30.fingerprint(), "since": LONG_AGO.isoformat()}
+        await before.staff.set_setting(expiry.SETTING, policy)
+
+    async with BotHarness(config) as after:  # its start-up run uses the real clock
+        await caught_up(after)
+        assert await expire_entries(after, ann) == [(-70, "2026-01-31")]
+        assert (await assert_books_balance(after.store, ann))["balance"] == 0
+
+
+async def test_inactivity_expires_only_the_cards_that_stopped_buying(tmp_path: Path) -> None:
+    idle = ExpiryPolicy(policy="inactivity", days=45, remind_days=0)
+    config = dataclasses.replace(make_config(tmp_path), expiry=idle)
+    async with BotHarness(config) as shop:
+        await caught_up(shop)
+        shop.services.notes[expiry.SINCE_NOTE] = LONG_AGO
+        ann = await customer(shop)
+        bob = (
+            await shop.store.register(
+                {"name": "Bob Ray", "phone": "+447400654321", "email": None},
+                actor_id=CASHIER,
+                now=JAN_1,
+            )
+        )["customer"]["id"]
+        await earn(shop, ann, 100, JAN_1)
+        await earn(shop, bob, 100, JAN_1)
+        await earn(shop, bob, 10, JAN_1 + dt.timedelta(days=40))  # Bob keeps coming back
+
+        done = await run_at(shop, dt.datetime(2026, 2, 16, 0, 5, tzinfo=dt.UTC))  # 46 days on
+
+        assert (done.cards, done.expired) == (1, 100)
+        assert await expire_entries(shop, ann) == [(-100, "2026-02-15")]
+        assert await expire_entries(shop, bob) == []
+        assert (await assert_books_balance(shop.store, bob))["balance"] == 110
