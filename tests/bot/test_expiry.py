@@ -18,6 +18,7 @@ from sqlalchemy import select
 from bot import delivery, expiry
 from core.db.tables import audit, ledger
 from core.expiry import ExpiryPolicy
+from core.reports.audit import audit_lines, text_lines
 from core.reports.periods import parse_period
 from core.reports.queries import summary
 from core.reports.sections import staff_activity
@@ -259,3 +260,19 @@ async def test_inactivity_expires_only_the_cards_that_stopped_buying(tmp_path: P
         assert await expire_entries(shop, ann) == [(-100, "2026-02-15")]
         assert await expire_entries(shop, bob) == []
         assert (await assert_books_balance(shop.store, bob))["balance"] == 110
+
+
+async def test_the_audit_trail_says_what_expired_and_who_was_told(bot: BotHarness) -> None:
+    ann = await customer(bot, linked=True)
+    await earn(bot, ann, 120, JAN_1)
+    await run_at(bot, dt.datetime(2026, 1, 20, 0, 5, tzinfo=dt.UTC))
+    await run_at(bot, dt.datetime(2026, 2, 1, 0, 5, tzinfo=dt.UTC))
+    records = await bot.store.audit_log(customer_id=ann)
+    read = await audit_lines(
+        bot.store.engine, records[:2], program=bot.config.program, tz=bot.config.reports.tzinfo
+    )
+    lines = text_lines(read, html=False)
+    assert "system · Points expired" in lines[0]
+    assert lines[0].endswith("120 points, last day 2026-01-31")
+    assert "system · Expiry reminder" in lines[1]
+    assert lines[1].endswith("120 points told, last day 2026-01-31")

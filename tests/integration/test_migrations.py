@@ -11,7 +11,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.db.engine import open_engine
@@ -258,3 +258,40 @@ async def test_0008_stops_when_a_ledger_does_not_add_up_to_its_balance(
     with pytest.raises(Exception, match="lots replayed from the ledger hold 100"):
         await upgrade(empty_engine)
     assert await current_revision(empty_engine) == "0007"  # nothing half-done
+
+
+async def test_0008_can_be_undone_while_nothing_has_expired(empty_engine: AsyncEngine) -> None:
+    await _ledger_at_0007(empty_engine, [("earn", 100, None), ("redeem", -40, None)])
+    await upgrade(empty_engine)
+
+    def downgrade(connection: Connection) -> None:
+        command.downgrade(_alembic_config(connection), "0007")
+
+    async with empty_engine.begin() as conn:
+        await conn.run_sync(downgrade)
+    assert await current_revision(empty_engine) == "0007"
+    async with empty_engine.connect() as conn:
+        tables = {r[0] for r in await conn.execute(text("SELECT name FROM sqlite_master"))}
+        check = (await conn.execute(text("PRAGMA integrity_check"))).scalar_one()
+    assert "lots" not in tables and "lot_uses" not in tables
+    assert check == "ok"
+    await upgrade(empty_engine)  # and up again: the same lots
+    async with empty_engine.connect() as conn:
+        held = (await conn.execute(text("SELECT entry_id, remaining FROM lots"))).all()
+    assert [tuple(r) for r in held] == [(1, 60)]
+
+
+async def test_after_0008_the_ledger_accepts_expire_and_still_refuses_unknown_kinds(
+    empty_engine: AsyncEngine,
+) -> None:
+    await _ledger_at_0007(empty_engine, [("earn", 100, None)])
+    await upgrade(empty_engine)
+    insert = (
+        "INSERT INTO ledger (customer_id, kind, points, created_at, balance_after, details)"
+        " VALUES (1, :kind, -10, '2026-02-01 00:05:00.000000', 90, '{}')"
+    )
+    async with empty_engine.begin() as conn:
+        await conn.execute(text(insert), {"kind": "expire"})
+    with pytest.raises(IntegrityError, match="ck_ledger_kind_known"):
+        async with empty_engine.begin() as conn:
+            await conn.execute(text(insert), {"kind": "bogus"})
