@@ -149,7 +149,7 @@ def card(conn: Connection, customer_id: int) -> Any:
 
 
 def expire_key(customer_id: int, day: dt.date) -> str:
-    """One expire entry per card per last day: a second run, or a race, finds it recorded."""
+    """An expire entry's idempotency key: the card and the last day it is for."""
     return f"expire:{customer_id}:{day.isoformat()}"
 
 
@@ -164,7 +164,7 @@ def expire_once(
 ) -> list[tuple[dt.date, int]] | None:
     """Writes an expire entry for each last day that has passed with points still on the card,
     oldest first; returns (day, points) written. None when another writer changed the card
-    first (the caller runs it again). A day already recorded (its key) is skipped."""
+    first (the caller runs it again). Nothing is due twice: an entry takes its lots' points."""
     row = card(conn, customer_id)
     held = open_lots(conn, customer_id)
     last_purchase = None if row.last_purchase_at is None else utc(row.last_purchase_at)
@@ -173,9 +173,16 @@ def expire_once(
     for day, points in expiry.due(
         policy, held, now, tz=tz, last_purchase_at=last_purchase, since=since
     ):
+        # What stops a second expiry of the same points is the lots themselves (spent lots
+        # are not due) and the compare-and-swap (two runs at once: one wins, the other reads
+        # again). The key names the day; points due for a day already written (an entry
+        # stamped a little in the past by a till's clock) get the next key rather than being
+        # stuck on the card.
         key = expire_key(customer_id, day)
-        if conn.execute(RECORDED, {"key": key}).first() is not None:
-            continue  # recorded by an earlier run: the lots it took are no longer here
+        again = 1
+        while conn.execute(RECORDED, {"key": key}).first() is not None:
+            again += 1
+            key = f"{expire_key(customer_id, day)}:{again}"
         swapped = conn.execute(
             CORRECT,
             {

@@ -276,3 +276,16 @@ async def test_the_audit_trail_says_what_expired_and_who_was_told(bot: BotHarnes
     assert lines[0].endswith("120 points, last day 2026-01-31")
     assert "system · Expiry reminder" in lines[1]
     assert lines[1].endswith("120 points told, last day 2026-01-31")
+
+
+async def test_points_stamped_into_a_day_already_expired_still_expire(bot: BotHarness) -> None:
+    ann = await customer(bot)
+    await earn(bot, ann, 50, JAN_1)
+    await run_at(bot, dt.datetime(2026, 2, 1, 0, 5, tzinfo=dt.UTC))
+    # A till whose clock is behind records a purchase as if made on 1 Jan, after the run.
+    await earn(bot, ann, 20, JAN_1 + dt.timedelta(hours=5))
+    late = await run_at(bot, dt.datetime(2026, 2, 1, 0, 10, tzinfo=dt.UTC))
+
+    assert late.expired == 20
+    assert await expire_entries(bot, ann) == [(-50, "2026-01-31"), (-20, "2026-01-31")]
+    assert (await assert_books_balance(bot.store, ann))["balance"] == 0
