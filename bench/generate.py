@@ -44,10 +44,11 @@ from core.types import Program
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = 7  # 2: ledger.new_tier (migration 0002); 3: customers.last_visit_at (0003)
+GENERATOR_VERSION = 8  # 2: ledger.new_tier (migration 0002); 3: customers.last_visit_at (0003)
 # 4: customers.purchases, spent_minor, redemptions (0004); 5: latest purchases/redemption (0005)
 # 6: ledger.reverses_id, customers.points_owed (0007): NULL and 0, the generator corrects nothing
 # 7: customers.search_key (0012), the folded name and e-mail /find searches
+# 8: lots and lot_uses (0008), derived from the ledger in SQL (_write_lots)
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_SEED = 20240601
 
@@ -171,11 +172,12 @@ def _fill(
     _require_known_columns(conn)
     indexes = conn.execute(
         "SELECT name, sql FROM sqlite_master "
-        "WHERE type = 'index' AND tbl_name IN ('ledger', 'customers') AND sql IS NOT NULL"
+        "WHERE type = 'index' AND tbl_name IN ('ledger', 'customers', 'lots') AND sql IS NOT NULL"
     ).fetchall()
     for name, _ in indexes:
         conn.execute(f'DROP INDEX "{name}"')
     _write_ledger(conn, ledger.rows(plan))
+    _write_lots(conn)
     conn.execute("BEGIN")
     conn.executemany(
         _insert_sql("customers", population.CUSTOMER_COLUMNS),
@@ -193,6 +195,56 @@ def _fill(
     for name, sql in indexes:
         log.info("rebuilding %s", name)
         conn.execute(sql)
+
+
+# Expiry's lots (migration 0008, core/db/lots.py) for a generated ledger: only earns and
+# redemptions, in time order, never overdrawn, so oldest-first consumption is plain arithmetic
+# over running sums. Lot i holds the credits (C[i-1], C[i]] of its card, redemption j spends
+# (D[j-1], D[j]]; a lot has left min(points, max(0, C[i] - D[last])) and gave each redemption
+# the overlap of the two ranges. SQL window sums instead of a Python replay of ten million rows.
+_LOTS_SQL = (
+    """
+    CREATE TEMP TABLE credit_ranges AS
+    SELECT id AS entry_id, customer_id, points, created_at,
+           SUM(points) OVER (PARTITION BY customer_id ORDER BY id) AS hi
+    FROM ledger WHERE points > 0
+    """,
+    """
+    CREATE TEMP TABLE debit_ranges AS
+    SELECT id AS entry_id, customer_id,
+           SUM(-points) OVER (PARTITION BY customer_id ORDER BY id) AS hi, -points AS points
+    FROM ledger WHERE points < 0
+    """,
+    "CREATE INDEX temp.credit_ranges_hi ON credit_ranges (customer_id, hi)",
+    """
+    INSERT INTO lots (id, customer_id, entry_id, points, remaining, earned_at)
+    SELECT c.entry_id, c.customer_id, c.entry_id, c.points,
+           MIN(c.points, MAX(0, c.hi - COALESCE(s.spent, 0))), c.created_at
+    FROM credit_ranges c
+    LEFT JOIN (SELECT customer_id, MAX(hi) AS spent FROM debit_ranges GROUP BY customer_id) s
+           ON s.customer_id = c.customer_id
+    ORDER BY c.entry_id
+    """,
+    """
+    INSERT INTO lot_uses (entry_id, lot_id, points)
+    SELECT d.entry_id, c.entry_id, MIN(d.hi, c.hi) - MAX(d.hi - d.points, c.hi - c.points)
+    FROM debit_ranges d
+    JOIN credit_ranges c
+      ON c.customer_id = d.customer_id AND c.hi > d.hi - d.points AND c.hi - c.points < d.hi
+    """,
+    "DROP TABLE credit_ranges",
+    "DROP TABLE debit_ranges",
+)
+
+
+def _write_lots(conn: sqlite3.Connection) -> None:
+    """The lots and their uses the Store would have written for this ledger (lot id = the
+    crediting entry's id: unique, and in oldest-first order)."""
+    conn.execute("BEGIN")
+    for sql in _LOTS_SQL:
+        conn.execute(sql)
+    conn.execute("COMMIT")
+    log.info("lots written")
 
 
 def _require_known_columns(conn: sqlite3.Connection) -> None:

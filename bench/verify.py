@@ -20,6 +20,7 @@ from typing import Any
 from core import rules
 from core.cards import is_valid_card
 from core.contact import normalize_phone
+from core.db.health import LOTS_OFF, USES_OFF  # the same SQL `loyalty-bot db check` runs
 from core.errors import InvalidContact
 from core.types import Customer, Program
 
@@ -30,7 +31,13 @@ def verify(path: Path, program: Program) -> list[str]:
     """Every broken invariant found, as a sentence (an empty list when the data is sound)."""
     conn = sqlite3.connect(path)
     try:
-        return [*_totals(conn), *_tiers(conn, program), *_contacts(conn), *_entries(conn, program)]
+        return [
+            *_totals(conn),
+            *_lots(conn),
+            *_tiers(conn, program),
+            *_contacts(conn),
+            *_entries(conn, program),
+        ]
     finally:
         conn.close()
 
@@ -94,6 +101,16 @@ def _totals(conn: sqlite3.Connection) -> list[str]:
         problems.append(f"{previous} sampled customers' previous purchase differs from the ledger")
     if negative:
         problems.append(f"{negative} rows break a CHECK constraint (negative balance, odd kind)")
+    return problems
+
+
+def _lots(conn: sqlite3.Connection) -> list[str]:
+    """Expiry's lots (migration 0008): each card's hold its balance, each debit took its points."""
+    off = conn.execute(LOTS_OFF).fetchall()
+    unmatched = conn.execute(USES_OFF).fetchone()[0]
+    problems = [f"{len(off)} cards' lots don't hold their balance"] if off else []
+    if unmatched:
+        problems.append(f"{unmatched} debits don't say which lots they took")
     return problems
 
 

@@ -38,7 +38,7 @@ from core.db.migrate import upgrade
 from core.db.staff import StaffStore
 from core.db.store import Store
 
-from . import confirm, delivery, flows, languages, network
+from . import confirm, delivery, expiry, flows, languages, network
 from .backups import schedule_daily_backup
 from .concurrency import PerUserUpdateProcessor
 from .config_audit import record_config_load
@@ -223,6 +223,7 @@ def _post_init(
         await record_config_load(svc)  # the audit trail says which config this run uses
         await digest.restore_schedules(app)  # digests admins turned on survive restarts
         await delivery.start(app)  # what a crash or an outage left owed goes out now
+        await expiry.start(app)  # [expiry]: today's expiries and reminders, then daily
         if not config.staff.admins and not svc.extra_admins and not await svc.staff.admin_count():
             svc.claim_code = secrets.token_hex(4)
             if announce is not None:

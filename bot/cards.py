@@ -14,6 +14,7 @@ from core import rules, tiers
 from core.contact import mask_phone
 from core.types import Customer, LedgerEntry, Program
 
+from . import expiry
 from .flows import go_data
 from .format import customer_line, entry_lines, esc, points, split_message
 from .services import Services
@@ -28,6 +29,7 @@ def render_card(
     *,
     for_staff: bool,
     standing: tiers.Standing | None = None,
+    expiring: str | None = None,
 ) -> str:
     """The card as HTML: balance, tier, next tier, rewards affordable now, recent entries.
 
@@ -45,6 +47,8 @@ def render_card(
     if for_staff and progress["pinned"]:
         why = customer.get("pinned_reason") or ""
         lines.append(f"📌 Tier pinned by an admin: {esc(why)}" if why else "📌 Tier pinned")
+    if expiring is not None:
+        lines.append(expiring)  # "⏳ 120 points expire on 31 Jan" (bot/expiry.py)
     lines.extend(_progress_lines(progress))
     lines.extend(_reward_lines(customer["balance"], program))
     lines.append("")
@@ -92,8 +96,14 @@ async def card_text(svc: Services, customer: Customer, *, for_staff: bool) -> st
         local["created_at"] = entry["created_at"].astimezone(tz)
         entries.append(local)
     standing = await svc.store.standing(customer, svc.clock())
+    expiring = await expiry.status_line(svc, customer)
     return render_card(
-        customer, entries, svc.config.program, for_staff=for_staff, standing=standing
+        customer,
+        entries,
+        svc.config.program,
+        for_staff=for_staff,
+        standing=standing,
+        expiring=expiring,
     )
 
 

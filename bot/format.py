@@ -29,6 +29,7 @@ KIND_LABELS = {
     "adjust": "Adjustment",
     "void": "Void",
     "refund": "Refund",
+    "expire": "Expired",
 }
 # What an entry is, in a sentence ("that entry is a reward redemption").
 _A_KIND = {
@@ -38,6 +39,7 @@ _A_KIND = {
     "adjust": "an adjustment",
     "void": "a void",
     "refund": "a refund",
+    "expire": "an expiry",
 }
 
 

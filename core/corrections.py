@@ -50,6 +50,9 @@ CENT = Decimal("0.01")
 MAX_ADJUSTMENT = 1_000_000
 REASON_LENGTH = 200
 _CORRECTIONS = ("void", "refund")
+# An expiry is the program's rule applied, not a mistake: it is not voided either (an admin
+# who wants to give expired points back uses /adjust, saying why).
+_NOT_REVERSIBLE = (*_CORRECTIONS, "expire")
 
 
 def gross(entry: LedgerEntry) -> int:
@@ -66,7 +69,7 @@ def gross(entry: LedgerEntry) -> int:
 def remaining(entry: LedgerEntry, earlier: Sequence[LedgerEntry]) -> Remaining:
     """What is left of `entry` to reverse: its gross points less what refunds took back, and
     for a purchase the amount not yet refunded. A voided entry has nothing left."""
-    if entry["kind"] in _CORRECTIONS:
+    if entry["kind"] in _NOT_REVERSIBLE:
         raise NotReversible(entry["kind"])
     voided_by = next((e["id"] for e in earlier if e["kind"] == "void"), None)
     refunds = [e for e in earlier if e["kind"] == "refund"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, NotRequired, TypedDict
 
-EntryKind = Literal["signup_bonus", "earn", "redeem", "adjust", "void", "refund"]
+EntryKind = Literal["signup_bonus", "earn", "redeem", "adjust", "void", "refund", "expire"]
 # The entries that correct a mistake (core/corrections.py): a void reverses a whole entry, a
 # refund part of a purchase, an adjustment adds or removes points by hand with a reason.
 CorrectionKind = Literal["void", "refund", "adjust"]
@@ -27,6 +27,8 @@ AuditAction = Literal[
     "void",
     "refund",
     "adjust",
+    "expire",  # details: {"day", "points"}: the lots whose last day it was (core/expiry.py)
+    "expiry_reminder",  # details: {"day", "points"}: the customer was told before they expired
     "staff_add",  # details: {"user_id", "role"}
     "staff_remove",  # details: {"user_id"}
     "staff_invite",  # details: {"role"} (never the code: it is a credential until used)

@@ -22,6 +22,7 @@ from typing import Final, cast, get_args
 import phonenumbers
 
 from core.errors import ConfigError
+from core.expiry import POLICIES, ExpiryPolicy
 from core.types import CrossingRate, MoneyOff, Program, Reward, Tier, TierBasis, TierPolicy
 
 from .model import (
@@ -106,6 +107,7 @@ _SECTIONS: Final = (
     "backup",
     "corrections",
     "shop",
+    "expiry",
     "tiers",
     "rewards",
 )
@@ -130,6 +132,7 @@ def _build(
     backup = _backup(section(data, "backup"))
     corrections = _corrections(section(data, "corrections"))
     shop = _shop(section(data, "shop"))
+    expiry = _expiry(section(data, "expiry"))
     return Config(
         telegram=telegram,
         database_url=database_url,
@@ -139,6 +142,7 @@ def _build(
         backup=backup,
         corrections=corrections,
         shop=shop,
+        expiry=expiry,
         path=path,
     )
 
@@ -396,3 +400,27 @@ def _shop(t: Table) -> ShopConfig:
             f"(choose one of: {', '.join(SHIPPED_LANGUAGES)})",
         )
     return ShopConfig(language=language)
+
+
+def _expiry(t: Table) -> ExpiryPolicy:
+    d = ExpiryPolicy()
+    t.only("policy", "days", "years", "remind_days")
+    policy = t.get("policy", as_str, d.policy)
+    if policy not in POLICIES:
+        raise ConfigError(
+            t.path("policy"), f"must be one of {', '.join(POLICIES)}, got {short(policy)!r}"
+        )
+    days = t.get("days", as_int, d.days)
+    years = t.get("years", as_int, d.years)
+    remind_days = t.get("remind_days", as_int, d.remind_days)
+    if not 1 <= days <= 36500:
+        raise ConfigError(t.path("days"), f"must be 1 to 36500, got {days}")
+    if not 0 <= years <= 100:
+        raise ConfigError(
+            t.path("years"), f"must be 0 (the end of the year earned) to 100, got {years}"
+        )
+    if not 0 <= remind_days <= 365:
+        raise ConfigError(
+            t.path("remind_days"), f"must be 0 (no reminder) to 365, got {remind_days}"
+        )
+    return ExpiryPolicy(policy=policy, days=days, years=years, remind_days=remind_days)

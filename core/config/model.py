@@ -12,6 +12,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Final
 
+from core.expiry import ExpiryPolicy
 from core.types import Program, Reward, Tier
 
 TOKEN_ENV_VAR: Final = "TELEGRAM_BOT_TOKEN"
@@ -114,4 +115,5 @@ class Config:
     backup: BackupConfig = field(default_factory=BackupConfig)
     corrections: CorrectionsConfig = field(default_factory=CorrectionsConfig)
     shop: ShopConfig = field(default_factory=ShopConfig)
+    expiry: ExpiryPolicy = field(default_factory=ExpiryPolicy)  # [expiry]: off by default
     path: Path | None = None  # the file it came from; None for built-in defaults

@@ -36,6 +36,7 @@ def describe(config: Config) -> str:
         f"undo:           {_undo(config)}",
         f"language:       {config.shop.language} (unless a person chose another or their app's "
         "is one the bot speaks)",
+        f"expiry:         {_expiry(config)}",
         f"tiers ({len(p.tiers)}):",
     ]
     name_width = max((len(t.name) for t in p.tiers), default=0)
@@ -56,6 +57,19 @@ def describe(config: Config) -> str:
 def _undo(config: Config) -> str:
     minutes = config.corrections.undo_minutes
     return f"for {minutes} min after an earn or a redemption" if minutes else "off"
+
+
+def _expiry(config: Config) -> str:
+    e = config.expiry
+    if e.policy == "after_days":
+        rule = f"{e.days} days after they are earned"
+    elif e.policy == "end_of_year":
+        rule = f"at the end of the calendar year {e.years} year(s) after they are earned"
+    elif e.policy == "inactivity":
+        rule = f"after {e.days} days without a purchase"
+    else:
+        return "off: points never expire"
+    return f"points expire {rule}; reminder {e.remind_days} days before"
 
 
 def _backup(config: Config) -> str:

@@ -98,6 +98,8 @@ def check(path: Path, *, thorough: bool = True) -> Health:
             if not _schema(db, health, tables, known_revisions()):
                 return health
             _books(db, health)
+            if "lots" in tables:
+                _lots(db, health)
             if "outbox" in tables:
                 _outbox(db, health)
         except sqlite3.DatabaseError as error:
@@ -237,6 +239,39 @@ def _books(db: sqlite3.Connection, health: Health) -> None:
         health.add("ledger owners", False, f"{orphans} ledger entries belong to no customer")
     else:
         health.add("ledger owners", True, "every ledger entry belongs to a customer")
+
+
+# Cards whose lots (core/expiry.py) don't hold exactly their balance.
+LOTS_OFF: Final = """
+WITH held AS (SELECT customer_id, SUM(remaining) AS total FROM lots GROUP BY customer_id)
+SELECT c.card_number, c.balance, COALESCE(h.total, 0)
+FROM customers c LEFT JOIN held h ON h.customer_id = c.id
+WHERE c.balance != COALESCE(h.total, 0)
+ORDER BY c.id
+"""
+# Debit entries whose recorded lot uses don't add up to what they took.
+USES_OFF: Final = """
+SELECT COUNT(*) FROM ledger l
+LEFT JOIN (SELECT entry_id, SUM(points) AS taken FROM lot_uses GROUP BY entry_id) u
+       ON u.entry_id = l.id
+WHERE l.points < 0 AND COALESCE(u.taken, 0) != -l.points
+"""
+
+
+def _lots(db: sqlite3.Connection, health: Health) -> None:
+    """The lots expiry works on (migration 0008) must hold each card's balance exactly, and
+    every debit must say which lots it took its points from."""
+    off = db.execute(LOTS_OFF).fetchall()
+    if off:
+        shown = ", ".join(f"card {c}: balance {b} vs lots {h}" for c, b, h in off[:EXAMPLES])
+        health.add("lots", False, f"{_cards(len(off))} hold a balance their lots don't ({shown})")
+    else:
+        health.add("lots", True, "every card's lots hold exactly its balance")
+    unmatched = db.execute(USES_OFF).fetchone()[0]
+    if unmatched:
+        health.add("lot uses", False, f"{unmatched} debit entries don't say which lots they took")
+    else:
+        health.add("lot uses", True, "every debit took its points from recorded lots")
 
 
 def _outbox(db: sqlite3.Connection, health: Health) -> None:

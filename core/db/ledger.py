@@ -42,7 +42,7 @@ from core.types import (
     Reward,
 )
 
-from . import outbox, reads
+from . import lots, outbox, reads
 from . import tiers as tier_store
 from .audit import audit
 from .reads import customer_by, customer_unless_recorded, existing_customer, replay_of
@@ -554,4 +554,15 @@ class Ledger:
             "new_tier": new_tier,
             "reverses_id": reverses_id,
         }
-        return int(conn.execute(APPEND, values).scalar_one())
+        entry_id = int(conn.execute(APPEND, values).scalar_one())
+        # Expiry's lots (core/db/lots.py): a credit makes one, a debit takes from them, a void
+        # or refund from the lot of the entry it reverses first.
+        lots.follow(
+            conn,
+            customer_id=customer_id,
+            entry_id=entry_id,
+            points=points,
+            own_entry=reverses_id,
+            now=now,
+        )
+        return entry_id

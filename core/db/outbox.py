@@ -44,14 +44,21 @@ _OWED = (
 
 
 def enqueue(
-    conn: Connection, change_key: str | None, messages: Sequence[Outgoing], *, now: dt.datetime
+    conn: Connection,
+    change_key: str | None,
+    messages: Sequence[Outgoing],
+    *,
+    now: dt.datetime,
+    due_at: dt.datetime | None = None,
 ) -> list[Owed]:
     """Queues `messages` about a change, claimed by the caller for CLAIM_FOR; returns them.
 
     Called inside the change's transaction: the messages exist if and only if the change does.
+    `due_at` holds them back until then (an expiry reminder waits for a decent hour).
     """
     owed: list[Owed] = []
     at = utc(now)
+    due = at if due_at is None else utc(due_at)
     for message in messages:
         row_id = conn.execute(
             insert(outbox).returning(outbox.c.id),
@@ -61,9 +68,9 @@ def enqueue(
                 "text": message["text"],
                 "buttons": message.get("buttons"),
                 "created_at": at,
-                "due_at": at,
+                "due_at": due,
                 "attempts": 0,
-                "claimed_until": at + CLAIM_FOR,
+                "claimed_until": None if due_at is not None else at + CLAIM_FOR,
             },
         ).scalar_one()
         owed.append(

@@ -131,7 +131,8 @@ ledger = Table(
     # The entry a void or refund reverses (migration 0007); NULL for every other entry.
     Column("reverses_id", Integer, ForeignKey("ledger.id")),
     CheckConstraint(
-        "kind IN ('signup_bonus', 'earn', 'redeem', 'adjust', 'void', 'refund')", name="kind_known"
+        "kind IN ('signup_bonus', 'earn', 'redeem', 'adjust', 'void', 'refund', 'expire')",
+        name="kind_known",
     ),
 )
 # A customer's recent entries (/status).
@@ -203,6 +204,42 @@ tier_points = Table(
     Column("points", BigInteger, nullable=False),
 )
 Index("ix_tier_points_day", tier_points.c.day)
+
+# Points expiry, per earn lot (migration 0008, core/expiry.py): every credit entry is a lot,
+# every debit takes from lots (oldest first) and records which in lot_uses, so an expiry only
+# takes what is left of a lot and never points already spent. sum(remaining) == balance.
+lots = Table(
+    "lots",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("entry_id", Integer, ForeignKey("ledger.id"), nullable=False),  # the credit
+    Column("points", BigInteger, nullable=False),
+    Column("remaining", BigInteger, nullable=False),
+    Column("earned_at", DateTime(timezone=True), nullable=False),  # the credit's time (UTC)
+    CheckConstraint("points > 0", name="points_positive"),
+    CheckConstraint("remaining >= 0 AND remaining <= points", name="remaining_in_range"),
+)
+# A card's lots with something left, oldest first: what a debit reads (partial: spent lots
+# leave it, so it stays a handful of rows per card however long the history).
+OPEN_LOTS = lots.c.remaining > 0
+Index(
+    "ix_lots_open",
+    lots.c.customer_id,
+    lots.c.earned_at,
+    lots.c.id,
+    sqlite_where=OPEN_LOTS,
+    postgresql_where=OPEN_LOTS,
+)
+
+lot_uses = Table(
+    "lot_uses",
+    metadata,
+    Column("entry_id", Integer, ForeignKey("ledger.id"), primary_key=True),  # the debit
+    Column("lot_id", Integer, ForeignKey("lots.id"), primary_key=True),
+    Column("points", BigInteger, nullable=False),  # taken from the lot, > 0
+    CheckConstraint("points > 0", name="points_positive"),
+)
 
 staff = Table(
     "staff",

@@ -71,6 +71,7 @@ async def all_time_flows(conn: AsyncConnection, end: dt.datetime, reward: Reward
     reversed_credits = get(others.reversed_credits)
     negative_adjustments = get(others.negative_adjustments)
     returned = get(others.returned)
+    expired = get(others.expired)  # in lifetime_redeemed, like spending, but not a redemption
     return {
         # Every entry before `end`: the purchases and redemptions that stand, those a void
         # reversed (still entries), and the other kinds.
@@ -87,9 +88,10 @@ async def all_time_flows(conn: AsyncConnection, end: dt.datetime, reward: Reward
         # (rules.lifetime_change): add those back for the points issued.
         "issued": get(totals.earned) - get(tail.earned) + reversed_credits,
         # lifetime_redeemed is rewards and negative adjustments, less what voids gave back.
-        "redeemed": get(totals.taken) - get(tail.taken) - negative_adjustments + returned,
+        "redeemed": get(totals.taken) - get(tail.taken) - negative_adjustments - expired + returned,
         "reversed": reversed_credits + negative_adjustments,
         "returned": returned,
+        "expired": expired,
         "voided_purchases": -get(voided.purchases),
         "voided_redemptions": -get(voided.redemptions),
         "redemptions": redemptions,
@@ -225,6 +227,7 @@ def _others(end: dt.datetime) -> Any:
             "negative_adjustments"
         ),
         func.sum(case(((kind == "void") & (points > 0), points), else_=0)).label("returned"),
+        func.sum(case((kind == "expire", -points), else_=0)).label("expired"),
     ).where(OTHER_KINDS, ledger.c.created_at < end)
 
 

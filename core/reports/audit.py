@@ -61,6 +61,8 @@ ACTION_LABELS: Final = {
     "void": "Void",
     "refund": "Refund",
     "adjust": "Adjustment",
+    "expire": "Points expired",
+    "expiry_reminder": "Expiry reminder",
     "staff_add": "Staff added",
     "staff_remove": "Staff removed",
     "staff_invite": "Invite made",
@@ -230,6 +232,12 @@ def _details(
         return f"{_signed(-_int(d.get('points')))} for {name}"
     if action in ("void", "refund", "adjust"):
         return _correction(action, d, currency)
+    if action in ("expire", "expiry_reminder"):  # core/expiry.py: the lots whose last day it is
+        points = _points(_int(d.get("points")))
+        day = _text(d.get("day"))
+        return (
+            f"{points}, last day {day}" if action == "expire" else f"{points} told, last day {day}"
+        )
     if action in ("staff_add", "staff_remove"):
         who = _person(_int(d.get("user_id")), names, nobody="?")
         role = _text(d.get("role"))

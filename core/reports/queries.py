@@ -78,6 +78,7 @@ class Summary(TypedDict):
     points_net: int  # issued - reversed
     points_redeemed: int  # spent on rewards
     points_returned: int  # given back by voids of redemptions (and of negative adjustments)
+    points_expired: int  # taken by expiry ([expiry], core/expiry.py): breakage
     points_outstanding: int  # sum of all balances at the period's end
     point_value: Decimal | None  # currency per point (cheapest reward), None when unknown
     outstanding_value: Decimal | None
@@ -170,6 +171,7 @@ async def summary(
         "points_net": issued - flows["reversed"],
         "points_redeemed": redeemed,
         "points_returned": flows["returned"],
+        "points_expired": flows.get("expired", 0),
         "points_outstanding": outstanding,
         "point_value": point_value,
         "outstanding_value": (
@@ -228,9 +230,12 @@ def _period_sums(period: Period) -> _Query:
         func.sum(case((kind == "earn", ledger.c.amount_minor), else_=0)).label("sales_minor"),
         func.sum(case(((kind != "void") & (points > 0), points), else_=0)).label("issued"),
         func.sum(case((kind == "redeem", -points), else_=0)).label("redeemed"),
-        func.sum(case(((kind != "redeem") & (points < 0), -points), else_=0)).label("reversed"),
+        func.sum(case((kind.not_in(("redeem", "expire")) & (points < 0), -points), else_=0)).label(
+            "reversed"
+        ),
         func.sum(case(((kind == "void") & (points > 0), points), else_=0)).label("returned"),
         func.sum(case((kind == "redeem", 1), else_=0)).label("redemptions"),
+        func.sum(case((kind == "expire", -points), else_=0)).label("expired"),
     ).where(in_period(period))
 
 

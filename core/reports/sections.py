@@ -265,7 +265,8 @@ async def staff_activity(engine: AsyncEngine, period: Period) -> list[StaffRow]:
             func.min(ledger.c.created_at).label("first"),
             func.max(ledger.c.created_at).label("last"),
         )
-        .where(in_period(period))
+        # Expiry is the program's rule, not anybody's action (the summary's breakage line).
+        .where(in_period(period), kind != "expire")
         .group_by(ledger.c.actor_id)
         .subquery()
     )

@@ -98,6 +98,8 @@ def summary_text(s: Summary, program: Program, *, html: bool = True) -> list[str
     lines.append(f"Redeemed: {s['points_redeemed']:,}")
     if s["points_returned"]:
         lines.append(f"Given back by voids: {s['points_returned']:,}")
+    if s["points_expired"]:
+        lines.append(f"Expired (breakage): {s['points_expired']:,}")
     lines.append(f"Outstanding: {s['points_outstanding']:,}")
     value, point_value = s["outstanding_value"], s["point_value"]
     if value is not None and point_value is not None:

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import rules
 from core.db.store import Store
-from core.db.tables import customers, ledger, tier_points
+from core.db.tables import customers, ledger, lot_uses, lots, tier_points
 from core.types import Customer, NewCustomer
 
 CASHIER = 7001  # a Telegram user id
@@ -81,7 +81,43 @@ async def assert_books_balance(store: Store, customer_id: int) -> Customer:
     paid = sum(int(r["details"].get("owed_paid", 0)) for r in rows)
     assert owed == added - paid
     await assert_visits_match_ledger(store.engine, customer_id, rows)
+    await assert_lots_match_ledger(store.engine, customer_id, rows, customer["balance"])
     return customer
+
+
+async def assert_lots_match_ledger(
+    engine: AsyncEngine, customer_id: int, rows: list[RowMapping], balance: int
+) -> None:
+    """Expiry's lots (migration 0008): one per credit, of its points; every debit took exactly
+    its points from lots credited before it; what is left of the lots is the balance."""
+    async with engine.connect() as conn:
+        held = (
+            (await conn.execute(select(lots).where(lots.c.customer_id == customer_id)))
+            .mappings()
+            .all()
+        )
+        uses = (
+            (
+                await conn.execute(
+                    select(lot_uses).where(lot_uses.c.entry_id.in_([r["id"] for r in rows]))
+                )
+            )
+            .mappings()
+            .all()
+        )
+    credits = {r["id"]: r["points"] for r in rows if r["points"] > 0}
+    assert {lot["entry_id"]: lot["points"] for lot in held} == credits
+    assert sum(lot["remaining"] for lot in held) == balance
+    lot_entry = {lot["id"]: lot["entry_id"] for lot in held}
+    for row in rows:
+        if row["points"] < 0:
+            taken = [u for u in uses if u["entry_id"] == row["id"]]
+            assert sum(u["points"] for u in taken) == -row["points"], f"entry {row['id']}"
+            assert all(lot_entry[u["lot_id"]] < row["id"] for u in taken)
+    spent: dict[int, int] = {}
+    for use in uses:
+        spent[use["lot_id"]] = spent.get(use["lot_id"], 0) + use["points"]
+    assert all(lot["points"] - spent.get(lot["id"], 0) == lot["remaining"] for lot in held)
 
 
 async def assert_visits_match_ledger(

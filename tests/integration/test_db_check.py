@@ -65,6 +65,8 @@ def test_a_healthy_shop_passes_every_check_and_is_not_changed(db: Path) -> None:
         "negative balances",
         "running balances",
         "ledger owners",
+        "lots",
+        "lot uses",
         "outbox",
     ]
     assert health.report().splitlines()[-1] == "healthy"
@@ -74,7 +76,8 @@ def test_a_healthy_shop_passes_every_check_and_is_not_changed(db: Path) -> None:
 def test_a_balance_that_is_not_its_ledger_sum_is_named_with_its_card(db: Path) -> None:
     tamper(db, "UPDATE customers SET balance = balance + 5 WHERE id = 1")
     problems = failed(db)
-    assert list(problems) == ["balances"]  # the lifetime totals still match the ledger
+    # The lifetime totals still match the ledger; the lots (core/expiry.py) don't hold it either.
+    assert list(problems) == ["balances", "lots"]
     assert f"card {card(db)}: " in problems["balances"]
 
 
@@ -96,7 +99,7 @@ def test_a_negative_balance(db: Path) -> None:
     problems = failed(db)
     # SQLite's integrity_check sees the broken CHECK (balance >= 0) too.
     assert "CHECK constraint failed" in problems.pop("pages")
-    assert list(problems) == ["negative balances"]
+    assert list(problems) == ["negative balances", "lots", "lot uses"]  # an entry, no lot use
     assert f"card {card(db, 2)}: -10" in problems["negative balances"]
 
 
@@ -113,6 +116,26 @@ def test_an_entry_that_belongs_to_nobody(db: Path) -> None:
         "VALUES (9999, 'adjust', 0, '2026-01-01 00:00:00', 0, '{}')",
     )
     assert list(failed(db)) == ["ledger owners"]
+
+
+def test_lots_that_do_not_hold_the_balance_are_named_with_their_card(db: Path) -> None:
+    # An expiry that took points a redemption had already spent would leave exactly this.
+    tamper(
+        db,
+        "UPDATE lots SET remaining = remaining - 1"
+        " WHERE id = (SELECT MIN(id) FROM lots WHERE customer_id = 1 AND remaining > 0)",
+    )
+    problems = failed(db)
+    assert list(problems) == ["lots"]
+    assert f"card {card(db)}: balance" in problems["lots"]
+
+
+def test_a_debit_that_does_not_say_which_lots_it_took(db: Path) -> None:
+    tamper(
+        db,
+        "DELETE FROM lot_uses WHERE entry_id = (SELECT MIN(entry_id) FROM lot_uses)",
+    )
+    assert list(failed(db)) == ["lot uses"]
 
 
 def test_an_outbox_row_done_without_an_outcome(db: Path) -> None:

@@ -12,7 +12,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection, inspect, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core.config import DEFAULT_PROGRAM
@@ -276,3 +276,111 @@ async def test_0012_fills_the_search_key_of_the_cards_already_there(
     async with empty_engine.begin() as conn:
         await conn.run_sync(downgrade)
     assert await current_revision(empty_engine) == "0007"
+
+
+async def _ledger_at_0007(engine: AsyncEngine, entries: list[tuple[str, int, int | None]]) -> None:
+    """One card (id 1) with these entries (kind, points, reverses_id), a day apart, its balance
+    their sum."""
+    await upgrade(engine, "0007")
+    balance = sum(points for _, points, _ in entries)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO customers (id, card_number, name, phone, created_at, balance,"
+                " lifetime_earned, lifetime_redeemed, tier, version) VALUES"
+                " (1, '12345674', 'Ann', '+447400100009', '2026-01-01 00:00:00.000000',"
+                f" {balance}, 0, 0, 'Bronze', 1)"
+            )
+        )
+        running = 0
+        for day, (kind, points, reverses) in enumerate(entries, start=1):
+            running += points
+            await conn.execute(
+                text(
+                    "INSERT INTO ledger (customer_id, kind, points, created_at, balance_after,"
+                    " details, reverses_id) VALUES (1, :kind, :points, :at, :after, '{}', :rev)"
+                ),
+                {
+                    "kind": kind,
+                    "points": points,
+                    "at": f"2026-01-{day:02d} 10:00:00.000000",
+                    "after": running,
+                    "rev": reverses,
+                },
+            )
+
+
+async def test_0008_replays_each_ledger_into_lots_oldest_first(empty_engine: AsyncEngine) -> None:
+    # Earn 100, earn 50, redeem 120 (all of the first, 20 of the second), earn 30, refund 10
+    # of the third entry's purchase... of entry 4 (its own lot first), adjust -5 (oldest left).
+    await _ledger_at_0007(
+        empty_engine,
+        [
+            ("earn", 100, None),
+            ("earn", 50, None),
+            ("redeem", -120, None),
+            ("earn", 30, None),
+            ("refund", -10, 4),
+            ("adjust", -5, None),
+        ],
+    )
+    await upgrade(empty_engine)
+    async with empty_engine.connect() as conn:
+        held = (
+            await conn.execute(text("SELECT entry_id, points, remaining FROM lots ORDER BY id"))
+        ).all()
+        uses = (
+            await conn.execute(
+                text("SELECT entry_id, lot_id, points FROM lot_uses ORDER BY entry_id, lot_id")
+            )
+        ).all()
+    assert [tuple(r) for r in held] == [(1, 100, 0), (2, 50, 25), (4, 30, 20)]
+    assert [tuple(r) for r in uses] == [(3, 1, 100), (3, 2, 20), (5, 3, 10), (6, 2, 5)]
+
+
+async def test_0008_stops_when_a_ledger_does_not_add_up_to_its_balance(
+    empty_engine: AsyncEngine,
+) -> None:
+    await _ledger_at_0007(empty_engine, [("earn", 100, None)])
+    async with empty_engine.begin() as conn:
+        await conn.execute(text("UPDATE customers SET balance = 90"))
+    with pytest.raises(Exception, match="lots replayed from the ledger hold 100"):
+        await upgrade(empty_engine)
+    assert await current_revision(empty_engine) == "0007"  # nothing half-done
+
+
+async def test_0008_can_be_undone_while_nothing_has_expired(empty_engine: AsyncEngine) -> None:
+    await _ledger_at_0007(empty_engine, [("earn", 100, None), ("redeem", -40, None)])
+    await upgrade(empty_engine)
+
+    def downgrade(connection: Connection) -> None:
+        command.downgrade(_alembic_config(connection), "0007")
+
+    async with empty_engine.begin() as conn:
+        await conn.run_sync(downgrade)
+    assert await current_revision(empty_engine) == "0007"
+    async with empty_engine.connect() as conn:
+        tables = {r[0] for r in await conn.execute(text("SELECT name FROM sqlite_master"))}
+        check = (await conn.execute(text("PRAGMA integrity_check"))).scalar_one()
+    assert "lots" not in tables and "lot_uses" not in tables
+    assert check == "ok"
+    await upgrade(empty_engine)  # and up again: the same lots
+    async with empty_engine.connect() as conn:
+        held = (await conn.execute(text("SELECT entry_id, remaining FROM lots"))).all()
+    assert [tuple(r) for r in held] == [(1, 60)]
+
+
+async def test_after_0008_the_ledger_accepts_expire_and_still_refuses_unknown_kinds(
+    empty_engine: AsyncEngine,
+) -> None:
+    await _ledger_at_0007(empty_engine, [("earn", 100, None)])
+    await upgrade(empty_engine)
+    insert = (
+        "INSERT INTO ledger (customer_id, kind, points, created_at, balance_after, details)"
+        " VALUES (1, :kind, -10, '2026-02-01 00:05:00.000000', 90, '{}')"
+    )
+    async with empty_engine.begin() as conn:
+        await conn.execute(text(insert), {"kind": "expire"})
+    with pytest.raises(IntegrityError, match="ck_ledger_kind_known"):
+        async with empty_engine.begin() as conn:
+            await conn.execute(text(insert), {"kind": "bogus"})

@@ -103,6 +103,7 @@ async def test_october_summary_gives_every_figure_exactly(
         "points_net": 655,
         "points_redeemed": 450,  # 250 + 100 + 100
         "points_returned": 0,
+        "points_expired": 0,
         "points_outstanding": 565,
         "point_value": Decimal("0.01"),
         "outstanding_value": Decimal("5.65"),
