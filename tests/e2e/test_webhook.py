@@ -33,17 +33,27 @@ def free_port() -> int:
 
 
 def post_update(url: str, update: dict[str, object], secret: str | None) -> int:
-    """POSTs `update` as Telegram does; returns the HTTP status the bot answered."""
+    """POSTs `update` as Telegram does; returns the HTTP status the bot answered.
+
+    Telegram retries a webhook it cannot reach; so does this, for a while: the bot sets the
+    webhook and opens its listener at about the same moment, in either order.
+    """
     headers = {"Content-Type": "application/json"}
     if secret is not None:
         headers["X-Telegram-Bot-Api-Secret-Token"] = secret
     request = urllib.request.Request(url, json.dumps(update).encode(), headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            status: int = response.status
-            return status
-    except urllib.error.HTTPError as refused:
-        return refused.code
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                status: int = response.status
+                return status
+        except urllib.error.HTTPError as refused:
+            return refused.code
+        except urllib.error.URLError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = 30) -> None:
