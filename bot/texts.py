@@ -12,49 +12,60 @@ from core.types import Role
 
 from .i18n import N_, _
 
-CUSTOMER_HELP = N_(
-    "<b>Your loyalty card</b>\n"
-    "/start – link this Telegram account to your card (share your phone number)\n"
-    "/status – your balance, tier and rewards\n"
-    "/card – your card as a QR code: show it at the till, the cashier scans it\n"
-    "/history – everything on your card, newest first\n"
-    "/rewards – the rewards, and which you can have now\n"
-    "/language – the language I write to you in\n"
-    "/help – this list"
+# Each role's /help, a line per text, so a new command adds one line for translators rather
+# than changing a whole block they had translated. Translated when sent (help_for).
+CUSTOMER_HELP: Final = (
+    N_("<b>Your loyalty card</b>"),
+    N_("/start – link this Telegram account to your card (share your phone number)"),
+    N_("/status – your balance, tier and rewards"),
+    N_("/card – your card as a QR code: show it at the till, the cashier scans it"),
+    N_("/history – everything on your card, newest first"),
+    N_("/rewards – the rewards, and which you can have now"),
+    N_("/language – the language I write to you in"),
+    N_("/help – this list"),
 )
-CASHIER_HELP = N_(
-    "<b>At the till</b>\n"
-    "/register – new customer, e.g. /register\n"
-    "/earn – record a purchase, e.g. <code>/earn 07400 123456 25.50</code>\n"
-    "/redeem – spend points on a reward, e.g. <code>/redeem 4821 3379 coffee</code>\n"
-    "/status – look up a card, e.g. <code>/status 4821 3379</code>\n"
-    "/find – a customer by name or e-mail, e.g. <code>/find Chris</code>\n"
-    "/history – a card's whole history, e.g. <code>/history 4821 3379</code>\n"
-    "/rewards – the rewards, or what one card can have: <code>/rewards 4821 3379</code>\n"
-    "📷 A customer's QR card (on their phone, or printed): scan it with your phone's camera "
-    "to open their card\n"
-    "/refund – goods returned: take back their points, e.g. <code>/refund #41</code>\n"
-    "↩ Undo – under a result, for a few minutes: undo your own mistake\n"
-    "/language – the language I write to you in\n"
-    "/cancel – stop what you're doing\n"
-    "/help – this list"
+CASHIER_HELP: Final = (
+    N_("<b>At the till</b>"),
+    N_("/register – new customer, e.g. /register"),
+    N_("/earn – record a purchase, e.g. <code>/earn 07400 123456 25.50</code>"),
+    N_("/redeem – spend points on a reward, e.g. <code>/redeem 4821 3379 coffee</code>"),
+    N_("/status – look up a card, e.g. <code>/status 4821 3379</code>"),
+    N_("/find – a customer by name or e-mail, e.g. <code>/find Chris</code>"),
+    N_("/history – a card's whole history, e.g. <code>/history 4821 3379</code>"),
+    N_("/rewards – the rewards, or what one card can have: <code>/rewards 4821 3379</code>"),
+    N_(
+        "📷 A customer's QR card (on their phone, or printed): scan it with your phone's camera "
+        "to open their card"
+    ),
+    N_("/refund – goods returned: take back their points, e.g. <code>/refund #41</code>"),
+    N_("↩ Undo – under a result, for a few minutes: undo your own mistake"),
+    N_("/language – the language I write to you in"),
+    N_("/cancel – stop what you're doing"),
+    N_("/help – this list"),
 )
-MANAGING_HELP = N_(
-    "<b>Managing</b>\n"
-    "/report – how the program is doing, e.g. <code>/report 7d</code>\n"
-    "/digest – a summary every day or week, e.g. <code>/digest daily</code>\n"
-    "/void – cancel a purchase or redemption, e.g. <code>/void #41</code>\n"
-    "/staff – list staff; <code>/staff add 123456789</code>, <code>/staff remove 123456789</code>, "
-    "<code>/staff invite</code>\n"
-    "/adjust – add or take away points by hand, with a reason, e.g. "
-    "<code>/adjust 4821 3379 +50 goodwill for the late order</code>\n"
-    "/audit – who did what: <code>/audit</code>, <code>/audit 4821 3379</code>, "
-    "<code>/audit staff 123456789</code>, <code>/audit 7d</code>, <code>/audit csv</code>\n"
-    "/tier – pin a customer's tier, with a reason, e.g. "
-    "<code>/tier 4821 3379 Gold founding member</code>; <code>auto</code> unpins"
+MANAGING_HELP: Final = (
+    N_("<b>Managing</b>"),
+    N_("/report – how the program is doing, e.g. <code>/report 7d</code>"),
+    N_("/digest – a summary every day or week, e.g. <code>/digest daily</code>"),
+    N_("/void – cancel a purchase or redemption, e.g. <code>/void #41</code>"),
+    N_(
+        "/staff – list staff; <code>/staff add 123456789</code>, "
+        "<code>/staff remove 123456789</code>, <code>/staff invite</code>"
+    ),
+    N_(
+        "/adjust – add or take away points by hand, with a reason, e.g. "
+        "<code>/adjust 4821 3379 +50 goodwill for the late order</code>"
+    ),
+    N_(
+        "/audit – who did what: <code>/audit</code>, <code>/audit 4821 3379</code>, "
+        "<code>/audit staff 123456789</code>, <code>/audit 7d</code>, <code>/audit csv</code>"
+    ),
+    N_(
+        "/tier – pin a customer's tier, with a reason, e.g. "
+        "<code>/tier 4821 3379 Gold founding member</code>; <code>auto</code> unpins"
+    ),
 )
-# The parts of each role's /help, translated when sent (help_for).
-HELP: Final[dict[Role, tuple[str, ...]]] = {
+HELP: Final[dict[Role, tuple[tuple[str, ...], ...]]] = {
     "customer": (CUSTOMER_HELP,),
     "cashier": (CASHIER_HELP,),
     "admin": (CASHIER_HELP, MANAGING_HELP),
@@ -63,7 +74,7 @@ HELP: Final[dict[Role, tuple[str, ...]]] = {
 
 def help_for(role: Role) -> str:
     """The /help text of `role`, in the current language."""
-    return "\n\n".join(_(part) for part in HELP[role])
+    return "\n\n".join("\n".join(_(line) for line in part) for part in HELP[role])
 
 
 SHARE_PHONE = "📱 Share my phone number"
