@@ -4,6 +4,8 @@
     loyalty-bot db check [FILE] [--quick]   is the file whole, do the books balance? exit 0 or 1
     loyalty-bot db backup [--to PATH]   a consistent, verified copy, even while the bot runs
     loyalty-bot db restore FROM         put a backup in place (the bot must be stopped)
+    loyalty-bot db copy --to URL        the whole database into another (e.g. PostgreSQL):
+                                        batches, resumable, verified (the bot must be stopped)
 
 check, backup and restore work on a SQLite file (the default); for another database use its
 own tools (pg_dump).
@@ -19,12 +21,14 @@ from pathlib import Path
 
 from core.config import Config, redact_url
 from core.db import backup as backups
+from core.db.copy import Copied, CopyRefused, copy_database
 from core.db.engine import open_engine, sqlite_file
 from core.db.faults import check_file, check_folder, translated
 from core.db.health import check
+from core.db.lock import DatabaseLock
 from core.db.migrate import current_revision, upgrade
 
-ACTIONS = ("upgrade", "check", "backup", "restore")
+ACTIONS = ("upgrade", "check", "backup", "restore", "copy")
 
 
 def add_parser(
@@ -35,12 +39,14 @@ def add_parser(
     parser = subparsers.add_parser(
         "db",
         parents=parents or [],
-        help="database upkeep: upgrade, check, backup, restore",
+        help="database upkeep: upgrade, check, backup, restore, copy",
         description=__doc__.split("\n\n")[0] if __doc__ else None,
         epilog=(
             "upgrade: create or upgrade the schema. check [FILE]: integrity and the ledger's "
             "invariants. backup: a verified copy (--to PATH). restore FILE: replace the "
-            "database with a backup, keeping the old one as <name>.before-restore."
+            "database with a backup, keeping the old one as <name>.before-restore. copy --to "
+            "URL: every table into another database (e.g. postgresql+asyncpg://...), "
+            "resumable, verified."
         ),
     )
     parser.add_argument("action", choices=ACTIONS, help="what to do")
@@ -53,10 +59,9 @@ def add_parser(
     )
     parser.add_argument(
         "--to",
-        type=Path,
         default=None,
-        metavar="PATH",
-        help="backup: the file (or folder) to write",
+        metavar="PATH|URL",
+        help="backup: the file (or folder) to write; copy: the database URL to copy into",
     )
     parser.add_argument(
         "--quick", action="store_true", help="check: quick_check instead of integrity_check"
@@ -73,6 +78,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
         return 2
     if action == "upgrade":
         return _upgrade(config)
+    if action == "copy":
+        return _copy(args.to, config)
     if action == "check" and args.source is not None:
         return _check(args.source, quick=args.quick)
     path = sqlite_file(config.database_url)
@@ -86,7 +93,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     if action == "check":
         return _check(path, quick=args.quick)
     if action == "backup":
-        target = _target(args.to, config, path)
+        target = _target(None if args.to is None else Path(args.to), config, path)
         health = backups.backup(path, target)
         print(
             f"backup written to {target} ({health.customers} customers, "
@@ -145,3 +152,49 @@ def _target(to: Path | None, config: Config, database: Path) -> Path:
         return to / name if to.is_dir() else to
     folder = config.backup.folder_for(database) or database.parent / "backups"
     return folder / name
+
+
+def _copy(to: str | None, config: Config) -> int:
+    """Every table into `to`, with a line of progress per batch; the bot must be stopped."""
+    if not to or "://" not in to:
+        print(
+            "loyalty-bot db copy: where to? loyalty-bot db copy --to "
+            "postgresql+asyncpg://user@host/dbname",
+            file=sys.stderr,
+        )
+        return 2
+    path = sqlite_file(config.database_url)
+    lock = DatabaseLock(path, "copy").acquire() if path is not None else None  # no bot on it
+    shown: dict[str, int] = {}
+
+    def progress(table: str, done: int, total: int) -> None:
+        # A line per table at most every 10%, and its last: readable in a terminal or a log.
+        step = max(total // 10, 1)
+        if done == total or done // step != shown.get(table, -1):
+            shown[table] = done // step
+            print(f"  {table}: {done:,} of {total:,} rows", flush=True)
+
+    async def go() -> Copied:
+        source, target = open_engine(config.database_url), open_engine(to)
+        try:
+            return await copy_database(source, target, progress=progress)
+        finally:
+            await source.dispose()
+            await target.dispose()
+
+    print(f"copying {redact_url(config.database_url)} to {redact_url(to)} ...", flush=True)
+    try:
+        with translated(path):
+            copied = asyncio.run(go())
+    except CopyRefused as refused:
+        print(f"loyalty-bot db copy: {refused}", file=sys.stderr)
+        return 1
+    finally:
+        if lock is not None:
+            lock.release()
+    print(
+        f"copied and verified: {copied.customers:,} customers, {copied.entries:,} entries, "
+        f"{len(copied.tables)} tables; every balance equals its ledger. Point [database] url "
+        f"at {redact_url(to)} and start the bot."
+    )
+    return 0
