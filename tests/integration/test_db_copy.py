@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -42,7 +43,7 @@ async def _shop(path: Path) -> AsyncEngine:
     return engine
 
 
-async def _rows(engine: AsyncEngine) -> list[tuple[object, ...]]:
+async def _rows(engine: AsyncEngine) -> list[tuple[Any, ...]]:
     async with engine.connect() as conn:
         result = await conn.execute(
             select(
@@ -83,7 +84,7 @@ async def test_a_copy_stopped_part_way_resumes_and_ends_as_one_run(
         finally:
             store.close()
         assert new["customer"]["id"] == 51
-        last_copied = max(int(str(row[0])) for row in await _rows(source))
+        last_copied = max(row[0] for row in await _rows(source))
         assert earned["entry_id"] == last_copied + 1
     finally:
         await source.dispose()
