@@ -28,6 +28,7 @@ from core.db.engine import open_engine
 from core.db.migrate import upgrade
 from core.db.store import Store
 from core.types import Program
+from tests.support.postgres import emptied
 
 
 @pytest.fixture
@@ -88,27 +89,10 @@ def postgres_db(worker_id: str) -> str:
     return url
 
 
-async def _emptied(url: str) -> AsyncEngine:
-    """An engine on the worker's database with every table emptied and numbering restarted."""
-    engine = open_engine(url)
-    async with engine.begin() as conn:
-        tables = (
-            await conn.execute(
-                text(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-                    " AND tablename != 'alembic_version'"
-                )
-            )
-        ).scalars()
-        names = ", ".join(f'"{t}"' for t in tables)
-        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-    return engine
-
-
 @pytest.fixture
 async def empty_postgres(postgres_db: str) -> str:
     """The URL of this worker's PostgreSQL database, at the newest schema and empty."""
-    await (await _emptied(postgres_db)).dispose()
+    await (await emptied(postgres_db)).dispose()
     return postgres_db
 
 
@@ -119,7 +103,7 @@ async def engine(
     """A fresh database at the newest schema: an SQLite file (a copy: migrating each time is
     slow), or this worker's PostgreSQL database emptied."""
     if request.param == "postgresql":
-        engine = await _emptied(request.getfixturevalue("postgres_db"))
+        engine = await emptied(request.getfixturevalue("postgres_db"))
     else:
         path = tmp_path_factory.mktemp("db") / "loyalty.db"
         shutil.copyfile(migrated_db, path)

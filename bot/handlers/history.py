@@ -95,7 +95,7 @@ async def history_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if match is None or customer is None:
         await query.answer(texts.NO_LONGER_ACTIVE, show_alert=True)
         return
-    text, buttons = await _page(svc, customer, match[2], int(match[3]))
+    text, buttons = await _page(svc, customer, match[2], min(int(match[3]), finding.NEWEST))
     await query.answer()
     await query.edit_message_text(text, reply_markup=buttons)
 

@@ -20,7 +20,7 @@ from core.search import like_pattern
 from core.types import Customer, LedgerEntry
 
 from .statements import RECORD, customer_record, entry_record
-from .tables import REVERSES, customers, ledger
+from .tables import MAX_ID, REVERSES, customers, ledger
 
 _MATCHING_IDS = (
     select(customers.c.id)
@@ -48,7 +48,7 @@ _CORRECTIONS = select(ledger).where(
     ledger.c.reverses_id.in_(bindparam("ids", expanding=True)), REVERSES
 )
 # Larger than any entry id: "older than this" is the newest page.
-NEWEST = (1 << 63) - 1
+NEWEST = MAX_ID  # "older than this": the newest page (ids are 32-bit on PostgreSQL)
 
 
 def search(conn: Connection, query: str, limit: int) -> list[Customer]:

@@ -23,6 +23,7 @@ from .statements import (
     customer_record,
     entry_record,
 )
+from .tables import MAX_ID
 
 
 def customer_by(conn: Connection, query: Select[Any], value: object) -> Customer | None:
@@ -31,6 +32,8 @@ def customer_by(conn: Connection, query: Select[Any], value: object) -> Customer
 
 
 def existing_customer(conn: Connection, customer_id: int) -> Customer:
+    if not 0 < customer_id <= MAX_ID:  # a forged id: no such card (and no query for it)
+        raise UnknownCustomer(f"#{customer_id}")
     customer = customer_by(conn, BY_ID, customer_id)
     if customer is None:
         raise UnknownCustomer(f"#{customer_id}")
@@ -74,6 +77,8 @@ def ledger_sum(conn: Connection, customer_id: int) -> int:
 
 def entry(conn: Connection, entry_id: int) -> LedgerEntry:
     """The ledger entry with this id, or UnknownEntry."""
+    if not 0 < entry_id <= MAX_ID:  # "#99999999999": no such entry (and no query for it)
+        raise UnknownEntry(entry_id)
     row = conn.execute(ENTRY_BY_ID, {"entry_id": entry_id}).first()
     if row is None:
         raise UnknownEntry(entry_id)

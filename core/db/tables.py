@@ -35,6 +35,11 @@ metadata = MetaData(
     }
 )
 
+# The largest id a customer, entry or other Integer key can have: INTEGER is 32-bit on
+# PostgreSQL (SQLite's is 64-bit), so an id read from a forged button or a typed "#99999999999"
+# beyond it names nothing, and is refused before it reaches a query PostgreSQL would reject.
+MAX_ID = 2**31 - 1
+
 customers = Table(
     "customers",
     metadata,

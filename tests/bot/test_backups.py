@@ -18,9 +18,10 @@ from telegram.ext import Job
 from bot import backups
 from core.config import BackupConfig, Config
 from core.db.health import check
+from tests.bot.conftest import sqlite_only
 from tests.support.harness import BotHarness, make_config
 
-pytestmark = pytest.mark.asyncio
+pytestmark = [pytest.mark.asyncio, sqlite_only]  # daily backups copy the SQLite file
 
 # 02:30 UTC on 1 Jul 2026 is 03:30 in London (BST): the backup names it 2026-07-01.
 NIGHT = dt.datetime(2026, 7, 1, 2, 30, tzinfo=dt.UTC)

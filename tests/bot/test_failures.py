@@ -22,6 +22,7 @@ from bot.offline import TEXT_LIMIT, SentCall, keyboard_rows
 from core.db.store import Store
 from core.db.tables import customers
 from core.types import Customer, Reward
+from tests.bot.conftest import sqlite_only
 from tests.support.harness import ADMIN, CASHIER, CUSTOMER, TOKEN, BotHarness, make_config
 
 pytestmark = pytest.mark.asyncio
@@ -125,6 +126,7 @@ async def test_after_a_failure_doing_it_again_records_exactly_once(
     assert await bot.store.ledger_sum(customer["id"]) == 30
 
 
+@sqlite_only  # the fault is a SQLite trigger
 async def test_a_database_error_logs_no_customer_details(
     bot: BotHarness, log: pytest.LogCaptureFixture
 ) -> None:

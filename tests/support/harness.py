@@ -44,14 +44,24 @@ def database_path(tmp_path: Path) -> Path:
     return tmp_path / "test.db"
 
 
+# Set by tests/bot/conftest.py when the bot tests run on PostgreSQL (LOYALTY_BOT_TEST_ENGINE):
+# this worker's database, emptied before each test, instead of a SQLite file per test.
+DATABASE_URL_OVERRIDE: list[str] = []
+
+
 def make_config(tmp_path: Path, **program: Any) -> Config:
     """The default program on the SQLite file database_path(tmp_path), with one admin and one
     cashier. In tests/bot that file is already at the newest schema (tests/bot/conftest.py);
     elsewhere the Application's post_init creates it by running the migrations."""
     base = load_config(None, environ={})
+    url = (
+        DATABASE_URL_OVERRIDE[0]
+        if DATABASE_URL_OVERRIDE
+        else f"sqlite+aiosqlite:///{database_path(tmp_path)}"
+    )
     return dataclasses.replace(
         base,
-        database_url=f"sqlite+aiosqlite:///{database_path(tmp_path)}",
+        database_url=url,
         staff=StaffConfig(admins=(ADMIN,), cashiers=(CASHIER,)),
         program=dataclasses.replace(base.program, **program),
     )
