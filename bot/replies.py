@@ -17,6 +17,7 @@ from core.errors import (
     InvalidReference,
     LoyaltyError,
     NotAPurchase,
+    NothingToEarn,
     NotReversible,
     ReasonRequired,
     RefundTooLarge,
@@ -26,7 +27,7 @@ from core.errors import (
 )
 from core.reports.periods import EXAMPLES
 
-from .format import a_kind, card, esc
+from .format import a_kind, card, esc, money
 
 
 def friendly(exc: LoyaltyError) -> str:
@@ -41,6 +42,14 @@ def friendly(exc: LoyaltyError) -> str:
             return f"{esc(exc.why[:1].upper() + exc.why[1:])}."
         case InvalidAmount():
             return f"That amount won't work: {esc(exc.why)}."
+        case NothingToEarn():
+            spent = money(exc.amount, exc.currency)
+            if exc.minimum is not None:
+                return (
+                    f"{spent} earns no points: purchases from "
+                    f"{money(exc.minimum, exc.currency)} earn points. Nothing was recorded."
+                )
+            return f"{spent} is too little for a point. Nothing was recorded."
         case InsufficientPoints():
             return (
                 f"Not enough points: the balance is {exc.balance:,}, the reward costs "

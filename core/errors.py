@@ -5,6 +5,7 @@
     ├── DuplicateCustomer      the existing card          ("that phone is on card ...")
     ├── InsufficientPoints     balance, cost, shortfall
     ├── InvalidAmount          why                        ("more than two decimal places")
+    ├── NothingToEarn          amount, the minimum        ("below the 5.00 minimum")
     ├── InvalidContact         field, why                 ("not a valid UK number")
     ├── InvalidReference       why                        ("check digit does not match")
     ├── UnknownReward          the ids that exist
@@ -57,6 +58,18 @@ class InvalidAmount(LoyaltyError):
     def __init__(self, why: str) -> None:
         super().__init__(why)
         self.why = why
+
+
+class NothingToEarn(LoyaltyError):
+    """A purchase that would earn 0 points: below min_purchase (`minimum`), or too small for
+    one point (`minimum` None). Refused, so no visit is recorded that earned nothing."""
+
+    def __init__(self, amount: Decimal, currency: str, *, minimum: Decimal | None) -> None:
+        why = "rounds to 0 points" if minimum is None else f"is below the {minimum:.2f} minimum"
+        super().__init__(f"{amount:.2f} {currency} {why}")
+        self.amount = amount
+        self.currency = currency
+        self.minimum = minimum
 
 
 class InvalidContact(LoyaltyError):

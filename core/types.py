@@ -57,6 +57,39 @@ class Reward:
 
 
 @dataclass(frozen=True)
+class BillLevel:
+    """One step of a bill-value campaign: a bill of at least `bill` earns `points` more."""
+
+    bill: Decimal
+    points: int
+
+
+CampaignEffect = Literal["multiplier", "bill_bonus", "first_purchase"]
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A campaign from [[campaigns]] (core/campaigns.py): when it runs, in the shop's time zone,
+    and its one effect. Exactly one of multiplier, bill_bonus, first_purchase_bonus is set."""
+
+    name: str
+    start: dt.date  # the first day it runs
+    end: dt.date | None = None  # the last day it runs (inclusive); None: until removed
+    weekdays: frozenset[int] = frozenset()  # 0 = Monday ... 6 = Sunday; empty: every day
+    hours: tuple[dt.time, dt.time] | None = None  # [from, to) each day; None: all day
+    multiplier: Decimal | None = None  # "double points": x2 on top of the tier's multiplier
+    bill_bonus: tuple[BillLevel, ...] = ()  # ascending bills; the highest one reached counts
+    first_purchase_bonus: int = 0  # points for the card's first purchase
+    public: bool = True  # customers see it in /campaigns; staff always do
+
+    @property
+    def effect(self) -> CampaignEffect:
+        if self.multiplier is not None:
+            return "multiplier"
+        return "bill_bonus" if self.bill_bonus else "first_purchase"
+
+
+@dataclass(frozen=True)
 class Program:
     currency: str = "GBP"
     points_per_unit: Decimal = Decimal(1)
@@ -66,6 +99,12 @@ class Program:
     default_region: str = "GB"
     tiers: tuple[Tier, ...] = ()
     rewards: tuple[Reward, ...] = ()
+    # A purchase below this earns nothing and is refused before Confirm (0: no minimum).
+    min_purchase: Decimal = Decimal(0)
+    campaigns: tuple[Campaign, ...] = ()
+    # The shop's clock for campaigns' dates and hours: [reports] timezone, copied here at load
+    # so that quote_earn stays a pure function of its arguments.
+    timezone: str = "Europe/London"
 
 
 # --- records ---------------------------------------------------------------------------------
@@ -136,6 +175,24 @@ class EarnQuote(TypedDict):
     # Of `points`, how many paid points the card owed (Customer.points_owed); present only when
     # above zero. `balance_after` is then balance_before + points - owed_paid.
     owed_paid: NotRequired[int]
+    # The campaigns that applied (core/campaigns.py), present only when one did: `points` is
+    # then floor(amount x points_per_unit x multiplier x campaign_multiplier) plus their
+    # bonuses. Stored with the entry, so a refund or a void reverses exactly what they gave.
+    campaigns: NotRequired[list[AppliedCampaign]]
+    campaign_multiplier: NotRequired[Decimal]  # the best campaign multiplier; absent: x1
+
+
+class AppliedCampaign(TypedDict):
+    """One campaign's part in a purchase's points (EarnQuote.campaigns)."""
+
+    name: str
+    effect: CampaignEffect
+    points: int  # the points it added to the purchase
+    multiplier: NotRequired[Decimal]  # a multiplier campaign's
+    bill: NotRequired[Decimal]  # a bill-value campaign: the threshold the bill reached
+    # ... and all its steps as [bill, points], so a partial refund can tell which step what
+    # stands of the purchase still reaches
+    levels: NotRequired[list[tuple[Decimal, int]]]
 
 
 class Settlement(TypedDict):

@@ -9,6 +9,7 @@ which are exactly the program in config.example.toml.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tomllib
@@ -23,6 +24,7 @@ import phonenumbers
 from core.errors import ConfigError
 from core.types import Program, Reward, Tier
 
+from .campaigns import campaigns
 from .model import (
     DEFAULT_BASE_URL,
     DEFAULT_DATABASE_URL,
@@ -104,6 +106,7 @@ _SECTIONS: Final = (
     "corrections",
     "tiers",
     "rewards",
+    "campaigns",
 )
 
 
@@ -120,6 +123,9 @@ def _build(
     staff = _staff(section(data, "staff"))
     program = _program(section(data, "program"), data)
     reports = _reports(section(data, "reports"))
+    # Campaigns run on the shop's clock, [reports] timezone: the program carries both, so the
+    # rules that price a purchase (core.rules.quote_earn) need nothing else.
+    program = dataclasses.replace(program, campaigns=campaigns(data), timezone=reports.timezone)
     backup = _backup(section(data, "backup"))
     corrections = _corrections(section(data, "corrections"))
     return Config(
@@ -166,6 +172,7 @@ def _program(t: Table, data: dict[str, object]) -> Program:
         "signup_bonus",
         "reset_after_redemption",
         "max_purchase",
+        "min_purchase",
         "default_region",
     )
     currency = t.get("currency", as_str, d.currency)
@@ -182,6 +189,11 @@ def _program(t: Table, data: dict[str, object]) -> Program:
     reset = t.get("reset_after_redemption", as_bool, d.reset_after_redemption)
     max_purchase = t.get("max_purchase", as_number, d.max_purchase)
     check_positive(max_purchase, t.path("max_purchase"))
+    min_purchase = t.get("min_purchase", as_number, d.min_purchase)
+    if min_purchase < 0 or min_purchase >= max_purchase:
+        raise ConfigError(
+            t.path("min_purchase"), f"must be 0 or more and below max_purchase, got {min_purchase}"
+        )
     region = t.get("default_region", as_str, d.default_region)
     if not _REGION.fullmatch(region):
         raise ConfigError(
@@ -196,6 +208,7 @@ def _program(t: Table, data: dict[str, object]) -> Program:
         signup_bonus=signup_bonus,
         reset_after_redemption=reset,
         max_purchase=max_purchase,
+        min_purchase=min_purchase,
         default_region=region,
         tiers=_tiers(data),
         rewards=_rewards(data),

@@ -178,7 +178,9 @@ class Ledger:
         customer = customer_unless_recorded(conn, customer_id, key)
         if customer is None:
             return earn_replayed(replay_of(conn, customer_id, key))
-        quote = rules.quote_earn(customer, amount, self.program)
+        quote = rules.quote_earn(
+            customer, amount, self.program, at=now, purchases=self._purchases(conn, customer_id)
+        )
         entry_id = self._apply(
             conn,
             customer,
@@ -209,6 +211,13 @@ class Ledger:
         result = cast(EarnResult, {**quote, **written(customer, entry_id)})
         result["queued"] = _queue(conn, key, tell, result, now)
         return result
+
+    def _purchases(self, conn: Connection, customer_id: int) -> int | None:
+        """The card's standing purchases, for first-purchase campaigns; not read (None) when
+        the program has none, to keep an earn at its few statements."""
+        if not any(c.first_purchase_bonus for c in self.program.campaigns):
+            return None
+        return reads.purchases(conn, customer_id)
 
     def _redeem_once(
         self,

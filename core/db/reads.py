@@ -19,6 +19,7 @@ from .statements import (
     ENTRY_BY_ID,
     ENTRY_BY_KEY,
     LEDGER_SUM,
+    PURCHASES,
     RECENT,
     customer_record,
     entry_record,
@@ -99,3 +100,8 @@ def correctable(
             correction = entry_record(row)
             earlier[correction["reverses_id"] or 0].append(correction)
     return [(e, earlier[e["id"]]) for e in entries]
+
+
+def purchases(conn: Connection, customer_id: int) -> int:
+    """How many of the card's purchases stand (a voided one no longer counts)."""
+    return int(conn.execute(PURCHASES, {"customer_id": customer_id}).scalar_one_or_none() or 0)

@@ -153,6 +153,10 @@ class Store(Ledger):
     async def get_customer(self, customer_id: int) -> Customer:
         return await self._unit.read(reads.existing_customer, customer_id)
 
+    async def purchases(self, customer_id: int) -> int:
+        """How many of the card's purchases stand: a first-purchase campaign's question."""
+        return await self._unit.read(reads.purchases, customer_id)
+
     async def customer_by_phone(self, phone: str) -> Customer | None:
         return await self._unit.read(reads.customer_by, BY_PHONE, phone)
 

@@ -202,6 +202,7 @@ def test_a_full_program_is_read_as_written(tmp_path: Path) -> None:
         default_region="IE",
         tiers=config.program.tiers,
         rewards=config.program.rewards,
+        timezone="Europe/Dublin",  # [reports] timezone: the clock campaigns run on
     )
     assert [t.name for t in config.program.tiers] == ["Member"]
     assert [r.id for r in config.program.rewards] == ["tea"]
