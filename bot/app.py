@@ -46,6 +46,7 @@ from .errors import on_error, start_counting
 from .handlers import (
     adjust,
     audit,
+    campaigns,
     digest,
     earn,
     link,
@@ -156,6 +157,7 @@ def register_handlers(app: Application, config: Config) -> None:  # type: ignore
     app.add_handler(CommandHandler("audit", audit.audit_command), group=g)
     app.add_handler(CallbackQueryHandler(audit.csv_button, pattern=audit.PATTERN), group=g)
     app.add_handler(CommandHandler("digest", digest.digest_command), group=g)
+    app.add_handler(CommandHandler("campaigns", campaigns.campaigns_command), group=g)
     app.add_handler(link.handler(), group=g)  # a shared contact links a customer's card
     app.add_handler(CallbackQueryHandler(confirm.stale_press, pattern=confirm.pattern()), group=g)
     app.add_handler(CallbackQueryHandler(start.unknown_button), group=g)

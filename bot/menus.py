@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 CUSTOMER_COMMANDS = [
     BotCommand("status", "My points, tier and rewards"),
+    BotCommand("campaigns", "Offers running now and next"),
     BotCommand("start", "Link my card"),
     BotCommand("help", "What I can do"),
 ]
@@ -34,6 +35,7 @@ CASHIER_COMMANDS = [
     BotCommand("register", "Register a new customer"),
     BotCommand("status", "Look up a card"),
     BotCommand("refund", "Goods returned: take back points"),
+    BotCommand("campaigns", "Offers running now and next"),
     BotCommand("cancel", "Stop what I'm doing"),
     BotCommand("help", "Commands and examples"),
 ]

@@ -14,6 +14,7 @@ CUSTOMER_HELP = (
     "<b>Your loyalty card</b>\n"
     "/start – link this Telegram account to your card (share your phone number)\n"
     "/status – your balance, tier and rewards\n"
+    "/campaigns – offers running now and next\n"
     "/help – this list"
 )
 CASHIER_HELP = (
@@ -23,6 +24,7 @@ CASHIER_HELP = (
     "/redeem – spend points on a reward, e.g. <code>/redeem 4821 3379 coffee</code>\n"
     "/status – look up a card, e.g. <code>/status 4821 3379</code>\n"
     "/refund – goods returned: take back their points, e.g. <code>/refund #41</code>\n"
+    "/campaigns – offers running now and next\n"
     "↩ Undo – under a result, for a few minutes: undo your own mistake\n"
     "/cancel – stop what you're doing\n"
     "/help – this list"

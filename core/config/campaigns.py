@@ -100,7 +100,11 @@ def _hours(t: Table) -> tuple[dt.time, dt.time] | None:
     if end <= start:
         # A run across midnight is two campaigns (or weekdays) in the file: one day's hours
         # read one way, and "22:00-02:00" would leave open which day's 02:00 is meant.
-        raise ConfigError(t.path("hours"), f"{end:%H:%M} is not after {start:%H:%M}")
+        raise ConfigError(
+            t.path("hours"),
+            f"the end, {end:%H:%M}, is not after the start, {start:%H:%M} "
+            "(hours across midnight: two campaigns)",
+        )
     return start, end
 
 
