@@ -40,12 +40,14 @@ from core.db.store import Store
 
 from . import confirm, delivery, flows, network
 from .backups import schedule_daily_backup
+from .birthdays import schedule_birthdays
 from .concurrency import PerUserUpdateProcessor
 from .config_audit import record_config_load
 from .errors import on_error, start_counting
 from .handlers import (
     adjust,
     audit,
+    birthday,
     campaigns,
     digest,
     earn,
@@ -158,6 +160,7 @@ def register_handlers(app: Application, config: Config) -> None:  # type: ignore
     app.add_handler(CallbackQueryHandler(audit.csv_button, pattern=audit.PATTERN), group=g)
     app.add_handler(CommandHandler("digest", digest.digest_command), group=g)
     app.add_handler(CommandHandler("campaigns", campaigns.campaigns_command), group=g)
+    app.add_handler(CommandHandler("birthday", birthday.birthday_command), group=g)
     app.add_handler(link.handler(), group=g)  # a shared contact links a customer's card
     app.add_handler(CallbackQueryHandler(confirm.stale_press, pattern=confirm.pattern()), group=g)
     app.add_handler(CallbackQueryHandler(start.unknown_button), group=g)
@@ -204,6 +207,7 @@ def _post_init(
                 )
         await set_command_menus(app)
         schedule_daily_backup(app)  # [backup]: a verified copy of the database every day
+        schedule_birthdays(app)  # [birthday]: the yearly bonus, checked daily and now
 
     return post_init
 

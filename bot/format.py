@@ -24,6 +24,7 @@ KIND_LABELS = {
     "adjust": "Adjustment",
     "void": "Void",
     "refund": "Refund",
+    "bonus": "Bonus",
 }
 # What an entry is, in a sentence ("that entry is a reward redemption").
 _A_KIND = {
@@ -33,6 +34,7 @@ _A_KIND = {
     "adjust": "an adjustment",
     "void": "a void",
     "refund": "a refund",
+    "bonus": "a bonus",
 }
 
 

@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 CUSTOMER_COMMANDS = [
     BotCommand("status", "My points, tier and rewards"),
     BotCommand("campaigns", "Offers running now and next"),
+    BotCommand("birthday", "My birthday, for a birthday treat"),
     BotCommand("start", "Link my card"),
     BotCommand("help", "What I can do"),
 ]

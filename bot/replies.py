@@ -12,6 +12,7 @@ from core.errors import (
     DuplicateCustomer,
     InsufficientPoints,
     InvalidAmount,
+    InvalidBirthday,
     InvalidContact,
     InvalidPeriod,
     InvalidReference,
@@ -50,6 +51,8 @@ def friendly(exc: LoyaltyError) -> str:
                     f"{money(exc.minimum, exc.currency)} earn points. Nothing was recorded."
                 )
             return f"{spent} is too little for a point. Nothing was recorded."
+        case InvalidBirthday():
+            return f"That birthday won't work: {esc(exc.why)}."
         case InsufficientPoints():
             return (
                 f"Not enough points: the balance is {exc.balance:,}, the reward costs "

@@ -15,6 +15,7 @@ CUSTOMER_HELP = (
     "/start – link this Telegram account to your card (share your phone number)\n"
     "/status – your balance, tier and rewards\n"
     "/campaigns – offers running now and next\n"
+    "/birthday – your birthday, for a treat in your birthday week, e.g. /birthday 14/03\n"
     "/help – this list"
 )
 CASHIER_HELP = (
@@ -25,6 +26,7 @@ CASHIER_HELP = (
     "/status – look up a card, e.g. <code>/status 4821 3379</code>\n"
     "/refund – goods returned: take back their points, e.g. <code>/refund #41</code>\n"
     "/campaigns – offers running now and next\n"
+    "/birthday – set a customer's birthday, e.g. <code>/birthday 4821 3379 14/03</code>\n"
     "↩ Undo – under a result, for a few minutes: undo your own mistake\n"
     "/cancel – stop what you're doing\n"
     "/help – this list"

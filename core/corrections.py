@@ -58,7 +58,7 @@ def gross(entry: LedgerEntry) -> int:
     details = entry["details"]
     if entry["kind"] == "earn":
         return int(str(details.get("points", entry["points"])))
-    if entry["kind"] in ("void", "refund", "adjust"):
+    if entry["kind"] in ("void", "refund", "adjust", "bonus"):
         return int(str(details.get("gross", entry["points"])))
     return entry["points"]
 

@@ -11,6 +11,7 @@
     ├── UnknownReward          the ids that exist
     ├── AlreadyLinked          the card already linked to another Telegram account
     ├── InvalidPeriod          text, why                  ("2026-13 is not a month")
+    ├── InvalidBirthday        why                        ("February has no day 30")
     ├── ConfigError            key, problem               (one line, no traceback)
     │   corrections (core/corrections.py):
     ├── UnknownEntry           entry id                   ("no entry #41")
@@ -101,6 +102,14 @@ class AlreadyLinked(LoyaltyError):
     def __init__(self, card_number: str) -> None:
         super().__init__(f"card {card_number} is linked to another Telegram account")
         self.card_number = card_number
+
+
+class InvalidBirthday(LoyaltyError):
+    """A birthday that can't be read or can't exist (core/birthdays.py): why, with an example."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
 
 
 class InvalidPeriod(LoyaltyError):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, NotRequired, TypedDict
 
-EntryKind = Literal["signup_bonus", "earn", "redeem", "adjust", "void", "refund"]
+EntryKind = Literal["signup_bonus", "earn", "redeem", "adjust", "void", "refund", "bonus"]
 # The entries that correct a mistake (core/corrections.py): a void reverses a whole entry, a
 # refund part of a purchase, an adjustment adds or removes points by hand with a reason.
 CorrectionKind = Literal["void", "refund", "adjust"]
@@ -33,6 +33,8 @@ AuditAction = Literal[
     "invite_use",  # details: {"role"}
     "contacts_export",  # details: {"period", "rows"?}; never the contacts themselves
     "config_load",  # details: {"sha256", "path"?}: which program the bot started with
+    "birthday",  # details: {"set": bool}; never the date itself
+    "bonus",  # details: {"reason", "gross", "points"}: a birthday bonus
 ]
 
 
@@ -223,6 +225,20 @@ class EarnResult(EarnQuote):
     # replay (the first confirmation already told them).
     notify_user_id: int | None
     queued: list[Owed]  # the messages this change queued (core/db/outbox.py); none on a replay
+
+
+class BonusResult(TypedDict):
+    """A `bonus` entry the program gave (Store.bonus): a birthday's, once a year."""
+
+    entry_id: int
+    customer_id: int
+    gross: int  # the bonus
+    points: int  # what reached the balance (the rest paid points owed)
+    balance_after: int
+    reason: str  # "birthday"
+    replayed: bool  # True when its key was already recorded: nothing changed
+    notify_user_id: int | None
+    queued: list[Owed]
 
 
 class RedeemResult(RedeemQuote):

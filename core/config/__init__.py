@@ -2,6 +2,7 @@
 
 - model.py: what a config is (the dataclasses) and the built-in defaults;
 - load.py: reading config.toml and checking every key, one ConfigError for the first mistake;
+- campaigns.py: reading [[campaigns]];
 - values.py: typed values out of TOML, each error naming its key by its dotted path;
 - urls.py: database URLs (SQLite paths pinned to the config's folder, passwords hidden);
 - summary.py: what `loyalty-bot check-config` prints.
@@ -15,6 +16,7 @@ from .model import (
     DEFAULT_PROGRAM,
     TOKEN_ENV_VAR,
     BackupConfig,
+    BirthdayConfig,
     Config,
     CorrectionsConfig,
     ReportsConfig,
@@ -30,6 +32,7 @@ __all__ = [
     "DEFAULT_PROGRAM",
     "TOKEN_ENV_VAR",
     "BackupConfig",
+    "BirthdayConfig",
     "Config",
     "CorrectionsConfig",
     "ReportsConfig",

@@ -31,6 +31,7 @@ from .model import (
     DEFAULT_PROGRAM,
     TOKEN_ENV_VAR,
     BackupConfig,
+    BirthdayConfig,
     Config,
     CorrectionsConfig,
     ReportsConfig,
@@ -107,6 +108,7 @@ _SECTIONS: Final = (
     "tiers",
     "rewards",
     "campaigns",
+    "birthday",
 )
 
 
@@ -128,6 +130,7 @@ def _build(
     program = dataclasses.replace(program, campaigns=campaigns(data), timezone=reports.timezone)
     backup = _backup(section(data, "backup"))
     corrections = _corrections(section(data, "corrections"))
+    birthday = _birthday(section(data, "birthday"))
     return Config(
         telegram=telegram,
         database_url=database_url,
@@ -136,6 +139,7 @@ def _build(
         reports=reports,
         backup=backup,
         corrections=corrections,
+        birthday=birthday,
         path=path,
     )
 
@@ -305,3 +309,12 @@ def _backup(t: Table) -> BackupConfig:
     if keep < 1:
         raise ConfigError(t.path("keep"), f"must be 1 or more, got {keep}")
     return BackupConfig(folder=folder, keep=keep, time=t.get("time", as_hh_mm, d.time))
+
+
+def _birthday(t: Table) -> BirthdayConfig:
+    d = BirthdayConfig()
+    t.only("bonus", "time")
+    bonus = t.get("bonus", as_int, d.bonus)
+    if not 0 <= bonus <= 1_000_000:
+        raise ConfigError(t.path("bonus"), f"must be 0 (no bonus) to 1000000, got {bonus}")
+    return BirthdayConfig(bonus=bonus, time=t.get("time", as_hh_mm, d.time))

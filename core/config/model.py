@@ -88,6 +88,14 @@ class CorrectionsConfig:
 
 
 @dataclass(frozen=True)
+class BirthdayConfig:
+    """The yearly birthday bonus (bot/birthdays.py): points, and when the daily job runs."""
+
+    bonus: int = 0  # points credited in the birthday week, once a year; 0: no bonus
+    time: dt.time = dt.time(9, 0)  # the daily run, in [reports] timezone
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig
     database_url: str  # SQLite paths are already absolute
@@ -96,4 +104,5 @@ class Config:
     reports: ReportsConfig = field(default_factory=ReportsConfig)
     backup: BackupConfig = field(default_factory=BackupConfig)
     corrections: CorrectionsConfig = field(default_factory=CorrectionsConfig)
+    birthday: BirthdayConfig = field(default_factory=BirthdayConfig)
     path: Path | None = None  # the file it came from; None for built-in defaults

@@ -74,6 +74,16 @@ RECENT = (
     .order_by(ledger.c.id.desc())  # the (customer_id, id) index, newest first
     .limit(bindparam("limit"))
 )
+# Birthdays (migration 0009): read and set apart from the Customer record, which earns read.
+BIRTHDAY_OF = select(customers.c.birthday).where(customers.c.id == bindparam("customer_id"))
+SET_BIRTHDAY = (
+    update(customers)
+    .where(customers.c.id == bindparam("customer_id"))
+    .values(birthday=bindparam("birthday", type_=customers.c.birthday.type))
+)
+WITH_BIRTHDAYS = select(customers.c.id, customers.c.birthday).where(
+    customers.c.birthday.is_not(None)
+)
 PURCHASES = select(customers.c.purchases).where(customers.c.id == bindparam("customer_id"))
 LEDGER_SUM = select(func.coalesce(func.sum(ledger.c.points), 0)).where(
     ledger.c.customer_id == bindparam("customer_id")

@@ -41,6 +41,7 @@ from core.lookup import parse_reference
 from core.types import (
     AuditAction,
     AuditRecord,
+    BonusResult,
     CorrectableEntry,
     CorrectionQuote,
     CorrectionResult,
@@ -63,7 +64,15 @@ from .constraints import (
 )
 from .ledger import Ledger, Tell
 from .results import correction_replayed, earn_replayed, redeem_replayed
-from .statements import BY_CARD, BY_PHONE, BY_REGISTRATION, BY_TELEGRAM, LINK, UNLINK
+from .statements import (
+    BY_CARD,
+    BY_PHONE,
+    BY_REGISTRATION,
+    BY_TELEGRAM,
+    LINK,
+    SET_BIRTHDAY,
+    UNLINK,
+)
 from .unit_of_work import UnitOfWork
 
 MAX_ATTEMPTS = 20  # compare-and-swap retries; contention on one card is a handful of cashiers
@@ -113,6 +122,26 @@ def _record(
         customer_id=customer_id,
         entry_id=entry_id,
         details=details,
+        now=now,
+    )
+
+
+def _set_birthday(
+    conn: Connection,
+    customer_id: int,
+    birthday: dt.date | None,
+    actor_id: int | None,
+    now: dt.datetime,
+) -> None:
+    reads.existing_customer(conn, customer_id)
+    conn.execute(SET_BIRTHDAY, {"customer_id": customer_id, "birthday": birthday})
+    audit.audit(
+        conn,
+        actor_id=actor_id,
+        action="birthday",
+        customer_id=customer_id,
+        entry_id=None,
+        details={"set": birthday is not None},
         now=now,
     )
 
@@ -395,6 +424,55 @@ class Store(Ledger):
                 }
             )
         return listed
+
+    # --- birthdays and bonuses (core/birthdays.py, bot/birthdays.py) ---------------------------
+
+    async def birthday(self, customer_id: int) -> dt.date | None:
+        return await self._unit.read(reads.birthday, customer_id)
+
+    async def birthdays(self) -> list[tuple[int, dt.date]]:
+        """Every card with a birthday given, as (customer id, birthday)."""
+        return await self._unit.read(reads.birthdays)
+
+    async def set_birthday(
+        self, customer_id: int, birthday: dt.date | None, *, actor_id: int | None, now: dt.datetime
+    ) -> None:
+        """Sets (or, with None, forgets) the card's birthday, and audits who did (not the date)."""
+        await self._unit.write(_set_birthday, customer_id, birthday, actor_id, now)
+
+    async def bonus(
+        self,
+        customer_id: int,
+        points: int,
+        *,
+        reason: str,
+        key: str,
+        now: dt.datetime,
+        details: Mapping[str, object] | None = None,
+        tell: Tell[BonusResult] | None = None,
+    ) -> BonusResult:
+        """Gives the card a `bonus` entry once per key (a birthday's: birthday:<id>:<year>)."""
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                result = await self._unit.write(
+                    self._bonus_once,
+                    customer_id,
+                    points,
+                    reason,
+                    dict(details or {}),
+                    now,
+                    key,
+                    tell,
+                )
+            except IntegrityError:
+                # The same key raced us (two jobs at once): theirs stands, replayed.
+                replay = await self._unit.read(reads.entry_by_key, key)
+                if replay is None:
+                    raise
+                continue
+            if result is not None:
+                return result
+        raise ConcurrentUpdate(f"the card #{customer_id} kept changing")
 
     # --- the audit trail (core/db/audit.py) ----------------------------------------------------
 

@@ -12,6 +12,7 @@ from sqlalchemy import (
     BigInteger,
     CheckConstraint,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -72,6 +73,9 @@ customers = Table(
     # (migration 0007): paid first from the next credits, so while it is above zero the balance
     # is zero. balance - points_owed is what the card would hold had nothing been spent early.
     Column("points_owed", BigInteger, nullable=False, default=0, server_default="0"),
+    # The customer's birthday (migration 0009), for the yearly birthday bonus (bot/birthdays.py);
+    # year 4 when they gave none (core/birthdays.py).
+    Column("birthday", Date),
     CheckConstraint("balance >= 0", name="balance_not_negative"),
     CheckConstraint("points_owed >= 0", name="points_owed_not_negative"),
 )
@@ -99,7 +103,7 @@ ledger = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
-    # signup_bonus / earn / redeem / adjust / void / refund
+    # signup_bonus / earn / redeem / adjust / void / refund / bonus (a birthday's, migration 0009)
     Column("kind", String(16), nullable=False),
     Column("points", BigInteger, nullable=False),  # signed
     Column("amount_minor", BigInteger),  # purchase amount in pence, for earn entries
@@ -119,7 +123,8 @@ ledger = Table(
     # The entry a void or refund reverses (migration 0007); NULL for every other entry.
     Column("reverses_id", Integer, ForeignKey("ledger.id")),
     CheckConstraint(
-        "kind IN ('signup_bonus', 'earn', 'redeem', 'adjust', 'void', 'refund')", name="kind_known"
+        "kind IN ('signup_bonus', 'earn', 'redeem', 'adjust', 'void', 'refund', 'bonus')",
+        name="kind_known",
     ),
 )
 # A customer's recent entries (/status).

@@ -67,6 +67,8 @@ ACTION_LABELS: Final = {
     "invite_use": "Invite used",
     "contacts_export": "Contacts exported",
     "config_load": "Config loaded",
+    "birthday": "Birthday changed",
+    "bonus": "Bonus",
 }
 CSV_COLUMNS: Final = (
     "record", "time", "actor_id", "actor", "action", "card", "entry", "details",
