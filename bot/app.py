@@ -51,6 +51,7 @@ from .handlers import (
     campaigns,
     digest,
     earn,
+    invite,
     link,
     redeem,
     refund,
@@ -147,8 +148,11 @@ def register_handlers(app: Application, config: Config) -> None:  # type: ignore
 
     g = LAST_GROUP
     # A /start deep link from `/staff invite` ("/start inv..."); any other /start greets.
-    invite = filters.Regex(r"^/start(@\w+)? inv\S*$")
-    app.add_handler(CommandHandler("start", staff.accept_invite, filters=invite), group=g)
+    staff_invite = filters.Regex(r"^/start(@\w+)? inv\S*$")
+    app.add_handler(CommandHandler("start", staff.accept_invite, filters=staff_invite), group=g)
+    # A customer's referral link ("/start ref_..."), from /invite (bot/handlers/invite.py).
+    referral = filters.Regex(r"^/start(@\w+)? ref_\S*$")
+    app.add_handler(CommandHandler("start", invite.open_referral, filters=referral), group=g)
     app.add_handler(CommandHandler("start", start.start), group=g)
     app.add_handler(CommandHandler("help", start.help_command), group=g)
     app.add_handler(CommandHandler("cancel", start.cancel_outside_flow), group=g)
@@ -161,6 +165,7 @@ def register_handlers(app: Application, config: Config) -> None:  # type: ignore
     app.add_handler(CommandHandler("digest", digest.digest_command), group=g)
     app.add_handler(CommandHandler("campaigns", campaigns.campaigns_command), group=g)
     app.add_handler(CommandHandler("birthday", birthday.birthday_command), group=g)
+    app.add_handler(CommandHandler("invite", invite.invite_command), group=g)
     app.add_handler(link.handler(), group=g)  # a shared contact links a customer's card
     app.add_handler(CallbackQueryHandler(confirm.stale_press, pattern=confirm.pattern()), group=g)
     app.add_handler(CallbackQueryHandler(start.unknown_button), group=g)

@@ -27,6 +27,7 @@ CUSTOMER_COMMANDS = [
     BotCommand("status", "My points, tier and rewards"),
     BotCommand("campaigns", "Offers running now and next"),
     BotCommand("birthday", "My birthday, for a birthday treat"),
+    BotCommand("invite", "Invite a friend: points for you both"),
     BotCommand("start", "Link my card"),
     BotCommand("help", "What I can do"),
 ]

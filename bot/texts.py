@@ -16,6 +16,7 @@ CUSTOMER_HELP = (
     "/status – your balance, tier and rewards\n"
     "/campaigns – offers running now and next\n"
     "/birthday – your birthday, for a treat in your birthday week, e.g. /birthday 14/03\n"
+    "/invite – a link for a friend: points for you both at their first purchase\n"
     "/help – this list"
 )
 CASHIER_HELP = (

@@ -107,6 +107,10 @@ class Program:
     # The shop's clock for campaigns' dates and hours: [reports] timezone, copied here at load
     # so that quote_earn stays a pure function of its arguments.
     timezone: str = "Europe/London"
+    # [referral]: points each side gets at the invited card's first purchase (0: no referrals),
+    # and how many referrals a month earn the referrer a bonus (0: no limit).
+    referral_bonus: int = 0
+    referral_monthly_limit: int = 0
 
 
 # --- records ---------------------------------------------------------------------------------

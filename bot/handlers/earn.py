@@ -22,7 +22,7 @@ from core.db.ledger import Tell
 from core.errors import LoyaltyError, NothingToEarn, UnknownCustomer
 from core.types import Customer, EarnQuote, EarnResult
 
-from .. import confirm, flows, texts
+from .. import confirm, flows, referrals, texts
 from ..customers import find_or_explain
 from ..format import customer_line, esc, money, points
 from ..replies import friendly
@@ -188,9 +188,12 @@ async def record_earn(
 ) -> EarnResult:
     """Records the purchase once: the key makes a second Confirm a replay."""
     svc = services(context)
-    return await svc.store.earn(
+    result = await svc.store.earn(
         preview.customer_id, preview.amount, actor_id=actor_id, now=svc.clock(), key=key, tell=tell
     )
+    if not result["replayed"]:
+        await referrals.after_purchase(svc, preview.customer_id)  # a friend's invite, if any
+    return result
 
 
 def describe_earn(result: EarnResult, *, undo: bool = True) -> confirm.Told:

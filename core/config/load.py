@@ -109,6 +109,7 @@ _SECTIONS: Final = (
     "rewards",
     "campaigns",
     "birthday",
+    "referral",
 )
 
 
@@ -318,3 +319,15 @@ def _birthday(t: Table) -> BirthdayConfig:
     if not 0 <= bonus <= 1_000_000:
         raise ConfigError(t.path("bonus"), f"must be 0 (no bonus) to 1000000, got {bonus}")
     return BirthdayConfig(bonus=bonus, time=t.get("time", as_hh_mm, d.time))
+
+
+def _referral(t: Table) -> tuple[int, int]:
+    """([referral] bonus, monthly_limit): both 0 or more."""
+    t.only("bonus", "monthly_limit")
+    d = DEFAULT_PROGRAM
+    bonus = t.get("bonus", as_int, d.referral_bonus)
+    limit = t.get("monthly_limit", as_int, d.referral_monthly_limit)
+    for key, value in (("bonus", bonus), ("monthly_limit", limit)):
+        if not 0 <= value <= 1_000_000:
+            raise ConfigError(t.path(key), f"must be 0 to 1000000, got {value}")
+    return bonus, limit

@@ -26,6 +26,7 @@ elsewhere through the async engine.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Concatenate, ParamSpec, TypeVar
@@ -35,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import corrections, rules
+from core import referrals as core_referrals
 from core.cards import new_card_number
 from core.errors import AlreadyLinked, AlreadyReversed, DuplicateCustomer, UnknownCustomer
 from core.lookup import parse_reference
@@ -54,7 +56,7 @@ from core.types import (
     RegisterResult,
 )
 
-from . import audit, reads
+from . import audit, reads, referrals
 from .constraints import (
     UNIQUE_CARD_NUMBER,
     UNIQUE_PHONE,
@@ -102,7 +104,10 @@ def _link(conn: Connection, phone: str, user_id: int) -> Customer:
             raise
         # A link racing ours gave this account another card between UNLINK and LINK.
         raise AlreadyLinked(customer["card_number"]) from None
-    return reads.existing_customer(conn, customer["id"])
+    linked = reads.existing_customer(conn, customer["id"])
+    # A referral link this account opened before ties to the card now (core/referrals.py).
+    referrals.attach(conn, linked, user_id)
+    return linked
 
 
 def _record(
@@ -473,6 +478,63 @@ class Store(Ledger):
             if result is not None:
                 return result
         raise ConcurrentUpdate(f"the card #{customer_id} kept changing")
+
+    # --- referrals (core/referrals.py, core/db/referrals.py) -----------------------------------
+
+    async def referral_code(self, customer_id: int) -> str:
+        """The customer's referral code, drawn at first use."""
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                return await self._unit.write(referrals.code_for, customer_id)
+            except IntegrityError:
+                continue  # two random codes collided: draw another
+        raise ConcurrentUpdate("could not find a free referral code")
+
+    async def referral_click(self, code: str, user_id: int, now: dt.datetime) -> referrals.Click:
+        """Remembers who opened whose link; what came of it."""
+        try:
+            return await self._unit.write(referrals.click, code, user_id, now)
+        except IntegrityError:
+            return "already"  # the same account's two clicks at once: the first one stands
+
+    async def reward_referral(
+        self, customer_id: int, *, now: dt.datetime, tell: Tell[BonusResult] | None = None
+    ) -> list[BonusResult]:
+        """At the invited card's purchase: [referral] bonus to it and to its referrer (within
+        the monthly limit), each once by its key; nothing if the card has no referral waiting.
+        A failure part-way is finished by the card's next purchase: the keys make it once."""
+        bonus = self.program.referral_bonus
+        waiting = await self._unit.read(referrals.unrewarded, customer_id) if bonus else None
+        if waiting is None:
+            return []
+        referral_id, referrer_id = waiting
+        given = [
+            await self.bonus(
+                customer_id,
+                bonus,
+                reason="referral",
+                key=f"referral:{referral_id}:invited",
+                now=now,
+                details={"referral_id": referral_id, "side": "invited"},
+                tell=tell,
+            )
+        ]
+        since = core_referrals.month_start(now, zoneinfo.ZoneInfo(self.program.timezone))
+        so_far = await self._unit.read(referrals.rewarded_since, referrer_id, since)
+        if core_referrals.referrer_rewarded(so_far, self.program.referral_monthly_limit):
+            given.append(
+                await self.bonus(
+                    referrer_id,
+                    bonus,
+                    reason="referral",
+                    key=f"referral:{referral_id}:referrer",
+                    now=now,
+                    details={"referral_id": referral_id, "side": "referrer"},
+                    tell=tell,
+                )
+            )
+        await self._unit.write(referrals.mark_rewarded, referral_id, now)
+        return [g for g in given if not g["replayed"]]
 
     # --- the audit trail (core/db/audit.py) ----------------------------------------------------
 

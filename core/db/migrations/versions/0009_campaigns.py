@@ -1,4 +1,4 @@
-"""campaigns: customers' birthdays, and the `bonus` ledger kind for birthday bonuses
+"""campaigns: birthdays, referrals, and the `bonus` ledger kind for their bonuses
 
 Revision ID: 0009
 Revises: 0007
@@ -8,9 +8,13 @@ Issue 13, earning rules and campaigns:
 - customers.birthday (a nullable date): given at /birthday by the customer or staff; a
   birthday given without a year is stored in year 4 (a leap year, so 29 February fits, and
   no customer is that old: docs/database.md);
+- customers.referral_code (unique, nullable): the code in the customer's /invite link;
+- referrals: who opened whose link (one row per Telegram account: the first link wins), the
+  card it attached to (unique: a customer is referred once) and when both were rewarded;
 - the kind `bonus` joins the kinds CHECK: points the program gives outside a purchase, with
-  the reason in its details ({"reason": "birthday", "year": 2026}); its idempotency key
-  (birthday:<customer>:<year>) makes it once a year, whatever runs the daily job twice.
+  the reason in its details ({"reason": "birthday", "year": 2026}, {"reason": "referral"});
+  its idempotency key (birthday:<customer>:<year>, referral:<id>:invited|referrer) makes each
+  once, whatever runs twice.
 Campaign bonuses at the till are part of the purchase's `earn` entry (its details keep the
 breakdown), so they need nothing here.
 
@@ -35,6 +39,34 @@ KINDS = "kind IN ('signup_bonus', 'earn', 'redeem', 'adjust', 'void', 'refund', 
 def upgrade() -> None:
     # A plain ADD COLUMN on every database: nullable, no default, no rebuild of customers.
     op.add_column("customers", sa.Column("birthday", sa.Date(), nullable=True))
+    op.add_column("customers", sa.Column("referral_code", sa.String(length=16), nullable=True))
+    # A unique index, not a constraint: SQLite adds it without rebuilding customers.
+    op.create_index("uq_customers_referral_code", "customers", ["referral_code"], unique=True)
+    op.create_table(
+        "referrals",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("referrer_id", sa.Integer(), nullable=False),
+        sa.Column("invited_user_id", sa.BigInteger(), nullable=False),
+        sa.Column("clicked_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("invited_customer_id", sa.Integer(), nullable=True),
+        sa.Column("rewarded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["referrer_id"], ["customers.id"], name=op.f("fk_referrals_referrer_id_customers")
+        ),
+        sa.ForeignKeyConstraint(
+            ["invited_customer_id"],
+            ["customers.id"],
+            name=op.f("fk_referrals_invited_customer_id_customers"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_referrals")),
+        sa.UniqueConstraint("invited_user_id", name=op.f("uq_referrals_invited_user_id")),
+        sa.UniqueConstraint(
+            "invited_customer_id", name=op.f("uq_referrals_invited_customer_id")
+        ),
+    )
+    op.create_index(
+        "ix_referrals_referrer_id_rewarded_at", "referrals", ["referrer_id", "rewarded_at"]
+    )
     with op.batch_alter_table("ledger", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_ledger_kind_known"), type_="check")
         batch_op.create_check_constraint(op.f("ck_ledger_kind_known"), KINDS)
@@ -48,7 +80,12 @@ def downgrade() -> None:
     with op.batch_alter_table("ledger", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("ck_ledger_kind_known"), type_="check")
         batch_op.create_check_constraint(op.f("ck_ledger_kind_known"), KINDS_BEFORE)
+    op.drop_index("ix_referrals_referrer_id_rewarded_at", table_name="referrals")
+    op.drop_table("referrals")
+    op.drop_index("uq_customers_referral_code", table_name="customers")
     if op.get_bind().dialect.name == "sqlite":
+        op.execute("ALTER TABLE customers DROP COLUMN referral_code")
         op.execute("ALTER TABLE customers DROP COLUMN birthday")
     else:
+        op.drop_column("customers", "referral_code")
         op.drop_column("customers", "birthday")
