@@ -38,6 +38,7 @@ CASHIER_COMMANDS = [
     BotCommand("status", "Look up a card"),
     BotCommand("refund", "Goods returned: take back points"),
     BotCommand("campaigns", "Offers running now and next"),
+    BotCommand("birthday", "Set a customer's birthday"),
     BotCommand("cancel", "Stop what I'm doing"),
     BotCommand("help", "Commands and examples"),
 ]
