@@ -112,3 +112,20 @@ def test_a_campaign_mistake_names_its_key(
 def test_a_minimum_at_or_above_the_maximum_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"program\.min_purchase"):
         program(tmp_path, "[program]\nmax_purchase = 100\nmin_purchase = 100\n")
+
+
+def test_the_commented_campaigns_in_config_example_are_valid(tmp_path: Path) -> None:
+    example = Path(__file__).resolve().parents[2] / "config.example.toml"
+    lines = example.read_text(encoding="utf-8").splitlines()
+    first = lines.index("# [[campaigns]]")
+    block = [line.removeprefix("# ").removeprefix("#") for line in lines[first:]]
+    end = next(i for i, line in enumerate(block) if line.startswith("Tiers, lowest first"))
+    read = program(tmp_path, "\n".join(block[:end]))
+    assert [(c.name, c.effect) for c in read.campaigns] == [
+        ("Double Tuesday", "multiplier"),
+        ("Big basket", "bill_bonus"),
+        ("Welcome", "first_purchase"),
+    ]
+    assert [level.bill for level in read.campaigns[1].bill_bonus] == [
+        Decimal(b) for b in (250, 500, 750, 1000, 1250)
+    ]
