@@ -141,6 +141,9 @@ class NewCustomer(TypedDict):
     name: str
     phone: str
     email: str | None
+    # Asked at /register when the shop gives a birthday bonus (bot/handlers/register.py);
+    # year 4 when given without a year (core/birthdays.py).
+    birthday: NotRequired[dt.date | None]
 
 
 class LedgerEntry(TypedDict):

@@ -117,6 +117,7 @@ class Ledger:
             "tier": rules.tier_for(bonus, self.program.tiers).name,
             "version": 0,
             "registration_key": key,
+            "birthday": new.get("birthday"),
         }
         customer_id = int(conn.execute(INSERT_CUSTOMER, values).scalar_one())
         bonus_entry = None

@@ -151,3 +151,42 @@ async def test_the_job_runs_daily_at_the_configured_time_in_the_shops_zone(
     fields = {f.name: str(f) for f in job.job.trigger.fields}
     assert (fields["hour"], fields["minute"]) == ("9", "0")
     assert str(job.job.trigger.timezone) == "Europe/London"
+
+
+async def test_register_asks_for_a_birthday_when_the_shop_gives_a_treat(bot: BotHarness) -> None:
+    await bot.send(CASHIER, "/register")
+    await bot.send(CASHIER, "Cat Moss")
+    await bot.send(CASHIER, "07400 555777")
+    await bot.press(CASHIER, "Skip (no e-mail)")
+    assert "Their birthday, for a birthday treat?" in bot.last_text(CASHIER)
+    await bot.send(CASHIER, "31/04")
+    assert "April has no day 31" in bot.last_text(CASHIER)  # refused kindly, asked again
+    await bot.send(CASHIER, "1.5.1985")
+    assert "Birthday: 1 May 1985" in bot.last_text(CASHIER)
+
+    await bot.press(CASHIER, "Confirm")
+
+    cat = await bot.store.find_customer("07400 555777")
+    assert await bot.store.birthday(cat["id"]) == dt.date(1985, 5, 1)
+
+
+async def test_the_birthday_step_can_be_skipped_with_its_button(bot: BotHarness) -> None:
+    await bot.send(CASHIER, "/register")
+    await bot.send(CASHIER, "Cat Moss")
+    await bot.send(CASHIER, "07400 555777")
+    await bot.send(CASHIER, "-")  # no e-mail
+    await bot.press(CASHIER, "Skip (no birthday)")
+    assert "Birthday: none" in bot.last_text(CASHIER)
+    await bot.press(CASHIER, "Confirm")
+    cat = await bot.store.find_customer("07400 555777")
+    assert await bot.store.birthday(cat["id"]) is None
+
+
+async def test_without_a_birthday_bonus_register_does_not_ask(tmp_path: Path) -> None:
+    async with BotHarness(make_config(tmp_path)) as bot:
+        await bot.send(CASHIER, "/register")
+        await bot.send(CASHIER, "Cat Moss")
+        await bot.send(CASHIER, "07400 555777")
+        await bot.send(CASHIER, "-")
+        assert "Register this customer?" in bot.last_text(CASHIER)
+        assert "Birthday" not in bot.last_text(CASHIER)
