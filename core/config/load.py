@@ -128,7 +128,14 @@ def _build(
     reports = _reports(section(data, "reports"))
     # Campaigns run on the shop's clock, [reports] timezone: the program carries both, so the
     # rules that price a purchase (core.rules.quote_earn) need nothing else.
-    program = dataclasses.replace(program, campaigns=campaigns(data), timezone=reports.timezone)
+    bonus, limit = _referral(section(data, "referral"))
+    program = dataclasses.replace(
+        program,
+        campaigns=campaigns(data),
+        timezone=reports.timezone,
+        referral_bonus=bonus,
+        referral_monthly_limit=limit,
+    )
     backup = _backup(section(data, "backup"))
     corrections = _corrections(section(data, "corrections"))
     birthday = _birthday(section(data, "birthday"))

@@ -38,6 +38,7 @@ def describe(config: Config) -> str:
         f"daily backup:   {_backup(config)}",
         f"undo:           {_undo(config)}",
         f"birthday bonus: {_birthday(config)}",
+        f"referral bonus: {_referral(config)}",
         f"tiers ({len(p.tiers)}):",
     ]
     name_width = max((len(t.name) for t in p.tiers), default=0)
@@ -63,6 +64,14 @@ def describe(config: Config) -> str:
 def _birthday(config: Config) -> str:
     b = config.birthday
     return f"{_plural(b.bonus, 'point')}, daily check {b.time:%H:%M}" if b.bonus else "off"
+
+
+def _referral(config: Config) -> str:
+    p = config.program
+    if not p.referral_bonus:
+        return "off"
+    limit = f", at most {p.referral_monthly_limit} a month per referrer"
+    return f"{_plural(p.referral_bonus, 'point')} each{limit if p.referral_monthly_limit else ''}"
 
 
 def _undo(config: Config) -> str:

@@ -129,3 +129,22 @@ def test_the_commented_campaigns_in_config_example_are_valid(tmp_path: Path) -> 
     assert [level.bill for level in read.campaigns[1].bill_bonus] == [
         Decimal(b) for b in (250, 500, 750, 1000, 1250)
     ]
+
+
+def test_birthday_and_referral_bonuses_are_read_and_checked(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_text(
+        '[birthday]\nbonus = 100\ntime = "08:30"\n[referral]\nbonus = 50\nmonthly_limit = 3\n',
+        encoding="utf-8",
+    )
+    config = load_config(path, environ={})
+    assert (config.birthday.bonus, config.birthday.time) == (100, dt.time(8, 30))
+    assert (config.program.referral_bonus, config.program.referral_monthly_limit) == (50, 3)
+    defaults = load_config(None, environ={})
+    assert (defaults.birthday.bonus, defaults.program.referral_bonus) == (0, 0)  # both off
+    path.write_text("[referral]\nmonthly_limit = -1\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"referral\.monthly_limit: must be 0 to 1000000"):
+        load_config(path, environ={})
+    path.write_text("[birthday]\nbonus = -5\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"birthday\.bonus"):
+        load_config(path, environ={})
