@@ -40,17 +40,21 @@ from core.db.store import Store
 
 from . import confirm, delivery, expiry, flows, languages, network
 from .backups import schedule_daily_backup
+from .birthdays import schedule_birthdays
 from .concurrency import PerUserUpdateProcessor
 from .config_audit import record_config_load
 from .errors import on_error, start_counting
 from .handlers import (
     adjust,
     audit,
+    birthday,
+    campaigns,
     card,
     digest,
     earn,
     find,
     history,
+    invite,
     language,
     link,
     redeem,
@@ -157,11 +161,14 @@ def register_handlers(app: Application, config: Config) -> None:  # type: ignore
 
     g = LAST_GROUP
     # A /start deep link from `/staff invite` ("/start inv..."); any other /start greets.
-    invite = filters.Regex(r"^/start(@\w+)? inv\S*$")
-    app.add_handler(CommandHandler("start", staff.accept_invite, filters=invite), group=g)
+    staff_invite = filters.Regex(r"^/start(@\w+)? inv\S*$")
+    app.add_handler(CommandHandler("start", staff.accept_invite, filters=staff_invite), group=g)
     # A scanned QR card ("/start t_<token>") or printed card ("/start c_<card number>").
     scanned = filters.Regex(r"^/start(@\w+)? [tc]_\S*$")
     app.add_handler(CommandHandler("start", card.open_scanned, filters=scanned), group=g)
+    # A customer's referral link ("/start ref_..."), from /invite (bot/handlers/invite.py).
+    referral = filters.Regex(r"^/start(@\w+)? ref_\S*$")
+    app.add_handler(CommandHandler("start", invite.open_referral, filters=referral), group=g)
     app.add_handler(CommandHandler("start", start.start), group=g)
     app.add_handler(CommandHandler("help", start.help_command), group=g)
     app.add_handler(CommandHandler("cancel", start.cancel_outside_flow), group=g)
@@ -185,6 +192,9 @@ def register_handlers(app: Application, config: Config) -> None:  # type: ignore
     # `go:` buttons (bot/flows.py): Earn and Redeem were taken by their flows' groups already;
     # Status shows the card. Before the catch-all, which would call them stale.
     app.add_handler(flows.GoButton(card.go_button), group=g)
+    app.add_handler(CommandHandler("campaigns", campaigns.campaigns_command), group=g)
+    app.add_handler(CommandHandler("birthday", birthday.birthday_command), group=g)
+    app.add_handler(CommandHandler("invite", invite.invite_command), group=g)
     app.add_handler(link.handler(), group=g)  # a shared contact links a customer's card
     app.add_handler(CallbackQueryHandler(confirm.stale_press, pattern=confirm.pattern()), group=g)
     app.add_handler(CallbackQueryHandler(start.unknown_button), group=g)
@@ -234,6 +244,7 @@ def _post_init(
         await set_command_menus(app)
         schedule_daily_backup(app)  # [backup]: a verified copy of the database every day
         schedule_tier_job(app)  # tiers whose points aged out drop (not under lifetime points)
+        schedule_birthdays(app)  # [birthday]: the yearly bonus, checked daily and now
 
     return post_init
 

@@ -30,6 +30,7 @@ KIND_LABELS = {
     "void": "Void",
     "refund": "Refund",
     "expire": "Expired",
+    "bonus": "Bonus",
 }
 # What an entry is, in a sentence ("that entry is a reward redemption").
 _A_KIND = {
@@ -40,6 +41,7 @@ _A_KIND = {
     "void": "a void",
     "refund": "a refund",
     "expire": "an expiry",
+    "bonus": "a bonus",
 }
 
 

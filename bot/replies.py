@@ -15,11 +15,13 @@ from core.errors import (
     DuplicateCustomer,
     InsufficientPoints,
     InvalidAmount,
+    InvalidBirthday,
     InvalidContact,
     InvalidPeriod,
     InvalidReference,
     LoyaltyError,
     NotAPurchase,
+    NothingToEarn,
     NotReversible,
     ReasonRequired,
     RefundTooLarge,
@@ -29,7 +31,7 @@ from core.errors import (
 )
 from core.reports.periods import EXAMPLES
 
-from .format import a_kind, card, esc
+from .format import a_kind, card, esc, money
 
 
 def friendly(exc: LoyaltyError) -> str:
@@ -46,6 +48,16 @@ def friendly(exc: LoyaltyError) -> str:
             return f"That amount won't work: {esc(exc.why)}."
         case DiscountNotAllowed():
             return f"That discount won't work: {esc(exc.why)}."
+        case NothingToEarn():
+            spent = money(exc.amount, exc.currency)
+            if exc.minimum is not None:
+                return (
+                    f"{spent} earns no points: purchases from "
+                    f"{money(exc.minimum, exc.currency)} earn points. Nothing was recorded."
+                )
+            return f"{spent} is too little for a point. Nothing was recorded."
+        case InvalidBirthday():
+            return f"That birthday won't work: {esc(exc.why)}."
         case InsufficientPoints():
             return (
                 f"Not enough points: the balance is {exc.balance:,}, the reward costs "

@@ -21,6 +21,9 @@ CUSTOMER_HELP: Final = (
     N_("/card – your card as a QR code: show it at the till, the cashier scans it"),
     N_("/history – everything on your card, newest first"),
     N_("/rewards – the rewards, and which you can have now"),
+    N_("/campaigns – offers running now and next"),
+    N_("/birthday – your birthday, for a treat in your birthday week, e.g. /birthday 14/03"),
+    N_("/invite – a link for a friend: points for you both at their first purchase"),
     N_("/language – the language I write to you in"),
     N_("/help – this list"),
 )
@@ -38,6 +41,8 @@ CASHIER_HELP: Final = (
         "to open their card"
     ),
     N_("/refund – goods returned: take back their points, e.g. <code>/refund #41</code>"),
+    N_("/campaigns – offers running now and next"),
+    N_("/birthday – set a customer's birthday, e.g. <code>/birthday 4821 3379 14/03</code>"),
     N_("↩ Undo – under a result, for a few minutes: undo your own mistake"),
     N_("/language – the language I write to you in"),
     N_("/cancel – stop what you're doing"),

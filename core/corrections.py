@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
-from core import rules
+from core import campaigns, rules
 from core.errors import (
     AlreadyReversed,
     InvalidAmount,
@@ -61,7 +61,7 @@ def gross(entry: LedgerEntry) -> int:
     details = entry["details"]
     if entry["kind"] == "earn":
         return int(str(details.get("points", entry["points"])))
-    if entry["kind"] in ("void", "refund", "adjust"):
+    if entry["kind"] in ("void", "refund", "adjust", "bonus"):
         return int(str(details.get("gross", entry["points"])))
     return entry["points"]
 
@@ -144,9 +144,10 @@ def quote_refund(
     """What refunding `amount` of the purchase `entry` does, by the earn's own rule.
 
     The refunds of a purchase together take back floor(refunded so far x points_per_unit x
-    multiplier), the rule of its day: each takes that less what the earlier ones took, so
+    multiplier x campaign multiplier), the rule of its day, plus the bill-value bonus that what
+    still stands no longer reaches: each takes that less what the earlier ones took, so
     together they never take more than the purchase gave, and the one that completes the
-    amount takes exactly the rest (the earn's points are that same floor of the whole amount).
+    amount takes exactly the rest (a first-purchase bonus included).
     """
     left_amount = refundable(entry, earlier)
     left = remaining(entry, earlier)
@@ -165,7 +166,12 @@ def quote_refund(
     if after == bought:
         take = left["points"]  # the last refund takes exactly what is left
     else:
-        take = min(rules.points_for(after, per_unit, multiplier), given) - taken_before
+        # The campaigns the purchase had (core/campaigns.py) go back with it: the multiplied
+        # part by its rate, a bill-value bonus as what stands falls below its step.
+        rate = multiplier * Decimal(str(details.get("campaign_multiplier", 1)))
+        taken = rules.points_for(after, per_unit, rate)
+        taken += campaigns.bill_bonus_taken(details, bought, after)
+        take = min(taken, given) - taken_before
     quote = _quote(
         customer,
         program,

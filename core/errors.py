@@ -5,12 +5,14 @@
     ├── DuplicateCustomer      the existing card          ("that phone is on card ...")
     ├── InsufficientPoints     balance, cost, shortfall
     ├── InvalidAmount          why                        ("more than two decimal places")
+    ├── NothingToEarn          amount, the minimum        ("below the 5.00 minimum")
     ├── InvalidContact         field, why                 ("not a valid UK number")
     ├── InvalidReference       why                        ("check digit does not match")
     ├── UnknownReward          the ids that exist
     ├── DiscountNotAllowed     why, the allowed range     ("at most 5.00 off a 10.00 bill")
     ├── AlreadyLinked          the card already linked to another Telegram account
     ├── InvalidPeriod          text, why                  ("2026-13 is not a month")
+    ├── InvalidBirthday        why                        ("February has no day 30")
     ├── ConfigError            key, problem               (one line, no traceback)
     │   corrections (core/corrections.py):
     ├── UnknownEntry           entry id                   ("no entry #41")
@@ -71,6 +73,18 @@ class InvalidAmount(LoyaltyError):
         self.why = why
 
 
+class NothingToEarn(LoyaltyError):
+    """A purchase that would earn 0 points: below min_purchase (`minimum`), or too small for
+    one point (`minimum` None). Refused, so no visit is recorded that earned nothing."""
+
+    def __init__(self, amount: Decimal, currency: str, *, minimum: Decimal | None) -> None:
+        why = "rounds to 0 points" if minimum is None else f"is below the {minimum:.2f} minimum"
+        super().__init__(f"{amount:.2f} {currency} {why}")
+        self.amount = amount
+        self.currency = currency
+        self.minimum = minimum
+
+
 class InvalidContact(LoyaltyError):
     def __init__(self, field: str, why: str) -> None:
         super().__init__(f"{field}: {why}")
@@ -100,6 +114,14 @@ class AlreadyLinked(LoyaltyError):
     def __init__(self, card_number: str) -> None:
         super().__init__(f"card {card_number} is linked to another Telegram account")
         self.card_number = card_number
+
+
+class InvalidBirthday(LoyaltyError):
+    """A birthday that can't be read or can't exist (core/birthdays.py): why, with an example."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(why)
+        self.why = why
 
 
 class InvalidPeriod(LoyaltyError):

@@ -4,6 +4,7 @@
 - points_for:   THE rounding rule: floor(amount x points_per_unit x multiplier)
 - tier_for / tier_progress: tiers by lifetime points earned, never by balance
 - quote_earn / quote_redeem: what an earn or a redemption would do, shown before Confirm
+  (quote_earn with the campaigns running at the moment, core/campaigns.py)
 - reward_options: which rewards a balance affords, and the shortfall for the rest
 - settle / lifetime_change: how any change of points meets the card (points owed first) and
   which lifetime total it moves; core/corrections.py builds voids, refunds and adjustments on them
@@ -17,10 +18,11 @@ import secrets
 import unicodedata
 from decimal import ROUND_FLOOR, Decimal
 
-from core import tiers
-from core.errors import InsufficientPoints, InvalidAmount, UnknownReward
+from core import campaigns, tiers
+from core.errors import InsufficientPoints, InvalidAmount, NothingToEarn, UnknownReward
 from core.tiers import Standing, by_points
 from core.types import (
+    AppliedCampaign,
     Customer,
     EarnQuote,
     Program,
@@ -276,26 +278,62 @@ def tier_progress(lifetime_earned: int, tiers: tuple[Tier, ...]) -> TierProgress
 
 
 def quote_earn(
-    customer: Customer, amount: Decimal, program: Program, standing: Standing | None = None
+    customer: Customer,
+    amount: Decimal,
+    program: Program,
+    standing: Standing | None = None,
+    *,
+    at: dt.datetime | None = None,
+    purchases: int | None = None,
 ) -> EarnQuote:
     """What a purchase earns: the preview a cashier confirms, and the record kept with the entry.
 
     `standing` is the customer's dated credits for a tier policy that counts a window
-    (core/tiers.py); without one, the tier follows lifetime points (and any pin).
+    (core/tiers.py); without one, the tier follows lifetime points (and any pin). `at` is the
+    moment of the purchase (aware): the campaigns running then (core/campaigns.py, in the
+    shop's time zone) apply; None leaves campaigns out. `purchases` is how many of the card's
+    purchases stand before this one, for first-purchase bonuses (None: unknown).
+    A purchase below min_purchase, or one whose points round to 0, is refused (NothingToEarn):
+    it would record a visit that earned nothing.
     """
     amount = validate_amount(amount, program)
+    if amount < program.min_purchase:
+        raise NothingToEarn(amount, program.currency, minimum=program.min_purchase)
     if standing is None:
         standing = tiers.standing_of(customer, dt.date.min)
     tier = tiers.held(standing, program)
     base = points_for(amount, program.points_per_unit, Decimal(1))
-    points = points_for(amount, program.points_per_unit, tier.multiplier)
+    on = [] if at is None else campaigns.running(program.campaigns, at, program.timezone)
+    boost = campaigns.boost(on, amount=amount, purchases=purchases)
+
+    def priced(rate: Tier) -> tuple[int, list[AppliedCampaign]]:
+        """The purchase's points at `rate`'s multiplier, with the campaigns' (documented rule:
+        the best multiplier times the tier's, then fixed bonuses added)."""
+        plain = points_for(amount, program.points_per_unit, rate.multiplier)
+        points = points_for(amount, program.points_per_unit, rate.multiplier * boost.multiplier)
+        applied: list[AppliedCampaign] = []
+        if boost.best is not None:
+            applied.append(
+                {
+                    "name": boost.best.name,
+                    "effect": "multiplier",
+                    "points": points - plain,
+                    "multiplier": boost.multiplier,
+                }
+            )
+        applied += boost.bonuses
+        return points + sum(b["points"] for b in boost.bonuses), applied
+
+    points, applied = priced(tier)
+    if points == 0:
+        raise NothingToEarn(amount, program.currency, minimum=None)
     # Points the card owes (a correction took back points already spent) are paid first: the
     # entry records the purchase's points, and how many of them reached the balance.
     settled = settle(customer["balance"], customer.get("points_owed", 0), points)
     after = tiers.held(tiers.credited(standing, settled["points"]), program)
     rate = tiers.rate_tier(tier, after, program.tier_policy)
     if rate != tier:  # [program] tier_rate_on_crossing = "after": the new tier's multiplier
-        points = points_for(amount, program.points_per_unit, rate.multiplier)
+        points, applied = priced(rate)
         settled = settle(customer["balance"], customer.get("points_owed", 0), points)
         after = tiers.held(tiers.credited(standing, settled["points"]), program)
     quote: EarnQuote = {
@@ -312,6 +350,10 @@ def quote_earn(
     }
     if settled["owed_paid"]:
         quote["owed_paid"] = settled["owed_paid"]
+    if applied:
+        quote["campaigns"] = applied
+    if boost.best is not None:
+        quote["campaign_multiplier"] = boost.multiplier
     return quote
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, NotRequired, TypedDict
 
-EntryKind = Literal["signup_bonus", "earn", "redeem", "adjust", "void", "refund", "expire"]
+EntryKind = Literal["signup_bonus", "earn", "redeem", "adjust", "void", "refund", "expire", "bonus"]
 # The entries that correct a mistake (core/corrections.py): a void reverses a whole entry, a
 # refund part of a purchase, an adjustment adds or removes points by hand with a reason.
 CorrectionKind = Literal["void", "refund", "adjust"]
@@ -38,6 +38,8 @@ AuditAction = Literal[
     "tier_pin",  # details: {"tier", "reason", "tier_before"}: an admin fixed the tier (/tier)
     "tier_unpin",  # details: {"reason", "tier_before", "tier_after"}: the policy decides again
     "tier_drop",  # details: {"tier_before", "tier_after"}: points aged out (bot/tiers_job.py)
+    "birthday",  # details: {"set": bool}; never the date itself
+    "bonus",  # details: {"reason", "gross", "points"}: a birthday bonus
 ]
 # What counts toward a tier (docs/decisions.md, "Tier policy"): every point ever earned, the
 # points of the last 365 days, or of the calendar year (a tier reached is kept to the end of
@@ -91,6 +93,39 @@ class TierPolicy:
 
 
 @dataclass(frozen=True)
+class BillLevel:
+    """One step of a bill-value campaign: a bill of at least `bill` earns `points` more."""
+
+    bill: Decimal
+    points: int
+
+
+CampaignEffect = Literal["multiplier", "bill_bonus", "first_purchase"]
+
+
+@dataclass(frozen=True)
+class Campaign:
+    """A campaign from [[campaigns]] (core/campaigns.py): when it runs, in the shop's time zone,
+    and its one effect. Exactly one of multiplier, bill_bonus, first_purchase_bonus is set."""
+
+    name: str
+    start: dt.date  # the first day it runs
+    end: dt.date | None = None  # the last day it runs (inclusive); None: until removed
+    weekdays: frozenset[int] = frozenset()  # 0 = Monday ... 6 = Sunday; empty: every day
+    hours: tuple[dt.time, dt.time] | None = None  # [from, to) each day; None: all day
+    multiplier: Decimal | None = None  # "double points": x2 on top of the tier's multiplier
+    bill_bonus: tuple[BillLevel, ...] = ()  # ascending bills; the highest one reached counts
+    first_purchase_bonus: int = 0  # points for the card's first purchase
+    public: bool = True  # customers see it in /campaigns; staff always do
+
+    @property
+    def effect(self) -> CampaignEffect:
+        if self.multiplier is not None:
+            return "multiplier"
+        return "bill_bonus" if self.bill_bonus else "first_purchase"
+
+
+@dataclass(frozen=True)
 class Program:
     currency: str = "GBP"
     points_per_unit: Decimal = Decimal(1)
@@ -101,6 +136,16 @@ class Program:
     tiers: tuple[Tier, ...] = ()
     rewards: tuple[Reward, ...] = ()
     tier_policy: TierPolicy = TierPolicy()
+    # A purchase below this earns nothing and is refused before Confirm (0: no minimum).
+    min_purchase: Decimal = Decimal(0)
+    campaigns: tuple[Campaign, ...] = ()
+    # The shop's clock for campaigns' dates and hours: [reports] timezone, copied here at load
+    # so that quote_earn stays a pure function of its arguments.
+    timezone: str = "Europe/London"
+    # [referral]: points each side gets at the invited card's first purchase (0: no referrals),
+    # and how many referrals a month earn the referrer a bonus (0: no limit).
+    referral_bonus: int = 0
+    referral_monthly_limit: int = 0
 
 
 # --- records ---------------------------------------------------------------------------------
@@ -135,6 +180,9 @@ class NewCustomer(TypedDict):
     name: str
     phone: str
     email: str | None
+    # Asked at /register when the shop gives a birthday bonus (bot/handlers/register.py);
+    # year 4 when given without a year (core/birthdays.py).
+    birthday: NotRequired[dt.date | None]
 
 
 class LedgerEntry(TypedDict):
@@ -175,6 +223,24 @@ class EarnQuote(TypedDict):
     # Of `points`, how many paid points the card owed (Customer.points_owed); present only when
     # above zero. `balance_after` is then balance_before + points - owed_paid.
     owed_paid: NotRequired[int]
+    # The campaigns that applied (core/campaigns.py), present only when one did: `points` is
+    # then floor(amount x points_per_unit x multiplier x campaign_multiplier) plus their
+    # bonuses. Stored with the entry, so a refund or a void reverses exactly what they gave.
+    campaigns: NotRequired[list[AppliedCampaign]]
+    campaign_multiplier: NotRequired[Decimal]  # the best campaign multiplier; absent: x1
+
+
+class AppliedCampaign(TypedDict):
+    """One campaign's part in a purchase's points (EarnQuote.campaigns)."""
+
+    name: str
+    effect: CampaignEffect
+    points: int  # the points it added to the purchase
+    multiplier: NotRequired[Decimal]  # a multiplier campaign's
+    bill: NotRequired[Decimal]  # a bill-value campaign: the threshold the bill reached
+    # ... and all its steps as [bill, points], so a partial refund can tell which step what
+    # stands of the purchase still reaches
+    levels: NotRequired[list[tuple[Decimal, int]]]
 
 
 class Settlement(TypedDict):
@@ -210,6 +276,20 @@ class EarnResult(EarnQuote):
     # replay (the first confirmation already told them).
     notify_user_id: int | None
     queued: list[Owed]  # the messages this change queued (core/db/outbox.py); none on a replay
+
+
+class BonusResult(TypedDict):
+    """A `bonus` entry the program gave (Store.bonus): a birthday's, once a year."""
+
+    entry_id: int
+    customer_id: int
+    gross: int  # the bonus
+    points: int  # what reached the balance (the rest paid points owed)
+    balance_after: int
+    reason: str  # "birthday"
+    replayed: bool  # True when its key was already recorded: nothing changed
+    notify_user_id: int | None
+    queued: list[Owed]
 
 
 class RedeemResult(RedeemQuote):

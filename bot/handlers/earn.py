@@ -20,10 +20,10 @@ from telegram.ext import CommandHandler, ContextTypes, ConversationHandler, Mess
 
 from core import rules
 from core.db.ledger import Tell
-from core.errors import LoyaltyError, UnknownCustomer
-from core.types import Customer, EarnResult
+from core.errors import LoyaltyError, NothingToEarn, UnknownCustomer
+from core.types import Customer, EarnQuote, EarnResult
 
-from .. import confirm, flows, texts
+from .. import confirm, flows, referrals, texts
 from ..customers import customer_from_button, find_or_explain
 from ..format import customer_line, esc, money, points
 from ..replies import friendly
@@ -141,7 +141,7 @@ async def got_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flow
 
 async def _preview(
     update: Update, context: ContextTypes.DEFAULT_TYPE, customer: Customer, amount_text: str
-) -> str:
+) -> flows.State:
     """'25.50 GBP -> 25 points, Silver x1.5' with Confirm / Cancel; a bad amount asks again."""
     assert update.effective_message is not None and context.user_data is not None
     program = services(context).config.program
@@ -157,7 +157,15 @@ async def _preview(
     # The tier policy may count a window of dated points (core/tiers.py): the preview reads them
     # as the Store's earn will, so the cashier confirms the points that will be recorded.
     standing = await svc.store.standing(customer, svc.clock())
-    quote = rules.quote_earn(customer, amount, program, standing)
+    purchases = await svc.store.purchases(customer["id"])
+    try:
+        quote = rules.quote_earn(
+            customer, amount, program, standing, at=svc.clock(), purchases=purchases
+        )
+    except NothingToEarn as exc:
+        # Refused before Confirm: a purchase that earns nothing is not recorded as a visit.
+        await update.effective_message.reply_text(friendly(exc))
+        return flows.END
     buttons = confirm.remember(context, "earn", EarnPreview(customer["id"], amount))
     tier_up = (
         f"\n🎉 This takes them to <b>{esc(quote['tier_after'])}</b>!"
@@ -167,11 +175,22 @@ async def _preview(
     await update.effective_message.reply_text(
         f"{customer_line(customer)}\n"
         f"{money(quote['amount'], quote['currency'])} → <b>{points(quote['points'])}</b>, "
-        f"{esc(quote['tier_before'])} ×{quote['multiplier']}\n"
+        f"{esc(quote['tier_before'])} ×{quote['multiplier']}{_campaigns(quote)}\n"
         f"Balance {quote['balance_before']:,} → {quote['balance_after']:,}{tier_up}",
         reply_markup=buttons,
     )
     return CONFIRM
+
+
+def _campaigns(quote: EarnQuote) -> str:
+    """', Double Tuesday ×2, Big basket +25': what each campaign added (core/campaigns.py)."""
+    parts = [
+        f"{esc(c['name'])} ×{c['multiplier']}"
+        if "multiplier" in c
+        else f"{esc(c['name'])} +{c['points']:,}"
+        for c in quote.get("campaigns", [])
+    ]
+    return "".join(f", {part}" for part in parts)
 
 
 async def record_earn(
@@ -185,9 +204,12 @@ async def record_earn(
 ) -> EarnResult:
     """Records the purchase once: the key makes a second Confirm a replay."""
     svc = services(context)
-    return await svc.store.earn(
+    result = await svc.store.earn(
         preview.customer_id, preview.amount, actor_id=actor_id, now=svc.clock(), key=key, tell=tell
     )
+    if not result["replayed"]:
+        await referrals.after_purchase(svc, preview.customer_id)  # a friend's invite, if any
+    return result
 
 
 def describe_earn(result: EarnResult, *, undo: bool = True) -> confirm.Told:
@@ -196,6 +218,9 @@ def describe_earn(result: EarnResult, *, undo: bool = True) -> confirm.Told:
     moved = result["tier_after"] != result["tier_before"]
     tier_up = f"\n🎉 Tier up: now <b>{tier}</b>!" if moved else ""
     spent = money(result["amount"], result["currency"])
+    campaigns = _campaigns(result).removeprefix(", ")
+    if campaigns:
+        spent += f" ({campaigns})"
     return confirm.Told(
         reply=f"✅ <b>+{points(result['points'])}</b> for {spent}"
         f"\nNew balance: <b>{points(result['balance_after'])}</b> · {tier}{tier_up}"

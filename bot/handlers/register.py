@@ -1,6 +1,9 @@
 """/register: sign up a new customer (cashiers and admins).
 
-    /register -> name? -> phone? -> e-mail? [Skip] -> summary [Confirm | Cancel] -> registered
+    /register -> name? -> phone? -> e-mail? [Skip] -> (birthday? [Skip]) -> summary
+              [Confirm | Cancel] -> registered
+    The birthday is asked only when the shop gives a birthday bonus ([birthday] bonus > 0);
+    the customer can give or change it later with /birthday (bot/handlers/birthday.py).
 
 Diagram: docs/diagrams/register.mmd. Validation: core/contact.py; storage: Store.register
 (which also credits the program's signup bonus); the Confirm step: bot/confirm.py.
@@ -8,6 +11,7 @@ Diagram: docs/diagrams/register.mmd. Validation: core/contact.py; storage: Store
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -21,6 +25,7 @@ from telegram.ext import (
 )
 
 from core import contact
+from core.birthdays import parse_birthday, shown
 from core.db.ledger import Tell
 from core.errors import DuplicateCustomer, LoyaltyError
 from core.types import NewCustomer, RegisterResult
@@ -31,14 +36,16 @@ from ..replies import friendly
 from ..roles import requires
 from ..services import services
 
-ASK_NAME, ASK_PHONE, ASK_EMAIL, CONFIRM = (
+ASK_NAME, ASK_PHONE, ASK_EMAIL, ASK_BIRTHDAY, CONFIRM = (
     "reg.name",
     "reg.phone",
     "reg.email",
+    "reg.birthday",
     "reg.confirm",
 )
 DRAFT_KEY = "reg_draft"  # user_data: name and phone typed so far (a Draft)
 SKIP_EMAIL = "reg:skip_email"
+SKIP_BIRTHDAY = "reg:skip_birthday"
 SKIP_WORDS = ("skip", "-")  # typed instead of pressing Skip, for one-handed use at the till
 
 ASK_NAME_TEXT = "New customer. Send their <b>name</b> (/cancel to stop)."
@@ -49,6 +56,13 @@ ASK_EMAIL_TEXT = (
 SKIP_KEYBOARD = InlineKeyboardMarkup(
     [[InlineKeyboardButton("⏭ Skip (no e-mail)", callback_data=SKIP_EMAIL)]]
 )
+ASK_BIRTHDAY_TEXT = (
+    "Their <b>birthday</b>, for a birthday treat? Day and month, e.g. <code>14/03</code> "
+    "(a year is optional), or press Skip (or send <code>-</code>) (/cancel to stop)."
+)
+SKIP_BIRTHDAY_KEYBOARD = InlineKeyboardMarkup(
+    [[InlineKeyboardButton("⏭ Skip (no birthday)", callback_data=SKIP_BIRTHDAY)]]
+)
 
 
 @dataclass
@@ -57,6 +71,7 @@ class Draft:
 
     name: str = ""
     phone: str = ""
+    email: str | None = None
 
 
 @dataclass(frozen=True)
@@ -142,7 +157,7 @@ async def got_email(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows
                 reply_markup=SKIP_KEYBOARD,
             )
             return ASK_EMAIL
-    return await _summary(update, context, email)
+    return await _after_email(update, context, email)
 
 
 @requires("cashier")
@@ -152,24 +167,77 @@ async def skip_email(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flow
     assert query is not None
     await query.answer()
     await query.edit_message_reply_markup(None)
-    return await _summary(update, context, None)
+    return await _after_email(update, context, None)
+
+
+async def _after_email(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, email: str | None
+) -> flows.State:
+    """Asks for the birthday when the shop gives a birthday bonus, else shows the summary."""
+    assert update.effective_chat is not None
+    if not services(context).config.birthday.bonus:
+        return await _summary(update, context, email)
+    _draft(context).email = email
+    await context.bot.send_message(
+        update.effective_chat.id, ASK_BIRTHDAY_TEXT, reply_markup=SKIP_BIRTHDAY_KEYBOARD
+    )
+    return ASK_BIRTHDAY
+
+
+@requires("cashier")
+async def got_birthday(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State:
+    """Checks the birthday ("skip" or "-" for none) and shows the summary."""
+    assert update.effective_message is not None and update.effective_message.text is not None
+    text = update.effective_message.text.strip()
+    birthday: dt.date | None = None
+    if text.lower() not in SKIP_WORDS:
+        svc = services(context)
+        today = svc.clock().astimezone(svc.config.reports.tzinfo).date()
+        try:
+            birthday = parse_birthday(text, today)
+        except LoyaltyError as exc:
+            await update.effective_message.reply_text(
+                f"{friendly(exc)}\nSend the birthday again, or press Skip (/cancel to stop).",
+                reply_markup=SKIP_BIRTHDAY_KEYBOARD,
+            )
+            return ASK_BIRTHDAY
+    return await _summary(update, context, _draft(context).email, birthday, asked=True)
+
+
+@requires("cashier")
+async def skip_birthday(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.State:
+    """Registers without a birthday when Skip is pressed: shows the summary."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    await query.edit_message_reply_markup(None)
+    return await _summary(update, context, _draft(context).email, None, asked=True)
 
 
 async def _summary(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, email: str | None
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    email: str | None,
+    birthday: dt.date | None = None,
+    *,
+    asked: bool = False,
 ) -> flows.State:
-    """Name, phone and e-mail with Confirm / Cancel; nothing is saved before Confirm."""
+    """Name, phone and e-mail (and birthday, if asked) with Confirm / Cancel; nothing is saved
+    before Confirm."""
     assert update.effective_chat is not None and context.user_data is not None
     draft = _draft(context)
     del context.user_data[DRAFT_KEY]
     new: NewCustomer = {"name": draft.name, "phone": draft.phone, "email": email}
+    if birthday is not None:
+        new["birthday"] = birthday
     buttons = confirm.remember(context, "reg", RegisterPreview(new))
+    born = f"\nBirthday: {shown(birthday) if birthday else 'none'}" if asked else ""
     await context.bot.send_message(
         update.effective_chat.id,
         "<b>Register this customer?</b>\n"
         f"Name: <b>{esc(draft.name)}</b>\n"
         f"Phone: {contact.format_phone(draft.phone)}\n"
-        f"E-mail: {esc(email) if email else 'none'}",
+        f"E-mail: {esc(email) if email else 'none'}{born}",
         reply_markup=buttons,
     )
     return CONFIRM
@@ -227,6 +295,10 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
             ASK_EMAIL: [
                 MessageHandler(text, got_email),
                 CallbackQueryHandler(skip_email, pattern=rf"^{SKIP_EMAIL}$"),
+            ],
+            ASK_BIRTHDAY: [
+                MessageHandler(text, got_birthday),
+                CallbackQueryHandler(skip_birthday, pattern=rf"^{SKIP_BIRTHDAY}$"),
             ],
             CONFIRM: confirm.handlers(
                 "reg",

@@ -2,6 +2,7 @@
 
 - model.py: what a config is (the dataclasses) and the built-in defaults;
 - load.py: reading config.toml and checking every key, one ConfigError for the first mistake;
+- campaigns.py: reading [[campaigns]];
 - values.py: typed values out of TOML, each error naming its key by its dotted path;
 - urls.py: database URLs (SQLite paths pinned to the config's folder, passwords hidden);
 - summary.py: what `loyalty-bot check-config` prints.
@@ -16,6 +17,7 @@ from .model import (
     SHIPPED_LANGUAGES,
     TOKEN_ENV_VAR,
     BackupConfig,
+    BirthdayConfig,
     Config,
     CorrectionsConfig,
     ReportsConfig,
@@ -33,6 +35,7 @@ __all__ = [
     "SHIPPED_LANGUAGES",
     "TOKEN_ENV_VAR",
     "BackupConfig",
+    "BirthdayConfig",
     "Config",
     "CorrectionsConfig",
     "ReportsConfig",

@@ -25,6 +25,7 @@ from core.errors import ConfigError
 from core.expiry import POLICIES, ExpiryPolicy
 from core.types import CrossingRate, MoneyOff, Program, Reward, Tier, TierBasis, TierPolicy
 
+from .campaigns import campaigns
 from .model import (
     DEFAULT_BASE_URL,
     DEFAULT_DATABASE_URL,
@@ -32,6 +33,7 @@ from .model import (
     SHIPPED_LANGUAGES,
     TOKEN_ENV_VAR,
     BackupConfig,
+    BirthdayConfig,
     Config,
     CorrectionsConfig,
     ReportsConfig,
@@ -110,6 +112,9 @@ _SECTIONS: Final = (
     "expiry",
     "tiers",
     "rewards",
+    "campaigns",
+    "birthday",
+    "referral",
 )
 
 
@@ -128,11 +133,22 @@ def _build(
     reports = _reports(section(data, "reports"))
     # The shop's day decides which year a credit counts in: the tier policy keeps its zone.
     policy = replace(program.tier_policy, timezone=reports.timezone)
-    program = replace(program, tier_policy=policy)
+    # Campaigns run on the shop's clock, [reports] timezone: the program carries both, so the
+    # rules that price a purchase (core.rules.quote_earn) need nothing else.
+    bonus, limit = _referral(section(data, "referral"))
+    program = replace(
+        program,
+        tier_policy=policy,
+        campaigns=campaigns(data),
+        timezone=reports.timezone,
+        referral_bonus=bonus,
+        referral_monthly_limit=limit,
+    )
     backup = _backup(section(data, "backup"))
     corrections = _corrections(section(data, "corrections"))
     shop = _shop(section(data, "shop"))
     expiry = _expiry(section(data, "expiry"))
+    birthday = _birthday(section(data, "birthday"))
     return Config(
         telegram=telegram,
         database_url=database_url,
@@ -143,6 +159,7 @@ def _build(
         corrections=corrections,
         shop=shop,
         expiry=expiry,
+        birthday=birthday,
         path=path,
     )
 
@@ -203,6 +220,7 @@ def _program(t: Table, data: dict[str, object]) -> Program:
         "signup_bonus",
         "reset_after_redemption",
         "max_purchase",
+        "min_purchase",
         "default_region",
         "tier_basis",
         "tier_rate_on_crossing",
@@ -221,6 +239,11 @@ def _program(t: Table, data: dict[str, object]) -> Program:
     reset = t.get("reset_after_redemption", as_bool, d.reset_after_redemption)
     max_purchase = t.get("max_purchase", as_number, d.max_purchase)
     check_positive(max_purchase, t.path("max_purchase"))
+    min_purchase = t.get("min_purchase", as_number, d.min_purchase)
+    if min_purchase < 0 or min_purchase >= max_purchase:
+        raise ConfigError(
+            t.path("min_purchase"), f"must be 0 or more and below max_purchase, got {min_purchase}"
+        )
     region = t.get("default_region", as_str, d.default_region)
     if not _REGION.fullmatch(region):
         raise ConfigError(
@@ -248,6 +271,7 @@ def _program(t: Table, data: dict[str, object]) -> Program:
         signup_bonus=signup_bonus,
         reset_after_redemption=reset,
         max_purchase=max_purchase,
+        min_purchase=min_purchase,
         default_region=region,
         tiers=_tiers(data),
         rewards=_rewards(data),
@@ -424,3 +448,24 @@ def _expiry(t: Table) -> ExpiryPolicy:
             t.path("remind_days"), f"must be 0 (no reminder) to 365, got {remind_days}"
         )
     return ExpiryPolicy(policy=policy, days=days, years=years, remind_days=remind_days)
+
+
+def _birthday(t: Table) -> BirthdayConfig:
+    d = BirthdayConfig()
+    t.only("bonus", "time")
+    bonus = t.get("bonus", as_int, d.bonus)
+    if not 0 <= bonus <= 1_000_000:
+        raise ConfigError(t.path("bonus"), f"must be 0 (no bonus) to 1000000, got {bonus}")
+    return BirthdayConfig(bonus=bonus, time=t.get("time", as_hh_mm, d.time))
+
+
+def _referral(t: Table) -> tuple[int, int]:
+    """([referral] bonus, monthly_limit): both 0 or more."""
+    t.only("bonus", "monthly_limit")
+    d = DEFAULT_PROGRAM
+    bonus = t.get("bonus", as_int, d.referral_bonus)
+    limit = t.get("monthly_limit", as_int, d.referral_monthly_limit)
+    for key, value in (("bonus", bonus), ("monthly_limit", limit)):
+        if not 0 <= value <= 1_000_000:
+            raise ConfigError(t.path(key), f"must be 0 to 1000000, got {value}")
+    return bonus, limit

@@ -106,6 +106,14 @@ class ShopConfig:
 
 
 @dataclass(frozen=True)
+class BirthdayConfig:
+    """The yearly birthday bonus (bot/birthdays.py): points, and when the daily job runs."""
+
+    bonus: int = 0  # points credited in the birthday week, once a year; 0: no bonus
+    time: dt.time = dt.time(9, 0)  # the daily run, in [reports] timezone
+
+
+@dataclass(frozen=True)
 class Config:
     telegram: TelegramConfig
     database_url: str  # SQLite paths are already absolute
@@ -116,4 +124,5 @@ class Config:
     corrections: CorrectionsConfig = field(default_factory=CorrectionsConfig)
     shop: ShopConfig = field(default_factory=ShopConfig)
     expiry: ExpiryPolicy = field(default_factory=ExpiryPolicy)  # [expiry]: off by default
+    birthday: BirthdayConfig = field(default_factory=BirthdayConfig)
     path: Path | None = None  # the file it came from; None for built-in defaults

@@ -30,6 +30,9 @@ def describe(config: Config) -> str:
         f"signup bonus:   {_plural(p.signup_bonus, 'point')}",
         f"reset mode:     {reset}",
         f"max purchase:   {number(p.max_purchase)} {p.currency}",
+        f"min purchase:   {number(p.min_purchase)} {p.currency}"
+        if p.min_purchase
+        else "min purchase:   none",
         f"phone region:   {p.default_region}",
         f"daily digest:   {r.digest_time:%H:%M} {r.timezone}",
         f"daily backup:   {_backup(config)}",
@@ -37,6 +40,8 @@ def describe(config: Config) -> str:
         f"language:       {config.shop.language} (unless a person chose another or their app's "
         "is one the bot speaks)",
         f"expiry:         {_expiry(config)}",
+        f"birthday bonus: {_birthday(config)}",
+        f"referral bonus: {_referral(config)}",
         f"tiers ({len(p.tiers)}):",
     ]
     name_width = max((len(t.name) for t in p.tiers), default=0)
@@ -51,7 +56,25 @@ def describe(config: Config) -> str:
         lines.append(
             f"  {reward.id:<{id_width}}  {reward.name:<{name_width}}  {reward.cost} points{worth}"
         )
+    lines.append(f"campaigns ({len(p.campaigns)}):" if p.campaigns else "campaigns: none")
+    for c in p.campaigns:
+        until = f" to {c.end}" if c.end else ""
+        shown = "" if c.public else " (staff only)"
+        lines.append(f"  {c.name}{shown}: {c.effect}, from {c.start}{until}")
     return "\n".join(lines)
+
+
+def _birthday(config: Config) -> str:
+    b = config.birthday
+    return f"{_plural(b.bonus, 'point')}, daily check {b.time:%H:%M}" if b.bonus else "off"
+
+
+def _referral(config: Config) -> str:
+    p = config.program
+    if not p.referral_bonus:
+        return "off"
+    limit = f", at most {p.referral_monthly_limit} a month per referrer"
+    return f"{_plural(p.referral_bonus, 'point')} each{limit if p.referral_monthly_limit else ''}"
 
 
 def _undo(config: Config) -> str:

@@ -143,6 +143,22 @@ def _as_list(value: object) -> list[object]:
     return value
 
 
+def as_list(value: object) -> list[object]:
+    return _as_list(value)
+
+
+def as_date(value: object) -> dt.date:
+    # A TOML local date (2026-03-01), or the same quoted; never a date-time.
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise _WrongTypeError("a date such as 2026-03-01")
+
+
 def as_hh_mm(value: object) -> dt.time:
     # A TOML local time (09:00:00) is accepted too; a quoted "HH:MM" is what the example uses.
     if isinstance(value, dt.time):

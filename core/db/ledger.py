@@ -25,6 +25,7 @@ from core import corrections, money_off, rules, tiers
 from core.errors import DuplicateCustomer
 from core.search import search_key
 from core.types import (
+    BonusResult,
     CorrectionQuote,
     CorrectionResult,
     Customer,
@@ -59,7 +60,7 @@ from .statements import (
     utc,
 )
 
-R = TypeVar("R", EarnResult, RedeemResult, RegisterResult, CorrectionResult)
+R = TypeVar("R", EarnResult, RedeemResult, RegisterResult, CorrectionResult, BonusResult)
 # What a change owes people, from its result: run inside the change's transaction, so the
 # messages are queued if and only if the change is committed (core/db/outbox.py).
 Tell = Callable[[R], Sequence[Outgoing]]
@@ -143,6 +144,7 @@ class Ledger:
             "version": 0,
             "registration_key": key,
             "search_key": search_key(new["name"], new["email"]),  # /find (core/search.py)
+            "birthday": new.get("birthday"),
         }
         customer_id = int(conn.execute(INSERT_CUSTOMER, values).scalar_one())
         bonus_entry = None
@@ -207,7 +209,14 @@ class Ledger:
         if customer is None:
             return earn_replayed(replay_of(conn, customer_id, key))
         standing = tier_store.standing(conn, customer, self.program, now)
-        quote = rules.quote_earn(customer, amount, self.program, standing)
+        quote = rules.quote_earn(
+            customer,
+            amount,
+            self.program,
+            standing,
+            at=now,
+            purchases=self._purchases(conn, customer_id),
+        )
         entry_id = self._apply(
             conn,
             customer,
@@ -238,6 +247,13 @@ class Ledger:
         result = cast(EarnResult, {**quote, **written(customer, entry_id)})
         result["queued"] = _queue(conn, key, tell, result, now)
         return result
+
+    def _purchases(self, conn: Connection, customer_id: int) -> int | None:
+        """The card's standing purchases, for first-purchase campaigns; not read (None) when
+        the program has none, to keep an earn at its few statements."""
+        if not any(c.first_purchase_bonus for c in self.program.campaigns):
+            return None
+        return reads.purchases(conn, customer_id)
 
     def _redeem_once(
         self,
@@ -287,6 +303,97 @@ class Ledger:
             now=now,
         )
         result = cast(RedeemResult, {**quote, "code": code, **written(customer, entry_id)})
+        result["queued"] = _queue(conn, key, tell, result, now)
+        return result
+
+    # --- bonuses (a birthday's: bot/birthdays.py) ---------------------------------------------
+
+    def _bonus_once(
+        self,
+        conn: Connection,
+        customer_id: int,
+        points: int,
+        reason: str,
+        details: dict[str, object],
+        now: dt.datetime,
+        key: str,
+        tell: Tell[BonusResult] | None,
+    ) -> BonusResult | None:
+        """A `bonus` entry: points the program gives outside a purchase. Not a visit (CORRECT,
+        not SWAP, moves the card), and like any credit it pays points owed first."""
+        customer = customer_unless_recorded(conn, customer_id, key)
+        if customer is None:
+            done = replay_of(conn, customer_id, key)
+            return {
+                "entry_id": done["id"],
+                "customer_id": customer_id,
+                "gross": points,
+                "points": done["points"],
+                "balance_after": done["balance_after"],
+                "reason": reason,
+                "replayed": True,
+                "notify_user_id": None,
+                "queued": [],
+            }
+        owed = customer.get("points_owed", 0)
+        settled = rules.settle(customer["balance"], owed, points)
+        lifetime = customer["lifetime_earned"] + settled["points"]
+        tier = rules.tier_for(lifetime, self.program.tiers).name
+        swapped = conn.execute(
+            CORRECT,
+            {
+                "customer_id": customer_id,
+                "seen": customer["version"],
+                "points": settled["points"],
+                "owed_change": settled["owed_after"] - owed,
+                "earned": settled["points"],
+                "redeemed": 0,
+                "new_tier": tier,
+                "purchase": 0,
+                "spent": 0,
+                "redemption": 0,
+            },
+        )
+        if swapped.rowcount != 1:
+            return None  # somebody else changed this card since we read it: recompute
+        promoted = corrections.is_promotion(customer["tier"], tier, self.program)
+        entry_id = self._append(
+            conn,
+            customer_id=customer_id,
+            kind="bonus",
+            points=settled["points"],
+            balance_after=settled["balance_after"],
+            actor_id=None,
+            now=now,
+            key=key,
+            details={
+                **details,
+                "reason": reason,
+                "gross": points,
+                "owed_paid": settled["owed_paid"],
+            },
+            new_tier=tier if promoted else None,
+        )
+        audit(
+            conn,
+            actor_id=None,
+            action="bonus",
+            customer_id=customer_id,
+            entry_id=entry_id,
+            details={"reason": reason, "gross": points, "points": settled["points"]},
+            now=now,
+        )
+        result: BonusResult = {
+            "entry_id": entry_id,
+            "customer_id": customer_id,
+            "gross": points,
+            "points": settled["points"],
+            "balance_after": settled["balance_after"],
+            "reason": reason,
+            "replayed": False,
+            "notify_user_id": customer["telegram_user_id"],
+            "queued": [],
+        }
         result["queued"] = _queue(conn, key, tell, result, now)
         return result
 

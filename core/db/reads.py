@@ -3,6 +3,7 @@ runs on (core/db/unit_of_work.py). Plain functions over a Connection, no state o
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import Connection, Select
@@ -11,6 +12,7 @@ from core.errors import UnknownCustomer, UnknownEntry
 from core.types import Customer, LedgerEntry
 
 from .statements import (
+    BIRTHDAY_OF,
     BY_ID,
     CORRECTABLE,
     CORRECTIONS_OF,
@@ -19,7 +21,9 @@ from .statements import (
     ENTRY_BY_ID,
     ENTRY_BY_KEY,
     LEDGER_SUM,
+    PURCHASES,
     RECENT,
+    WITH_BIRTHDAYS,
     customer_record,
     entry_record,
 )
@@ -104,3 +108,18 @@ def correctable(
             correction = entry_record(row)
             earlier[correction["reverses_id"] or 0].append(correction)
     return [(e, earlier[e["id"]]) for e in entries]
+
+
+def purchases(conn: Connection, customer_id: int) -> int:
+    """How many of the card's purchases stand (a voided one no longer counts)."""
+    return int(conn.execute(PURCHASES, {"customer_id": customer_id}).scalar_one_or_none() or 0)
+
+
+def birthday(conn: Connection, customer_id: int) -> dt.date | None:
+    found: dt.date | None = conn.execute(BIRTHDAY_OF, {"customer_id": customer_id}).scalar()
+    return found
+
+
+def birthdays(conn: Connection) -> list[tuple[int, dt.date]]:
+    """Every (customer id, birthday) given: the daily job's list (one column pair per card)."""
+    return [(int(r.id), r.birthday) for r in conn.execute(WITH_BIRTHDAYS)]

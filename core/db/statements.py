@@ -24,6 +24,7 @@ _DECIMAL_FIELDS = (
     "amount",
     "points_per_unit",
     "multiplier",
+    "campaign_multiplier",
     "refunded_before",
     "refunded_after",
     "bill",  # a money-off redemption's bill and discount (core/money_off.py)
@@ -75,6 +76,17 @@ RECENT = (
     .order_by(ledger.c.id.desc())  # the (customer_id, id) index, newest first
     .limit(bindparam("limit"))
 )
+# Birthdays (migration 0009): read and set apart from the Customer record, which earns read.
+BIRTHDAY_OF = select(customers.c.birthday).where(customers.c.id == bindparam("customer_id"))
+SET_BIRTHDAY = (
+    update(customers)
+    .where(customers.c.id == bindparam("customer_id"))
+    .values(birthday=bindparam("birthday", type_=customers.c.birthday.type))
+)
+WITH_BIRTHDAYS = select(customers.c.id, customers.c.birthday).where(
+    customers.c.birthday.is_not(None)
+)
+PURCHASES = select(customers.c.purchases).where(customers.c.id == bindparam("customer_id"))
 LEDGER_SUM = select(func.coalesce(func.sum(ledger.c.points), 0)).where(
     ledger.c.customer_id == bindparam("customer_id")
 )
@@ -288,7 +300,18 @@ def entry_record(row: Row[Any]) -> LedgerEntry:
 
 
 def to_json(quote: EarnQuote | RedeemQuote | CorrectionQuote) -> dict[str, object]:
-    return {k: str(v) if isinstance(v, Decimal) else v for k, v in quote.items()}
+    return {k: _json(v) for k, v in quote.items()}
+
+
+def _json(value: object) -> object:
+    """Decimals as exact strings, inside lists and dicts too (an earn's campaigns)."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_json(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    return value
 
 
 def from_json(details: dict[str, object]) -> dict[str, Any]:

@@ -26,6 +26,7 @@ elsewhere through the async engine.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Concatenate, ParamSpec, TypeVar
@@ -35,6 +36,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from core import corrections, rules
+from core import referrals as core_referrals
 from core.cards import new_card_number
 from core.errors import AlreadyLinked, AlreadyReversed, DuplicateCustomer, UnknownCustomer
 from core.lookup import parse_reference
@@ -42,6 +44,7 @@ from core.tiers import Standing
 from core.types import (
     AuditAction,
     AuditRecord,
+    BonusResult,
     CorrectableEntry,
     CorrectionQuote,
     CorrectionResult,
@@ -54,7 +57,7 @@ from core.types import (
     RegisterResult,
 )
 
-from . import audit, reads
+from . import audit, reads, referrals
 from . import tiers as tier_store
 from .constraints import (
     UNIQUE_CARD_NUMBER,
@@ -65,7 +68,15 @@ from .constraints import (
 )
 from .ledger import Ledger, Tell
 from .results import correction_replayed, earn_replayed, redeem_replayed
-from .statements import BY_CARD, BY_PHONE, BY_REGISTRATION, BY_TELEGRAM, LINK, UNLINK
+from .statements import (
+    BY_CARD,
+    BY_PHONE,
+    BY_REGISTRATION,
+    BY_TELEGRAM,
+    LINK,
+    SET_BIRTHDAY,
+    UNLINK,
+)
 from .unit_of_work import UnitOfWork
 
 MAX_ATTEMPTS = 20  # compare-and-swap retries; contention on one card is a handful of cashiers
@@ -95,7 +106,10 @@ def _link(conn: Connection, phone: str, user_id: int) -> Customer:
             raise
         # A link racing ours gave this account another card between UNLINK and LINK.
         raise AlreadyLinked(customer["card_number"]) from None
-    return reads.existing_customer(conn, customer["id"])
+    linked = reads.existing_customer(conn, customer["id"])
+    # A referral link this account opened before ties to the card now (core/referrals.py).
+    referrals.attach(conn, linked, user_id)
+    return linked
 
 
 def _record(
@@ -115,6 +129,26 @@ def _record(
         customer_id=customer_id,
         entry_id=entry_id,
         details=details,
+        now=now,
+    )
+
+
+def _set_birthday(
+    conn: Connection,
+    customer_id: int,
+    birthday: dt.date | None,
+    actor_id: int | None,
+    now: dt.datetime,
+) -> None:
+    reads.existing_customer(conn, customer_id)
+    conn.execute(SET_BIRTHDAY, {"customer_id": customer_id, "birthday": birthday})
+    audit.audit(
+        conn,
+        actor_id=actor_id,
+        action="birthday",
+        customer_id=customer_id,
+        entry_id=None,
+        details={"set": birthday is not None},
         now=now,
     )
 
@@ -154,6 +188,10 @@ class Store(Ledger):
 
     async def get_customer(self, customer_id: int) -> Customer:
         return await self._unit.read(reads.existing_customer, customer_id)
+
+    async def purchases(self, customer_id: int) -> int:
+        """How many of the card's purchases stand: a first-purchase campaign's question."""
+        return await self._unit.read(reads.purchases, customer_id)
 
     async def customer_by_phone(self, phone: str) -> Customer | None:
         return await self._unit.read(reads.customer_by, BY_PHONE, phone)
@@ -421,6 +459,112 @@ class Store(Ledger):
                 }
             )
         return listed
+
+    # --- birthdays and bonuses (core/birthdays.py, bot/birthdays.py) ---------------------------
+
+    async def birthday(self, customer_id: int) -> dt.date | None:
+        return await self._unit.read(reads.birthday, customer_id)
+
+    async def birthdays(self) -> list[tuple[int, dt.date]]:
+        """Every card with a birthday given, as (customer id, birthday)."""
+        return await self._unit.read(reads.birthdays)
+
+    async def set_birthday(
+        self, customer_id: int, birthday: dt.date | None, *, actor_id: int | None, now: dt.datetime
+    ) -> None:
+        """Sets (or, with None, forgets) the card's birthday, and audits who did (not the date)."""
+        await self._unit.write(_set_birthday, customer_id, birthday, actor_id, now)
+
+    async def bonus(
+        self,
+        customer_id: int,
+        points: int,
+        *,
+        reason: str,
+        key: str,
+        now: dt.datetime,
+        details: Mapping[str, object] | None = None,
+        tell: Tell[BonusResult] | None = None,
+    ) -> BonusResult:
+        """Gives the card a `bonus` entry once per key (a birthday's: birthday:<id>:<year>)."""
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                result = await self._unit.write(
+                    self._bonus_once,
+                    customer_id,
+                    points,
+                    reason,
+                    dict(details or {}),
+                    now,
+                    key,
+                    tell,
+                )
+            except IntegrityError:
+                # The same key raced us (two jobs at once): theirs stands, replayed.
+                replay = await self._unit.read(reads.entry_by_key, key)
+                if replay is None:
+                    raise
+                continue
+            if result is not None:
+                return result
+        raise ConcurrentUpdate(f"the card #{customer_id} kept changing")
+
+    # --- referrals (core/referrals.py, core/db/referrals.py) -----------------------------------
+
+    async def referral_code(self, customer_id: int) -> str:
+        """The customer's referral code, drawn at first use."""
+        for _ in range(MAX_ATTEMPTS):
+            try:
+                return await self._unit.write(referrals.code_for, customer_id)
+            except IntegrityError:
+                continue  # two random codes collided: draw another
+        raise ConcurrentUpdate("could not find a free referral code")
+
+    async def referral_click(self, code: str, user_id: int, now: dt.datetime) -> referrals.Click:
+        """Remembers who opened whose link; what came of it."""
+        try:
+            return await self._unit.write(referrals.click, code, user_id, now)
+        except IntegrityError:
+            return "already"  # the same account's two clicks at once: the first one stands
+
+    async def reward_referral(
+        self, customer_id: int, *, now: dt.datetime, tell: Tell[BonusResult] | None = None
+    ) -> list[BonusResult]:
+        """At the invited card's purchase: [referral] bonus to it and to its referrer (within
+        the monthly limit), each once by its key; nothing if the card has no referral waiting.
+        A failure part-way is finished by the card's next purchase: the keys make it once."""
+        bonus = self.program.referral_bonus
+        waiting = await self._unit.read(referrals.unrewarded, customer_id) if bonus else None
+        if waiting is None:
+            return []
+        referral_id, referrer_id = waiting
+        given = [
+            await self.bonus(
+                customer_id,
+                bonus,
+                reason="referral",
+                key=f"referral:{referral_id}:invited",
+                now=now,
+                details={"referral_id": referral_id, "side": "invited"},
+                tell=tell,
+            )
+        ]
+        since = core_referrals.month_start(now, zoneinfo.ZoneInfo(self.program.timezone))
+        so_far = await self._unit.read(referrals.rewarded_since, referrer_id, since)
+        if core_referrals.referrer_rewarded(so_far, self.program.referral_monthly_limit):
+            given.append(
+                await self.bonus(
+                    referrer_id,
+                    bonus,
+                    reason="referral",
+                    key=f"referral:{referral_id}:referrer",
+                    now=now,
+                    details={"referral_id": referral_id, "side": "referrer"},
+                    tell=tell,
+                )
+            )
+        await self._unit.write(referrals.mark_rewarded, referral_id, now)
+        return [g for g in given if not g["replayed"]]
 
     # --- the audit trail (core/db/audit.py) ----------------------------------------------------
 

@@ -86,9 +86,17 @@ customers = Table(
     # The folded name and e-mail (core/search.py), for /find: SQLite can't ignore accents
     # itself (migration 0012). Written with the name at registration.
     Column("search_key", String(400)),
+    # The customer's birthday (migration 0009), for the yearly birthday bonus (bot/birthdays.py);
+    # year 4 when they gave none (core/birthdays.py).
+    Column("birthday", Date),
+    # The code in this customer's referral link, t.me/<bot>?start=ref_<code> (migration 0009):
+    # drawn at their first /invite, random so it says nothing about the card.
+    Column("referral_code", String(16)),
     CheckConstraint("balance >= 0", name="balance_not_negative"),
     CheckConstraint("points_owed >= 0", name="points_owed_not_negative"),
 )
+# A referral code finds one customer (a unique index: SQLite adds it without a table rebuild).
+Index("uq_customers_referral_code", customers.c.referral_code, unique=True)
 # Reports: active members (a range count) and members by tier with their balances (an
 # index-only scan, ~4x faster than reading every customer row at a million customers).
 Index("ix_customers_last_visit_at", customers.c.last_visit_at)
@@ -116,7 +124,7 @@ ledger = Table(
     metadata,
     Column("id", Integer, primary_key=True),
     Column("customer_id", Integer, ForeignKey("customers.id"), nullable=False),
-    # signup_bonus / earn / redeem / adjust / void / refund
+    # signup_bonus / earn / redeem / adjust / void / refund / bonus (a birthday's, migration 0009)
     Column("kind", String(16), nullable=False),
     Column("points", BigInteger, nullable=False),  # signed
     Column("amount_minor", BigInteger),  # purchase amount in pence, for earn entries
@@ -136,7 +144,7 @@ ledger = Table(
     # The entry a void or refund reverses (migration 0007); NULL for every other entry.
     Column("reverses_id", Integer, ForeignKey("ledger.id")),
     CheckConstraint(
-        "kind IN ('signup_bonus', 'earn', 'redeem', 'adjust', 'void', 'refund', 'expire')",
+        "kind IN ('signup_bonus', 'earn', 'redeem', 'adjust', 'void', 'refund', 'expire', 'bonus')",
         name="kind_known",
     ),
 )
@@ -245,6 +253,22 @@ lot_uses = Table(
     Column("points", BigInteger, nullable=False),  # taken from the lot, > 0
     CheckConstraint("points > 0", name="points_positive"),
 )
+
+# Referrals (migration 0009, core/db/referrals.py): who opened whose invite link, and the card
+# it attached to when they linked one. One row per Telegram account (the first link it opened
+# wins) and per invited card: a customer is referred once.
+referrals = Table(
+    "referrals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("referrer_id", Integer, ForeignKey("customers.id"), nullable=False),
+    Column("invited_user_id", BigInteger, nullable=False, unique=True),
+    Column("clicked_at", DateTime(timezone=True), nullable=False),
+    Column("invited_customer_id", Integer, ForeignKey("customers.id"), unique=True),
+    Column("rewarded_at", DateTime(timezone=True)),  # both bonuses given (or the referrer's capped)
+)
+# The monthly cap counts a referrer's rewarded referrals.
+Index("ix_referrals_referrer_id_rewarded_at", referrals.c.referrer_id, referrals.c.rewarded_at)
 
 staff = Table(
     "staff",

@@ -72,6 +72,8 @@ ACTION_LABELS: Final = {
     "tier_pin": "Tier pinned",
     "tier_unpin": "Tier unpinned",
     "tier_drop": "Tier dropped",
+    "birthday": "Birthday changed",
+    "bonus": "Bonus",
 }
 CSV_COLUMNS: Final = (
     "record", "time", "actor_id", "actor", "action", "card", "entry", "details",

@@ -179,7 +179,11 @@ async def test_a_card_number_typed_in_two_groups_works_in_the_one_line_form(
 
 @pytest.mark.parametrize(
     ("typed", "amount"),
-    [("12.", "12.00 GBP → 12 points"), (".5", "0.50 GBP → 0 points"), ("12.50 GBP", "12.50 GBP")],
+    [
+        ("12.", "12.00 GBP → 12 points"),
+        (".5", "0.50 GBP is too little for a point. Nothing was recorded."),
+        ("12.50 GBP", "12.50 GBP"),
+    ],
 )
 async def test_a_trailing_or_leading_point_and_a_code_are_read_as_the_step_answer(
     bot: BotHarness, typed: str, amount: str

@@ -384,3 +384,53 @@ async def test_after_0008_the_ledger_accepts_expire_and_still_refuses_unknown_ki
     with pytest.raises(IntegrityError, match="ck_ledger_kind_known"):
         async with empty_engine.begin() as conn:
             await conn.execute(text(insert), {"kind": "bogus"})
+
+
+async def test_0009_keeps_the_cards_and_entries_and_can_be_undone(
+    empty_engine: AsyncEngine,
+) -> None:
+    # A card and an entry from before 0009: the card has no birthday or referral code yet,
+    # the ledger (rebuilt for its CHECK) keeps the entry and now takes a `bonus`; a downgrade
+    # refuses while a bonus exists (it has no kind to go back to), then works without one.
+    await upgrade(empty_engine, "0007")
+    async with empty_engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO customers (id, card_number, name, phone, created_at, balance,"
+                " lifetime_earned, lifetime_redeemed, tier, version) VALUES"
+                " (1, '12345674', 'Ann', '+447400100009', '2026-01-01 00:00:00.000000',"
+                " 20, 20, 0, 'Bronze', 1)"
+            )
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO ledger (customer_id, kind, points, amount_minor, created_at,"
+                " balance_after, details) VALUES"
+                " (1, 'earn', 20, 2000, '2026-01-02 10:00:00.000000', 20, '{}')"
+            )
+        )
+    await upgrade(empty_engine)
+    async with empty_engine.begin() as conn:
+        card = (await conn.execute(text("SELECT birthday, referral_code FROM customers"))).one()
+        await conn.execute(
+            text(
+                "INSERT INTO ledger (customer_id, kind, points, created_at, balance_after,"
+                " details, idempotency_key) VALUES (1, 'bonus', 100,"
+                " '2026-03-09 09:00:00.000000', 120, '{}', 'birthday:1:2026')"
+            )
+        )
+        fk = (await conn.execute(text("PRAGMA foreign_key_check"))).all()
+    assert (tuple(card), fk) == ((None, None), [])
+
+    def downgrade(connection: Connection) -> None:
+        command.downgrade(_alembic_config(connection), "0007")
+
+    with pytest.raises(RuntimeError, match="bonus entries"):
+        async with empty_engine.begin() as conn:
+            await conn.run_sync(downgrade)
+    async with empty_engine.begin() as conn:
+        await conn.execute(text("DELETE FROM ledger WHERE kind = 'bonus'"))
+        await conn.run_sync(downgrade)
+    assert await current_revision(empty_engine) == "0007"
+    async with empty_engine.connect() as conn:
+        assert (await conn.execute(text("SELECT COUNT(*) FROM ledger"))).scalar_one() == 1

@@ -20,6 +20,7 @@ from core.errors import (
     InsufficientPoints,
     InvalidAmount,
     InvalidReference,
+    NothingToEarn,
     UnknownCustomer,
     UnknownReward,
 )
@@ -270,14 +271,14 @@ async def test_each_earn_entry_keeps_the_rule_it_used_even_after_the_program_cha
     )
 
 
-async def test_a_purchase_under_a_pound_is_recorded_with_no_points(
+async def test_a_purchase_under_a_pound_earns_nothing_and_records_nothing(
     store: Store, now: dt.datetime
 ) -> None:
     customer = await customer_with(store, now, 0)
-    result = await store.earn(customer["id"], Decimal("0.99"), actor_id=CASHIER, now=now)
-    assert result["points"] == 0
-    after = await assert_books_balance(store, customer["id"])
-    assert (after["balance"], after["lifetime_earned"], after["lifetime_redeemed"]) == (0, 0, 0)
+    with pytest.raises(NothingToEarn):
+        await store.earn(customer["id"], Decimal("0.99"), actor_id=CASHIER, now=now)
+    assert await ledger_rows(store.engine, customer["id"]) == []
+    assert await store.get_customer(customer["id"]) == customer  # no visit, no version bump
 
 
 async def test_an_invalid_amount_records_nothing(store: Store, now: dt.datetime) -> None:

@@ -28,7 +28,7 @@ from core.config import DEFAULT_PROGRAM
 from core.db.engine import open_engine
 from core.db.store import Store
 from core.db.tables import metadata
-from core.errors import InsufficientPoints, LoyaltyError
+from core.errors import InsufficientPoints, LoyaltyError, NothingToEarn
 from core.types import Program
 
 from .books import CASHIER, assert_books_balance, ledger_rows, new_customer
@@ -64,7 +64,14 @@ async def run_and_check(program: Program, ops: list[Earn | Redeem]) -> None:
             when = NOW + dt.timedelta(minutes=minutes)
             if kind == "earn":
                 assert isinstance(value, Decimal)
-                expected = before["balance"] + rules.quote_earn(before, value, program)["points"]
+                try:
+                    quote = rules.quote_earn(before, value, program)
+                except NothingToEarn:  # under a point: refused, no visit recorded
+                    with pytest.raises(NothingToEarn):
+                        await store.earn(customer_id, value, actor_id=CASHIER, now=when)
+                    assert await store.get_customer(customer_id) == before
+                    continue
+                expected = before["balance"] + quote["points"]
                 await store.earn(customer_id, value, actor_id=CASHIER, now=when)
             else:
                 assert isinstance(value, str)

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from core import rules
 from core.config import DEFAULT_PROGRAM
-from core.errors import InsufficientPoints, InvalidAmount, UnknownReward
+from core.errors import InsufficientPoints, InvalidAmount, NothingToEarn, UnknownReward
 from core.types import Customer, Program, Reward
 
 
@@ -484,12 +484,19 @@ def test_an_earn_one_point_short_of_a_threshold_stays_in_the_tier(program: Progr
     assert (quote["tier_before"], quote["tier_after"]) == ("Bronze", "Bronze")
 
 
-def test_a_purchase_under_one_pound_earns_nothing_but_is_still_a_valid_quote(
-    program: Program,
-) -> None:
-    quote = rules.quote_earn(customer(balance=5), Decimal("0.99"), program)
-    assert quote["points"] == 0
-    assert quote["balance_after"] == 5
+def test_a_purchase_that_rounds_to_no_points_is_refused(program: Program) -> None:
+    # Recording it would count a visit that earned nothing (issue 13: a 0-point earn).
+    with pytest.raises(NothingToEarn, match=r"0\.99 GBP rounds to 0 points") as refused:
+        rules.quote_earn(customer(balance=5), Decimal("0.99"), program)
+    assert refused.value.minimum is None
+    assert rules.quote_earn(customer(balance=5), Decimal("1.00"), program)["points"] == 1
+
+
+def test_a_purchase_below_min_purchase_is_refused_and_one_at_it_earns(program: Program) -> None:
+    shop = dataclasses.replace(program, min_purchase=Decimal("5.00"))
+    with pytest.raises(NothingToEarn, match=r"4\.99 GBP is below the 5\.00 minimum"):
+        rules.quote_earn(customer(), Decimal("4.99"), shop)
+    assert rules.quote_earn(customer(), Decimal("5.00"), shop)["points"] == 5
 
 
 def test_an_earn_quote_refuses_an_invalid_amount(program: Program) -> None:

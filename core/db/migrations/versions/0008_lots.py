@@ -19,7 +19,7 @@ or refund taking from its own entry's lot first. Each card's lots must then sum 
 balance, or the upgrade stops (and, being one transaction, changes nothing).
 
 Cost: the ledger is read once in (customer_id, id) order and the lots written in batches;
-about a minute per million entries on SQLite. The kinds CHECK is changed in place (see _sqlite_kinds).
+about a minute per million entries on SQLite. The kinds CHECK is changed in place (core/db/ledger_kinds.py).
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
+
+from core.db.ledger_kinds import change_ledger_kinds
 
 revision = "0008"
 down_revision = "0007"
@@ -45,43 +47,8 @@ class LotsDisagree(RuntimeError):
     """A card's replayed lots don't sum to its balance: its ledger needs a look first."""
 
 
-def _sqlite_kinds(old: str, new: str) -> None:
-    """Changes the kinds CHECK in place on SQLite, in the stored CREATE TABLE text.
-
-    The usual way (batch mode: copy the ledger into a new table, drop the old one) no longer
-    works here: voids and refunds point at other entries and audit records at entries, so
-    dropping the old table breaks their foreign keys, and SQLite counts that against the commit
-    even after the copy takes the old name. Editing the schema text is SQLite's documented way
-    to change a CHECK (www.sqlite.org/lang_altertable.html, "other kinds of table schema
-    changes"): the new CHECK only admits more, so every stored row still meets it, and it is
-    minutes faster on ten million entries than a copy.
-    """
-    conn = op.get_bind()
-    version = conn.exec_driver_sql("PRAGMA schema_version").scalar_one()
-    conn.exec_driver_sql("PRAGMA writable_schema = ON")
-    changed = conn.execute(
-        sa.text(
-            "UPDATE sqlite_master SET sql = replace(sql, :old, :new)"
-            " WHERE type = 'table' AND name = 'ledger' AND instr(sql, :old) > 0"
-        ),
-        {"old": old, "new": new},
-    ).rowcount
-    conn.exec_driver_sql(f"PRAGMA schema_version = {int(version) + 1}")
-    conn.exec_driver_sql("PRAGMA writable_schema = OFF")
-    if changed != 1:
-        raise RuntimeError(f"the ledger's kinds CHECK is not {old!r}: check the schema first")
-
-
-def _change_kinds(old: str, new: str) -> None:
-    if op.get_bind().dialect.name == "sqlite":
-        _sqlite_kinds(old, new)
-        return
-    op.drop_constraint(op.f("ck_ledger_kind_known"), "ledger", type_="check")
-    op.create_check_constraint(op.f("ck_ledger_kind_known"), "ledger", new)
-
-
 def upgrade() -> None:
-    _change_kinds(KINDS_BEFORE, KINDS)
+    change_ledger_kinds(KINDS_BEFORE, KINDS)
 
     lots = op.create_table(
         "lots",
@@ -225,4 +192,4 @@ def downgrade() -> None:
     op.drop_index("ix_lots_open", table_name="lots")
     op.drop_table("lot_uses")
     op.drop_table("lots")
-    _change_kinds(KINDS, KINDS_BEFORE)
+    change_ledger_kinds(KINDS, KINDS_BEFORE)

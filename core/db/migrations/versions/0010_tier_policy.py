@@ -1,7 +1,7 @@
 """tier policy: pinned tiers, qualifying points per customer per shop day
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-04 19:00:00
 
 Issue 13, "Tier policy":
@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,95 @@
+"""The birthday bonus: a daily job on python-telegram-bot's JobQueue, like bot/backups.py.
+
+Once a day at [birthday] time in the shop's time zone ([reports] timezone), and once at
+start-up to catch up on days the bot was down, every card whose birthday falls in the current
+week (Monday to Sunday: core/birthdays.py due_year) gets [birthday] bonus points as a `bonus`
+entry, and a linked customer is told through the outbox. The entry's idempotency key,
+birthday:<customer>:<year>, makes it once a year: the job can run any number of times.
+Off when [birthday] bonus is 0.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Final
+
+from telegram.ext import Application, ContextTypes, Job
+
+from core.birthdays import due_year
+from core.types import BonusResult, Outgoing
+
+from . import delivery
+from .format import points
+from .services import Services, services, services_of
+
+log = logging.getLogger(__name__)
+
+JOB_NAME: Final = "daily-birthdays"
+
+
+def schedule_birthdays(app: Application) -> Job[Any] | None:  # type: ignore[type-arg]
+    """Puts the daily run on the JobQueue (replacing any), and one run now to catch up; None
+    when the bonus is off."""
+    queue = app.job_queue
+    config = services_of(app).config
+    if queue is None or not config.birthday.bonus:
+        log.info("birthday bonus: off")
+        return None
+    for job in queue.get_jobs_by_name(JOB_NAME):
+        job.schedule_removal()
+    at = config.birthday.time.replace(tzinfo=config.reports.tzinfo)
+    log.info(
+        "birthday bonus: %d points, checked daily at %s %s",
+        config.birthday.bonus,
+        f"{at:%H:%M}",
+        at.tzinfo,
+    )
+    queue.run_once(birthday_job, 0, name=JOB_NAME)  # catch up on days the bot was down
+    return queue.run_daily(birthday_job, at, name=JOB_NAME)
+
+
+async def birthday_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The JobQueue's entry point."""
+    await credit_birthdays(services(context), context.application)
+
+
+async def credit_birthdays(svc: Services, app: Application) -> int:  # type: ignore[type-arg]
+    """Credits this week's birthdays not yet credited this year; returns how many were new."""
+    bonus = svc.config.birthday.bonus
+    if not bonus:
+        return 0
+    now = svc.clock()
+    today = now.astimezone(svc.config.reports.tzinfo).date()
+    credited = 0
+    for customer_id, birthday in await svc.store.birthdays():
+        year = due_year(birthday, today)
+        if year is None:
+            continue
+        result = await svc.store.bonus(
+            customer_id,
+            bonus,
+            reason="birthday",
+            key=f"birthday:{customer_id}:{year}",
+            now=now,
+            details={"year": year},
+            tell=_tell,
+        )
+        if not result["replayed"]:
+            credited += 1
+            await delivery.send_now(app, result["queued"])
+    if credited:
+        log.info("birthday bonus: credited %d card(s)", credited)
+    return credited
+
+
+def _tell(result: BonusResult) -> list[Outgoing]:
+    """'🎂 Happy birthday!' to a linked customer; nothing for a card not linked to Telegram."""
+    if result["notify_user_id"] is None:
+        return []
+    return [
+        {
+            "chat_id": result["notify_user_id"],
+            "text": f"🎂 Happy birthday! We've added <b>{points(result['gross'])}</b> to your "
+            f"card. Balance: <b>{points(result['balance_after'])}</b>.",
+        }
+    ]
