@@ -205,7 +205,7 @@ async def test_0010_fills_qualifying_points_per_day_from_the_ledger_and_can_be_u
                 "INSERT INTO customers (id, card_number, name, phone, created_at, balance,"
                 " lifetime_earned, lifetime_redeemed, tier, version) VALUES"
                 " (1, '12345674', 'Ann', '+447400100009', '2026-01-01 00:00:00.000000',"
-                " 0, 0, 0, 'Bronze', 1)"
+                " 10, 0, 0, 'Bronze', 1)"
             )
         )
         rows = [
@@ -423,6 +423,9 @@ async def test_0009_keeps_the_cards_and_entries_and_can_be_undone(
     assert (tuple(card), fk) == ((None, None), [])
 
     def downgrade(connection: Connection) -> None:
+        # As core/db/migrate.upgrade does: one transaction, so a refused step undoes the steps
+        # before it (without it, sqlite3 ran the later revisions' DROPs outside any).
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
         command.downgrade(_alembic_config(connection), "0007")
 
     with pytest.raises(RuntimeError, match="bonus entries"):
@@ -430,6 +433,7 @@ async def test_0009_keeps_the_cards_and_entries_and_can_be_undone(
             await conn.run_sync(downgrade)
     async with empty_engine.begin() as conn:
         await conn.execute(text("DELETE FROM ledger WHERE kind = 'bonus'"))
+    async with empty_engine.begin() as conn:
         await conn.run_sync(downgrade)
     assert await current_revision(empty_engine) == "0007"
     async with empty_engine.connect() as conn:

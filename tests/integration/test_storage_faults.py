@@ -130,7 +130,7 @@ def test_a_schema_from_a_newer_loyalty_bot_asks_for_that_version(
     command: str, tmp_path: Path, shop: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = tmp_path / "loyalty.db"
-    stamped(db, shop, "0009")
+    stamped(db, shop, "0042")
     before = digest(db)
 
     done = loyalty_bot(command, write_config(tmp_path, db), capsys)
@@ -138,7 +138,7 @@ def test_a_schema_from_a_newer_loyalty_bot_asks_for_that_version(
     assert_one_line(
         done,
         command,
-        f"{db} was upgraded by a newer loyalty-bot (revision 0009; this one knows up to {HEAD}): "
+        f"{db} was upgraded by a newer loyalty-bot (revision 0042; this one knows up to {HEAD}): "
         "install that version",
     )
     assert digest(db) == before

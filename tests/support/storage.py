@@ -87,7 +87,7 @@ def garbled_page(path: Path, shop: Path, page: int = 60) -> None:
         file.write(random.Random(7).randbytes(PAGE))
 
 
-def stamped(path: Path, shop: Path, revision: str = "0009") -> None:
+def stamped(path: Path, shop: Path, revision: str = "0042") -> None:
     """The shop as a newer loyalty-bot would leave it: at a revision this one doesn't know."""
     shutil.copyfile(shop, path)
     with contextlib.closing(sqlite3.connect(path)) as db, db:
