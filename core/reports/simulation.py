@@ -30,7 +30,7 @@ from core.types import EntryKind, Program
 
 from .periods import Period
 
-__all__ = ["BATCH_ROWS", "open_read_only", "simulate_period"]
+__all__ = ["BATCH_ROWS", "open_read_only", "read_period", "simulate_period"]
 
 BATCH_ROWS: Final = 10_000
 # The covering index of the ledger's time ranges (core/db/tables.py). Named for the GROUP BY
@@ -58,10 +58,16 @@ def simulate_period(
     """The period as recorded, and replayed under `current` and under `proposed`, in that
     order (`Simulation.replays == (current, proposed)`)."""
     with closing(open_read_only(path)) as conn:
-        starts = _starts(conn, period)
-        return simulate(
-            starts, _events(conn, period), current=current, programs=(current, proposed)
-        )
+        starts, events = read_period(conn, period)
+        return simulate(starts, events, current=current, programs=(current, proposed))
+
+
+def read_period(
+    conn: sqlite3.Connection, period: Period
+) -> tuple[dict[int, Start], Iterator[Event]]:
+    """Every member by the period's end with their card at its start, and the period's entries
+    in time order (a generator: read as it is consumed)."""
+    return _starts(conn, period), _events(conn, period)
 
 
 def _stamp(when: dt.datetime) -> str:
