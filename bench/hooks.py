@@ -195,10 +195,12 @@ def simulate_read_365d(ctx: Context) -> Probe | None:
     period's entries) with nothing folded. The ratio is the fold's cost; the rest is SQLite."""
     period = parse_period("365d", now=ctx.now, tz=ctx.tz)
 
+    rewards = [r.id for r in ctx.program.rewards]
+
     def read() -> int:
         with contextlib.closing(open_read_only(ctx.database)) as conn:
-            starts, events = read_simulated_period(conn, period)
-            return len(starts) + sum(1 for _ in events)
+            cards, entries = read_simulated_period(conn, period, rewards)
+            return len(cards.balance) + len(entries.customer)
 
     async def run(_: int) -> object:
         return await asyncio.to_thread(read)

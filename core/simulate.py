@@ -26,17 +26,30 @@ Nothing here reads the database: core/reports/simulation.py streams the starts a
 from __future__ import annotations
 
 import datetime as dt
-from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
-from typing import NamedTuple
+from typing import Final, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
 
 from core.rules import lifetime_change
 from core.types import EntryKind, Program
 
-__all__ = ["Event", "Outcome", "Simulation", "Start", "point_value", "simulate"]
+__all__ = [
+    "KIND_CODES",
+    "Cards",
+    "Entries",
+    "Event",
+    "Outcome",
+    "Simulation",
+    "Start",
+    "point_value",
+    "simulate",
+    "simulate_columns",
+]
 
 _PENNY = Decimal("0.01")
 _HUNDRED = Decimal(100)
@@ -135,21 +148,271 @@ def simulate(
 
     `starts` holds every member by the period's end (a customer absent from it has no card
     yet and its events are ignored); `events` are the period's ledger entries in time order.
+    The readable form of `simulate_columns`, for tests and small callers.
     """
-    actual = _Actual(starts, current)
-    replays = [_Replay(starts, program) for program in programs]
-    # One pass, each event unpacked once: this loop runs for every entry of the period.
-    moves = [actual.apply, *(replay.apply for replay in replays)]
-    for _at, customer, kind, points, minor, reward in events:
-        if customer not in starts:
-            continue
-        for move in moves:
-            move(customer, kind, points, minor, reward)
-    finished = actual.finish()
-    return Simulation(finished, tuple(replay.finish(finished) for replay in replays))
+    ids = sorted(starts)
+    index = {cid: n for n, cid in enumerate(ids)}
+    cards = Cards(
+        balance=_ints(starts[c].balance for c in ids),
+        lifetime=_ints(starts[c].lifetime_earned for c in ids),
+        joined=np.array([starts[c].joined for c in ids], dtype=bool),
+    )
+    rewards: dict[str, int] = {}
+    rows = [
+        (
+            index[e.customer_id],
+            KIND_CODES[e.kind],
+            e.points,
+            e.amount_minor or 0,
+            rewards.setdefault(e.reward_id, len(rewards)) if e.reward_id else -1,
+        )
+        for e in events
+        if e.customer_id in index
+    ]
+    entries = Entries.of_rows(rows, tuple(rewards))
+    return simulate_columns(cards, entries, current=current, programs=programs)
 
 
-# --- the fold --------------------------------------------------------------------------------
+# --- the columns -----------------------------------------------------------------------------
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+# How an entry's kind is coded in Entries.kind (and by the reader's SQL).
+KIND_CODES: Final[dict[EntryKind, int]] = {
+    "earn": 0,
+    "redeem": 1,
+    "signup_bonus": 2,
+    "void": 3,
+    "refund": 4,
+    "adjust": 5,
+}
+_EARN, _REDEEM, _BONUS, _VOID, _REFUND = 0, 1, 2, 3, 4
+
+
+@dataclass(frozen=True)
+class Cards:
+    """Every member by the period's end (a dense index 0..n-1), as they stood at its start."""
+
+    balance: IntArray
+    lifetime: IntArray
+    joined: BoolArray  # registered during the period
+
+
+@dataclass(frozen=True)
+class Entries:
+    """The period's ledger entries in time order, one column each."""
+
+    customer: IntArray  # index into Cards
+    kind: IntArray  # KIND_CODES
+    points: IntArray  # signed, as recorded
+    amount_minor: IntArray  # a purchase's amount in minor units; 0 for other kinds
+    reward: IntArray  # a redemption's reward, an index into reward_ids; -1 for other kinds
+    reward_ids: tuple[str, ...]
+
+    @classmethod
+    def of_rows(
+        cls, rows: Sequence[tuple[int, int, int, int, int]], reward_ids: tuple[str, ...]
+    ) -> Entries:
+        """From (customer, kind, points, amount_minor, reward) rows."""
+        table = np.array(rows, dtype=np.int64).reshape(-1, 5)
+        return cls(*(np.ascontiguousarray(table[:, n]) for n in range(5)), reward_ids)
+
+
+def simulate_columns(
+    cards: Cards, entries: Entries, *, current: Program, programs: Sequence[Program]
+) -> Simulation:
+    """`simulate` over columns: what the database reader calls, a million customers at once."""
+    actual = _actual(cards, entries, current)
+    if programs:
+        # Each customer's entries together, still in time order: the replays run per customer.
+        order = np.argsort(entries.customer, kind="stable")
+        grouped = _Grouped.of(entries, order)
+    replays = tuple(_replay(cards, grouped, program, actual) for program in programs)
+    return Simulation(actual, replays)
+
+
+# --- the actual column -----------------------------------------------------------------------
+
+
+def _actual(cards: Cards, e: Entries, program: Program) -> Outcome:
+    """The ledger as recorded: every entry moves its card by its recorded points."""
+    n = len(cards.balance)
+    reversing = (e.kind == _VOID) | (e.kind == _REFUND)
+    # core.rules.lifetime_change: credits raise lifetime points; voids and refunds take back.
+    credit = np.where(reversing, np.minimum(e.points, 0), np.maximum(e.points, 0))
+    earn, redeem, bonus = e.kind == _EARN, e.kind == _REDEEM, e.kind == _BONUS
+    other = ~(earn | redeem | bonus)
+    out = Outcome(
+        program,
+        purchases=int(earn.sum()),
+        sales_minor=int(e.amount_minor[earn].sum()),
+        purchase_points=int(e.points[earn].sum()),
+        bonus_points=int(e.points[bonus].sum()),
+        correction_points=int(e.points[other].sum()),
+        redemptions=int(redeem.sum()),
+        points_redeemed=-int(e.points[redeem].sum()),
+    )
+    balance = cards.balance + _per_card(e.customer, e.points, n)
+    lifetime = cards.lifetime + _per_card(e.customer, credit, n)
+    return _at_end(out, balance, lifetime)
+
+
+# --- the replays -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Grouped:
+    """Entries sorted by customer (time order kept within each): groups of one customer."""
+
+    customer: IntArray
+    kind: IntArray
+    amount_minor: IntArray
+    reward: IntArray
+    reward_ids: tuple[str, ...]
+    first: BoolArray  # True at each customer's first entry
+
+    @classmethod
+    def of(cls, e: Entries, order: IntArray) -> _Grouped:
+        customer = e.customer[order]
+        first = np.ones(len(customer), dtype=bool)
+        first[1:] = customer[1:] != customer[:-1]
+        return cls(
+            customer, e.kind[order], e.amount_minor[order], e.reward[order], e.reward_ids, first
+        )
+
+
+def _replay(cards: Cards, g: _Grouped, program: Program, actual: Outcome) -> Outcome:
+    """The period's purchases, sign-ups and redemptions under `program`.
+
+    Vectorised over all customers at once; each rule is a fixed point reached in a few
+    passes, because what it depends on only ever moves one way:
+    - a purchase's rate is its tier's, and the tier follows lifetime points, which only grow:
+      start every purchase at the tier of the card at the start, recompute the tiers from the
+      points that gives, repeat until nothing changes (at most one pass per tier);
+    - a redemption needs the balance before it: take every redemption whose reward the program
+      has, drop each customer's first one the balance can't afford, recompute, repeat (a
+      dropped redemption only raises the balances after it).
+    """
+    # EXTENSION POINT (expiry, [expiry] / core/expiry.py): points expire by lots as time
+    # passes, so the replay would need the entries' times (a column the reader adds), and
+    # expiry would run with the redemptions' pass below (expired points are not there to
+    # spend), counted in Outcome.points_expired. Campaigns ([[campaigns]]) would make the rate
+    # depend on the time as well as the tier; tier policies (tier_basis) would change what
+    # `lifetime` means in the tier pass.
+    n = len(cards.balance)
+    bonus = program.signup_bonus * cards.joined.astype(np.int64)
+    balance0, lifetime0 = cards.balance + bonus, cards.lifetime + bonus
+    points = _purchase_points(g, program, lifetime0[g.customer])
+    redeemed, taken = _redemptions(g, program, balance0[g.customer], points)
+    out = Outcome(
+        program,
+        purchases=actual.purchases,
+        sales_minor=actual.sales_minor,
+        purchase_points=int(points.sum()),
+        bonus_points=int(bonus.sum()),
+        redemptions=int(taken.sum()),
+        redemptions_skipped=int((g.kind == _REDEEM).sum() - taken.sum()),
+        points_redeemed=int(redeemed.sum()),
+    )
+    balance = balance0 + _per_card(g.customer, points - redeemed, n)
+    lifetime = lifetime0 + _per_card(g.customer, points, n)
+    return _at_end(out, balance, lifetime)
+
+
+def _purchase_points(g: _Grouped, program: Program, lifetime_at_start: IntArray) -> IntArray:
+    """Each entry's points under `program` (0 for anything but a purchase)."""
+    rates = _rates(program)
+    mins = np.array([r.min_points for r in rates], dtype=np.int64)
+    num = np.array([r.num for r in rates], dtype=np.int64)
+    den = np.array([r.den for r in rates], dtype=np.int64)
+    if len(g.amount_minor) and int(g.amount_minor.max()) * int(num.max()) >= 2**62:
+        raise ValueError("a rate this precise would overflow: simplify points_per_unit")
+    earn = g.kind == _EARN
+    tier = _tier_index(mins, lifetime_at_start)
+    while True:
+        points = np.where(earn, g.amount_minor * num[tier] // den[tier], 0)
+        after = _tier_index(mins, lifetime_at_start + _before(points, g.first))
+        if np.array_equal(after, tier):
+            return points
+        tier = after
+
+
+def _redemptions(
+    g: _Grouped, program: Program, balance_at_start: IntArray, points: IntArray
+) -> tuple[IntArray, BoolArray]:
+    """(points each entry spends under `program`, which redemptions happen). A redemption
+    can't happen when the program lacks its reward or the balance falls short of its cost."""
+    costs = {r.id: r.cost for r in program.rewards}
+    cost_of = np.array([costs.get(rid, -1) for rid in g.reward_ids] + [-1], dtype=np.int64)
+    cost = np.where(g.kind == _REDEEM, cost_of[g.reward], -1)  # reward -1 reads the last: -1
+    taken = cost >= 0
+    while True:
+        spent, before = _spend(
+            g, program.reset_after_redemption, balance_at_start, points, cost, taken
+        )
+        short = np.flatnonzero(taken & (before < cost))
+        if not len(short):
+            return spent, taken
+        # Only each customer's first shortfall is certain: dropping it raises what follows.
+        firsts = short[np.unique(g.customer[short], return_index=True)[1]]
+        taken[firsts] = False
+
+
+def _spend(
+    g: _Grouped,
+    reset: bool,
+    balance_at_start: IntArray,
+    points: IntArray,
+    cost: IntArray,
+    taken: BoolArray,
+) -> tuple[IntArray, IntArray]:
+    """(what each taken redemption spends, the balance before every entry)."""
+    if not reset:
+        spent = np.where(taken, cost, 0)
+        return spent, balance_at_start + _before(points - spent, g.first)
+    # Reset mode: a redemption spends the whole balance, so the balance before an entry is
+    # what was earned since the customer's last redemption (plus the card's balance at the
+    # start, if none yet). A new stretch starts with each customer and after each redemption.
+    stretch = g.first.copy()
+    stretch[1:] |= taken[:-1]
+    untouched = _before(taken.astype(np.int64), g.first) == 0
+    before = np.where(untouched, balance_at_start, 0) + _before(points, stretch)
+    return np.where(taken, before, 0), before
+
+
+def _before(values: IntArray, first: BoolArray) -> IntArray:
+    """For each entry, the sum of `values` over the earlier entries of its group (groups are
+    runs that start where `first` is True)."""
+    total = np.cumsum(values) - values  # over all earlier entries
+    starts = np.maximum.accumulate(np.where(first, np.arange(len(values)), 0))
+    return total - total[starts]
+
+
+def _tier_index(mins: IntArray, lifetime: IntArray) -> IntArray:
+    """core.rules.tier_for as indexes: the highest tier whose threshold is reached."""
+    return np.maximum(np.searchsorted(mins, lifetime, side="right") - 1, 0)
+
+
+def _per_card(customer: IntArray, values: IntArray, n: int) -> IntArray:
+    """values summed per card (exact: int64 throughout)."""
+    sums = np.zeros(n, dtype=np.int64)
+    np.add.at(sums, customer, values)
+    return sums
+
+
+def _at_end(out: Outcome, balance: IntArray, lifetime: IntArray) -> Outcome:
+    """`out` with the figures of the cards at the period's end."""
+    tiers, rewards = out.program.tiers, out.program.rewards
+    mins = np.array([t.min_points for t in tiers], dtype=np.int64)
+    counts = np.bincount(_tier_index(mins, lifetime), minlength=len(tiers))
+    ordered = np.sort(balance)
+    out.outstanding = int(balance.sum())
+    out.tiers = {tier.name: int(count) for tier, count in zip(tiers, counts, strict=True)}
+    out.affordable = {
+        r.id: int(len(ordered) - np.searchsorted(ordered, r.cost, side="left"))
+        for r in sorted(rewards, key=lambda r: (r.cost, r.id))
+    }
+    return out
 
 
 class _Rate(NamedTuple):
@@ -170,131 +433,8 @@ def _rates(program: Program) -> list[_Rate]:
     return rates
 
 
-class _Cards:
-    """Balance and lifetime points per customer, and the end-of-period figures from them."""
-
-    def __init__(self, starts: Mapping[int, Start], program: Program, *, bonus: int) -> None:
-        self.program = program
-        self.balance = {c: s.balance + (bonus if s.joined else 0) for c, s in starts.items()}
-        self.lifetime = {
-            c: s.lifetime_earned + (bonus if s.joined else 0) for c, s in starts.items()
-        }
-        # Counters as plain ints: an Outcome is built once, at the end.
-        self.purchase_points = self.redemptions = self.points_redeemed = 0
-
-    def _cards(self, out: Outcome) -> Outcome:
-        """`out` with the figures of the cards at the period's end."""
-        # EXTENSION POINT (expiry): lots still unexpired at the period's end expire here too.
-        balances = sorted(self.balance.values())
-        out.outstanding = sum(balances)
-        tiers = self.program.tiers
-        mins = [t.min_points for t in tiers]
-        counts = [0] * len(tiers)
-        for lifetime in self.lifetime.values():
-            counts[max(bisect_right(mins, lifetime) - 1, 0)] += 1  # core.rules.tier_for
-        out.tiers = {tier.name: count for tier, count in zip(tiers, counts, strict=True)}
-        out.affordable = {
-            r.id: len(balances) - bisect_right(balances, r.cost - 1)
-            for r in sorted(self.program.rewards, key=lambda r: (r.cost, r.id))
-        }
-        return out
-
-
-class _Actual(_Cards):
-    """The ledger as it was recorded: every entry moves the card by its recorded points."""
-
-    def __init__(self, starts: Mapping[int, Start], program: Program) -> None:
-        super().__init__(starts, program, bonus=0)
-        self.purchases = self.sales_minor = self.bonus_points = self.correction_points = 0
-
-    def apply(
-        self, customer: int, kind: EntryKind, points: int, minor: int | None, _: str | None
-    ) -> None:
-        self.balance[customer] += points
-        if kind == "earn":
-            self.lifetime[customer] += points
-            self.purchases += 1
-            self.sales_minor += minor or 0
-            self.purchase_points += points
-        elif kind == "redeem":
-            self.redemptions += 1
-            self.points_redeemed -= points
-        elif kind == "signup_bonus":
-            self.lifetime[customer] += points
-            self.bonus_points += points
-        else:
-            self.lifetime[customer] += lifetime_change(kind, points)[0]
-            self.correction_points += points
-
-    def finish(self) -> Outcome:
-        return self._cards(
-            Outcome(
-                self.program,
-                purchases=self.purchases,
-                sales_minor=self.sales_minor,
-                purchase_points=self.purchase_points,
-                bonus_points=self.bonus_points,
-                correction_points=self.correction_points,
-                redemptions=self.redemptions,
-                points_redeemed=self.points_redeemed,
-            )
-        )
-
-
-class _Replay(_Cards):
-    """The period's purchases, sign-ups and redemptions under `program`."""
-
-    def __init__(self, starts: Mapping[int, Start], program: Program) -> None:
-        super().__init__(starts, program, bonus=program.signup_bonus)
-        self.joined = sum(s.joined for s in starts.values())
-        self.rates = sorted(_rates(program), reverse=True)  # highest threshold first
-        self.costs = {r.id: r.cost for r in program.rewards}
-        self.reset = program.reset_after_redemption
-        self.skipped = 0
-
-    def apply(
-        self, customer: int, kind: EntryKind, _: int, minor: int | None, reward: str | None
-    ) -> None:
-        # EXTENSION POINT (expiry, [expiry] / core/expiry.py): before this event moves the
-        # card, expire the customer's lots older than the event's time under the program's
-        # rule and count them in points_expired (simulate() would pass the time on). Campaigns
-        # ([[campaigns]]) would pass the time to the earn rule; tier policies (tier_basis)
-        # would replace `self.lifetime` as what picks the rate.
-        if kind == "earn":
-            lifetime = self.lifetime[customer]
-            for rate in self.rates:
-                if lifetime >= rate.min_points:
-                    break
-            points = (minor or 0) * rate.num // rate.den
-            self.balance[customer] += points
-            self.lifetime[customer] = lifetime + points
-            self.purchase_points += points
-        elif kind == "redeem":
-            cost = self.costs.get(reward or "")
-            balance = self.balance[customer]
-            if cost is None or balance < cost:
-                self.skipped += 1
-                return
-            spent = balance if self.reset else cost
-            self.balance[customer] = balance - spent
-            self.redemptions += 1
-            self.points_redeemed += spent
-        # signup bonuses were given at the start (Start.joined); corrections are not replayed.
-
-    def finish(self, actual: Outcome) -> Outcome:
-        """The replay's figures; the purchases themselves are the ledger's (`actual`)."""
-        return self._cards(
-            Outcome(
-                self.program,
-                purchases=actual.purchases,
-                sales_minor=actual.sales_minor,
-                purchase_points=self.purchase_points,
-                bonus_points=self.program.signup_bonus * self.joined,
-                redemptions=self.redemptions,
-                redemptions_skipped=self.skipped,
-                points_redeemed=self.points_redeemed,
-            )
-        )
+def _ints(values: Iterable[int]) -> IntArray:
+    return np.fromiter(values, dtype=np.int64)
 
 
 def _money(value: Decimal) -> Decimal:

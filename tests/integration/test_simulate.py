@@ -17,8 +17,11 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import gc
 import hashlib
 import io
+import sqlite3
+from contextlib import closing
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,7 +31,7 @@ from bot.cli import main
 from core.config import load_config
 from core.db.engine import open_engine
 from core.reports.periods import parse_period
-from core.reports.simulation import simulate_period
+from core.reports.simulation import open_read_only, simulate_period
 from core.simulate import Outcome
 from tests.support.report_ledger import NOW, PROGRAM, build_file, correct
 
@@ -56,8 +59,18 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The story's database (its config.toml beside it) and proposed.toml; never written to."""
     folder = tmp_path_factory.mktemp("simulate")
     build_file(folder / "loyalty.db")
+    settle(folder / "loyalty.db")
     (folder / "proposed.toml").write_text(PROPOSED_TOML, encoding="utf-8")
     return folder
+
+
+def settle(database: Path) -> None:
+    """Everything the builder wrote moved from the WAL into the file itself. Otherwise the
+    builder's last pooled connection, closed whenever it is collected, checkpoints later and
+    changes the file while a test is watching it."""
+    gc.collect()
+    with closing(sqlite3.connect(database)) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def october(shop: Path) -> tuple[Outcome, Outcome, Outcome]:
@@ -133,8 +146,11 @@ def simulate(shop: Path, *extra: str) -> list[str]:
     ]
 
 
-def digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def digest(database: Path) -> str:
+    """The file and its write-ahead log: a write would change one of them."""
+    wal = database.with_name(database.name + "-wal")
+    logged = wal.read_bytes() if wal.exists() else b""
+    return hashlib.sha256(database.read_bytes() + b"|" + logged).hexdigest()
 
 
 def test_the_command_prints_the_table_side_by_side_and_writes_nothing(
@@ -222,3 +238,11 @@ def test_period_and_from_together_are_refused(
     assert capsys.readouterr().err == (
         "loyalty-bot simulate: give --period or --from/--to, not both\n"
     )
+
+
+def test_the_simulators_connection_cannot_write(shop: Path) -> None:
+    with (
+        closing(open_read_only(shop / "loyalty.db")) as conn,
+        pytest.raises(sqlite3.OperationalError, match="readonly"),
+    ):
+        conn.execute("DELETE FROM ledger")
