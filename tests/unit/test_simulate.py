@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core import rules
-from core.errors import InsufficientPoints
+from core.errors import InsufficientPoints, UnknownReward
 from core.simulate import Event, Outcome, Simulation, Start, simulate
 from core.types import Customer, EntryKind, Program, Reward, Tier
 
@@ -63,7 +63,9 @@ LEDGER = [
 def run(
     ledger: list[Event], *programs: Program, starts: dict[int, Start] | None = None
 ) -> Simulation:
-    return simulate(STARTS if starts is None else starts, ledger, current=CURRENT, programs=programs)
+    return simulate(
+        STARTS if starts is None else starts, ledger, current=CURRENT, programs=programs
+    )
 
 
 def figures(o: Outcome) -> dict[str, object]:
@@ -144,6 +146,19 @@ def test_a_redemption_the_replayed_balance_cannot_afford_is_skipped_and_counted(
     assert replay.outstanding == 125 + 19  # Ann keeps her points
     assert replay.liability is None  # a reward without a value: no money figure
     assert replay.cost_per_100 is None
+
+
+def test_a_skipped_redemption_leaves_its_points_for_a_later_one() -> None:
+    dearer = dataclasses.replace(CURRENT, rewards=(Reward("coffee", "Coffee", 120),))
+    ledger = [
+        event(1, ANN, "redeem", -50, reward="coffee"),  # 80 < 120: skipped
+        event(2, ANN, "earn", 60, 6000),  # 80 + 60 = 140
+        event(3, ANN, "redeem", -50, reward="coffee"),  # 140 >= 120: redeemed, 20 left
+    ]
+    replay = run(ledger, dearer).replays[0]
+
+    assert (replay.redemptions, replay.redemptions_skipped) == (1, 1)
+    assert replay.outstanding == 20 + 10  # Ann, and Bob's signup bonus
 
 
 def test_a_reward_the_program_no_longer_has_cannot_be_redeemed() -> None:
@@ -257,4 +272,77 @@ def _card(balance: int, lifetime: int) -> Customer:
         "tier": "T0",
         "telegram_user_id": None,
         "version": 0,
+    }
+
+
+# --- property: any program's replay is what core.rules would do, entry by entry -------------
+
+proposals = st.builds(
+    lambda program, costs, reset: dataclasses.replace(
+        program,
+        reset_after_redemption=reset,
+        # "small" may cost more than anyone holds; "big" may be gone from the program.
+        rewards=tuple(
+            Reward(rid, rid, cost) for rid, cost in zip(("small", "big"), costs, strict=False)
+        ),
+    ),
+    programs,
+    st.lists(st.integers(1, 400), min_size=1, max_size=2),
+    st.booleans(),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(current=programs, proposed=proposals, history=steps)
+def test_a_replay_is_core_rules_applied_entry_by_entry(
+    current: Program, proposed: Program, history: list[tuple[int, Decimal | str]]
+) -> None:
+    """The ledger is written under `current`; the proposed program's replay must equal an
+    entry-by-entry replay with quote_earn and quote_redeem, a redemption the proposed program
+    refuses (unknown reward, too few points) being skipped."""
+    starts = {1: Start(70, 400), 2: Start(), 3: Start(joined=True)}
+    written = {who: _card(s.balance, s.lifetime_earned) for who, s in starts.items()}
+    replayed = {
+        who: _card(s.balance + bonus, s.lifetime_earned + bonus)
+        for who, s in starts.items()
+        for bonus in [proposed.signup_bonus if s.joined else 0]
+    }
+    ledger: list[Event] = []
+    skipped = redeemed = 0
+    for who, step in history:
+        if isinstance(step, Decimal):
+            quote = rules.quote_earn(written[who], step, current)
+            written[who] = _card(
+                quote["balance_after"], written[who]["lifetime_earned"] + quote["points"]
+            )
+            ledger.append(Event(at(2), who, "earn", quote["points"], int(step * 100), None))
+            mine = rules.quote_earn(replayed[who], step, proposed)
+            replayed[who] = _card(
+                mine["balance_after"], replayed[who]["lifetime_earned"] + mine["points"]
+            )
+            continue
+        try:
+            spent = rules.quote_redeem(written[who], rules.find_reward(step, current), current)
+        except InsufficientPoints:
+            continue
+        written[who] = _card(spent["balance_after"], written[who]["lifetime_earned"])
+        ledger.append(Event(at(2), who, "redeem", -spent["points"], None, step))
+        try:
+            mine = rules.quote_redeem(replayed[who], rules.find_reward(step, proposed), proposed)
+        except (InsufficientPoints, UnknownReward):
+            skipped += 1
+            continue
+        redeemed += mine["points"]
+        replayed[who] = _card(mine["balance_after"], replayed[who]["lifetime_earned"])
+
+    replay = simulate(starts, ledger, current=current, programs=(proposed,)).replays[0]
+
+    assert replay.redemptions_skipped == skipped
+    assert replay.points_redeemed == redeemed
+    assert replay.outstanding == sum(c["balance"] for c in replayed.values())
+    tiers = [rules.tier_for(c["lifetime_earned"], proposed.tiers).name for c in replayed.values()]
+    assert replay.tiers == {t.name: tiers.count(t.name) for t in proposed.tiers}
+    assert replay.affordable == {
+        r.id: sum(c["balance"] >= r.cost for c in replayed.values())
+        for r in sorted(proposed.rewards, key=lambda r: (r.cost, r.id))
     }
