@@ -35,7 +35,6 @@ from typing import Final, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from core.rules import lifetime_change
 from core.types import EntryKind, Program
 
 __all__ = [
@@ -169,7 +168,7 @@ def simulate(
         for e in events
         if e.customer_id in index
     ]
-    entries = Entries.of_rows(rows, tuple(rewards))
+    entries = Entries.of_table(np.array(rows, dtype=np.int64).reshape(-1, 5), tuple(rewards))
     return simulate_columns(cards, entries, current=current, programs=programs)
 
 
@@ -210,12 +209,10 @@ class Entries:
     reward_ids: tuple[str, ...]
 
     @classmethod
-    def of_rows(
-        cls, rows: Sequence[tuple[int, int, int, int, int]], reward_ids: tuple[str, ...]
-    ) -> Entries:
-        """From (customer, kind, points, amount_minor, reward) rows."""
-        table = np.array(rows, dtype=np.int64).reshape(-1, 5)
-        return cls(*(np.ascontiguousarray(table[:, n]) for n in range(5)), reward_ids)
+    def of_table(cls, table: IntArray, reward_ids: tuple[str, ...]) -> Entries:
+        """From a table of (customer, kind, points, amount_minor, reward) rows."""
+        customer, kind, points, minor, reward = (np.ascontiguousarray(c) for c in table.T)
+        return cls(customer, kind, points, minor, reward, reward_ids)
 
 
 def simulate_columns(
@@ -223,10 +220,8 @@ def simulate_columns(
 ) -> Simulation:
     """`simulate` over columns: what the database reader calls, a million customers at once."""
     actual = _actual(cards, entries, current)
-    if programs:
-        # Each customer's entries together, still in time order: the replays run per customer.
-        order = np.argsort(entries.customer, kind="stable")
-        grouped = _Grouped.of(entries, order)
+    # Each customer's entries together, still in time order: the replays run per customer.
+    grouped = _Grouped.of(entries, np.argsort(entries.customer, kind="stable"))
     replays = tuple(_replay(cards, grouped, program, actual) for program in programs)
     return Simulation(actual, replays)
 

@@ -28,7 +28,15 @@ from urllib.parse import quote
 
 import numpy as np
 
-from core.simulate import KIND_CODES, Cards, Entries, Simulation, simulate_columns
+from core.simulate import (
+    KIND_CODES,
+    BoolArray,
+    Cards,
+    Entries,
+    IntArray,
+    Simulation,
+    simulate_columns,
+)
 from core.types import Program
 
 from .periods import Period
@@ -81,7 +89,7 @@ def _stamp(when: dt.datetime) -> str:
     return when.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
-def _cards(conn: sqlite3.Connection, period: Period) -> tuple[np.ndarray, Cards]:  # type: ignore[type-arg]
+def _cards(conn: sqlite3.Connection, period: Period) -> tuple[IntArray, Cards]:
     """The members' ids (sorted: a card's index is its place here) and their cards."""
     start, end = _stamp(period.start), _stamp(period.end)
     members = _columns(
@@ -111,8 +119,8 @@ def _cards(conn: sqlite3.Connection, period: Period) -> tuple[np.ndarray, Cards]
 def _entries(
     conn: sqlite3.Connection,
     period: Period,
-    ids: np.ndarray,
-    reward_ids: tuple[str, ...],  # type: ignore[type-arg]
+    ids: IntArray,
+    reward_ids: tuple[str, ...],
 ) -> Entries:
     """The period's entries in time order, as columns. The reward is the one column the
     covering index lacks: read through a CASE, so SQLite fetches the row only for
@@ -131,10 +139,10 @@ def _entries(
     at, known = _index(ids, rows[:, 0])
     rows = rows[known]
     rows[:, 0] = at[known]
-    return Entries(*(np.ascontiguousarray(rows[:, n]) for n in range(5)), reward_ids)
+    return Entries.of_table(rows, reward_ids)
 
 
-def _columns(cursor: sqlite3.Cursor, width: int) -> np.ndarray:  # type: ignore[type-arg]
+def _columns(cursor: sqlite3.Cursor, width: int) -> IntArray:
     """All rows of integers as one int64 array, a batch at a time (no Python object per
     value survives a batch)."""
     parts = []
@@ -144,9 +152,9 @@ def _columns(cursor: sqlite3.Cursor, width: int) -> np.ndarray:  # type: ignore[
     return np.concatenate(parts) if parts else np.zeros((0, width), dtype=np.int64)
 
 
-def _index(ids: np.ndarray, wanted: np.ndarray) -> tuple[np.ndarray, np.ndarray]:  # type: ignore[type-arg]
+def _index(ids: IntArray, wanted: IntArray) -> tuple[IntArray, BoolArray]:
     """(where each wanted id sits in the sorted `ids`, whether it is there at all)."""
-    at = np.searchsorted(ids, wanted)
+    at = np.searchsorted(ids, wanted).astype(np.int64)
     known = at < len(ids)
     known[known] = ids[at[known]] == wanted[known]
     return at, known

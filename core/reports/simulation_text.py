@@ -75,9 +75,9 @@ def rows(sim: Simulation) -> list[Row]:
         row(f"cost per 100 {currency} spent", lambda o: o.cost_per_100),
     ]
     for name in _union([tier.name for o in columns for tier in o.program.tiers]):
-        table.append(row(f"members in {name}", lambda o, n=name: o.tiers.get(n)))
+        table.append(Row(f"members in {name}", *(o.tiers.get(name) for o in columns)))
     for reward in _union([rid for o in columns for rid in _by_cost(o)]):
-        table.append(row(f"can afford {reward}", lambda o, r=reward: o.affordable.get(r)))
+        table.append(Row(f"can afford {reward}", *(o.affordable.get(reward) for o in columns)))
     return table
 
 
@@ -93,10 +93,10 @@ def check(sim: Simulation) -> list[str]:
 
 def simulation_text(sim: Simulation, period: Period, *, proposed_name: str) -> str:
     """The table, with a heading and the sanity check's verdict, as plain text."""
-    table = [("", "actual", "replayed", "proposed", "difference")]
+    table = [["", "actual", "replayed", "proposed", "difference"]]
     for r in rows(sim):
-        table.append((r.figure, *(_text(v) for v in (r.actual, r.replayed, r.proposed))))
-        table[-1] += (_text(r.difference, signed=True),)
+        values = [_text(v) for v in (r.actual, r.replayed, r.proposed)]
+        table.append([r.figure, *values, _text(r.difference, signed=True)])
     widths = [max(len(line[i]) for line in table) for i in range(len(table[0]))]
     lines = [
         f"What if: {proposed_name}, over {period.label} "
@@ -104,7 +104,8 @@ def simulation_text(sim: Simulation, period: Period, *, proposed_name: str) -> s
         "",
     ]
     for line in table:
-        cells = [line[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(line[1:], widths[1:])]
+        cells = [line[0].ljust(widths[0])]
+        cells += [c.rjust(w) for c, w in zip(line[1:], widths[1:], strict=True)]
         lines.append("  ".join(cells).rstrip())
     lines += ["", *_verdict(sim)]
     return "\n".join(lines) + "\n"

@@ -183,9 +183,9 @@ def test_the_command_writes_csv_with_plain_numbers(shop: Path, tmp_path: Path) -
     chart = tmp_path / "whatif.png"
     before = digest(shop / "loyalty.db")
 
+    period = ("--from", "2026-10-01", "--to", "2026-10-31")
     code = main(
-        simulate(shop, "--from", "2026-10-01", "--to", "2026-10-31", "--format", "csv")
-        + ["--out", str(out), "--chart", str(chart)]
+        simulate(shop, *period, "--format", "csv", "--out", str(out), "--chart", str(chart))
     )
 
     assert code == 0

@@ -328,12 +328,12 @@ def test_a_replay_is_core_rules_applied_entry_by_entry(
         written[who] = _card(spent["balance_after"], written[who]["lifetime_earned"])
         ledger.append(Event(at(2), who, "redeem", -spent["points"], None, step))
         try:
-            mine = rules.quote_redeem(replayed[who], rules.find_reward(step, proposed), proposed)
+            took = rules.quote_redeem(replayed[who], rules.find_reward(step, proposed), proposed)
         except (InsufficientPoints, UnknownReward):
             skipped += 1
             continue
-        redeemed += mine["points"]
-        replayed[who] = _card(mine["balance_after"], replayed[who]["lifetime_earned"])
+        redeemed += took["points"]
+        replayed[who] = _card(took["balance_after"], replayed[who]["lifetime_earned"])
 
     replay = simulate(starts, ledger, current=current, programs=(proposed,)).replays[0]
 
