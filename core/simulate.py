@@ -92,7 +92,7 @@ class Outcome:
     redemptions_skipped: int = 0  # replayed redemptions the balance could not afford
     points_redeemed: int = 0
     # EXTENSION POINT (expiry, [expiry] / core/expiry.py): points that expired in the period.
-    # Always 0 today: the program has no expiry. See `_Replay.apply`.
+    # Always 0 today: the program has no expiry. See `_replay`.
     points_expired: int = 0
     outstanding: int = 0  # balances at the period's end
     tiers: dict[str, int] = field(default_factory=dict)  # members per tier at the end
