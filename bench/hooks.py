@@ -10,6 +10,10 @@ yet" in its row. To add a measurement, write its hook, add it to HOOKS and a row
     report_summary_all   /report summary, all time                 core.reports.queries.summary
     csv_export           customers CSV, all time, with contacts    core.reports.csv_export
     csv_export_memory    peak RSS growth during that export        core.reports.csv_export
+    simulate_365d        what-if over 365 days: actual, replayed   core.reports.simulation
+                         and a proposed program (2x points, bonus)
+    simulate_read_365d   baseline: reading that period's entries   core.reports.simulation
+                         alone, in the same run (no fold)
     startup_to_ready     `loyalty-bot run` start to first poll     bench.startup.measure_startup
     bot_peak_rss         peak RSS of that process (VmHWM)          bench.startup.measure_startup
 """
@@ -17,10 +21,13 @@ yet" in its row. To add a measurement, write its hook, add it to HOOKS and a row
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import datetime as dt
 import gc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,12 +36,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.cards import card_text
 from bot.services import Services
 from core.cards import format_card
-from core.config import Config, ReportsConfig, TelegramConfig
+from core.config import DEFAULT_PROGRAM, Config, ReportsConfig, TelegramConfig
 from core.db.staff import StaffStore
 from core.db.store import Store
 from core.reports.csv_export import customers_csv, write_csv
 from core.reports.periods import parse_period
 from core.reports.queries import summary
+from core.reports.simulation import open_read_only, simulate_period
+from core.reports.simulation import read_period as read_simulated_period
 from core.types import Customer, Program
 
 
@@ -164,6 +173,41 @@ def _memory_mb(field: str) -> float:
     raise RuntimeError(f"no {field} in {_STATUS}")
 
 
+# The what-if's proposed program: twice the points and a signup bonus, the same tiers.
+_PROPOSED = dataclasses.replace(DEFAULT_PROGRAM, points_per_unit=Decimal(2), signup_bonus=50)
+
+
+def simulate_365d(ctx: Context) -> Probe | None:
+    """`loyalty-bot simulate --period 365d` without the printing: the read-only stream of the
+    period's entries folded through the actual column and two replays; seconds."""
+    period = parse_period("365d", now=ctx.now, tz=ctx.tz)
+
+    async def run(_: int) -> object:
+        return await asyncio.to_thread(
+            simulate_period, ctx.database, period, current=ctx.program, proposed=_PROPOSED
+        )
+
+    return Probe(run=run, repeat=3, unit="s", budget_s=120)
+
+
+def simulate_read_365d(ctx: Context) -> Probe | None:
+    """The baseline for simulate_365d in the same run: the same reads (cards at the start, the
+    period's entries) with nothing folded. The ratio is the fold's cost; the rest is SQLite."""
+    period = parse_period("365d", now=ctx.now, tz=ctx.tz)
+
+    rewards = [r.id for r in ctx.program.rewards]
+
+    def read() -> int:
+        with contextlib.closing(open_read_only(ctx.database)) as conn:
+            cards, entries = read_simulated_period(conn, period, rewards)
+            return len(cards.balance) + len(entries.customer)
+
+    async def run(_: int) -> object:
+        return await asyncio.to_thread(read)
+
+    return Probe(run=run, repeat=3, unit="s", budget_s=60)
+
+
 def startup_to_ready(ctx: Context) -> Probe | None:
     """Seconds from spawning `loyalty-bot run` on this database to its first getUpdates.
 
@@ -206,6 +250,8 @@ HOOKS: dict[str, Hook] = {
     "report_summary_all": report_summary_all,
     "csv_export": csv_export,
     "csv_export_memory": csv_export_memory,
+    "simulate_365d": simulate_365d,
+    "simulate_read_365d": simulate_read_365d,
     "startup_to_ready": startup_to_ready,
     "bot_peak_rss": bot_peak_rss,
 }

@@ -24,6 +24,8 @@ ROWS: dict[str, tuple[str, str]] = {
     "report_summary_all": ("/report summary, all time", "< 2 s at 1M"),
     "csv_export": ("CSV export, all customers", "< 15 s at 1M"),
     "csv_export_memory": ("CSV export: peak RSS growth", "flat"),
+    "simulate_365d": ("what-if (simulate), 365 days", "seconds at 1M"),
+    "simulate_read_365d": ("what-if: its reads alone (baseline, same run)", "-"),
     "startup_to_ready": ("start-up to ready", "< 2 s at 1M"),
     "bot_peak_rss": ("bot peak RSS", "< 150 MB"),
     "earn_synchronous_normal": ("earn, synchronous=NORMAL (comparison only)", "-"),

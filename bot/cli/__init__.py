@@ -7,6 +7,8 @@ loyalty-bot check-config [--config PATH]   print what the config file means, or 
 loyalty-bot db upgrade|check|backup|restore [--config PATH]   the database's upkeep (bot/cli/db.py)
 loyalty-bot report [--period P] [--format text|csv] [--out PATH]
 loyalty-bot audit [--customer REF] [--staff ID] [--period P] [--format text|csv] [--out PATH]
+loyalty-bot simulate --proposed FILE [--period 365d | --from D --to D] [--format text|csv]
+                     [--out PATH] [--chart FILE.png]   what-if: a proposed program (simulate.py)
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from . import audit as audit_cli
 from . import cards as cards_cli
 from . import db as db_cli
 from . import report as report_cli
+from . import simulate as simulate_cli
 from . import storage
 
 log = logging.getLogger(__name__)
@@ -118,6 +121,7 @@ def _parser() -> argparse.ArgumentParser:
     report_cli.add_parser(sub, parents=[common])
     audit_cli.add_parser(sub, parents=[common])
     cards_cli.add_parser(sub, parents=[common])
+    simulate_cli.add_parser(sub, parents=[common])
     return parser
 
 
@@ -289,6 +293,7 @@ _COMMANDS = {
     "report": _report,
     "audit": _audit,
     "cards": _cards,
+    "simulate": simulate_cli.run,
 }
 
 if os.name == "nt":  # pragma: no cover - SIGTERM does not exist on Windows

@@ -1,0 +1,440 @@
+"""What-if: a period's real ledger replayed under a program (`loyalty-bot simulate`). Pure.
+
+Given every member's card at the period's start and the period's ledger entries in time order,
+`simulate` returns, side by side:
+- `actual`: the ledger as recorded (every kind of entry, corrections included);
+- one `Outcome` per program: the period's purchases, sign-ups and redemptions replayed under
+  that program, starting from each customer's real card at the period's start.
+
+The replay rules, and why:
+- a purchase earns `points_for(amount, points_per_unit, multiplier of the tier before it)`,
+  computed in exact integers (`_Rate`): the same floor as core.rules.points_for;
+- a customer who joined during the period gets the program's signup bonus before anything else
+  (cards are independent, so "before their first entry" is the same as "when they joined");
+- a redemption redeems the same reward at the same moment, if the program still has it and the
+  replayed balance affords its cost in that program; otherwise it is skipped and counted
+  (`redemptions_skipped`): the customer could not have had it. Reset mode spends the balance;
+- corrections (void, refund, adjust) are not replayed: they fixed mistakes under the rules of
+  the day, and what they would be under other rules is a guess. They stay in `actual`.
+So replaying today's program over a period with no corrections and no change of rules gives
+exactly the ledger: the check `loyalty-bot simulate` prints as its "replayed" column.
+
+Two entry points, one engine: `simulate(starts, events, ...)` takes readable records (`Start`,
+`Event`), as tests write them; `simulate_columns(cards, entries, ...)` takes the same as numpy
+columns, as core/reports/simulation.py reads them. The engine works on columns, all customers
+at once (`_replay`): a loop per entry in Python cost a minute of CPU at a million customers,
+this costs seconds. tests/unit/test_simulate.py holds it equal to core.rules applied entry by
+entry, for random programs and ledgers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Final, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from core.types import EntryKind, Program
+
+__all__ = [
+    "KIND_CODES",
+    "Cards",
+    "Entries",
+    "Event",
+    "Outcome",
+    "Simulation",
+    "Start",
+    "point_value",
+    "simulate",
+    "simulate_columns",
+]
+
+_PENNY = Decimal("0.01")
+_HUNDRED = Decimal(100)
+
+
+class Event(NamedTuple):
+    """One ledger entry of the period, as recorded: what a replay reads of it."""
+
+    at: dt.datetime
+    customer_id: int
+    kind: EntryKind
+    points: int  # signed, as recorded
+    amount_minor: int | None  # a purchase's amount in minor units (2550 for 25.50)
+    reward_id: str | None  # a redemption's reward
+
+
+@dataclass(frozen=True)
+class Start:
+    """A customer's card when the period starts (from the ledger before it)."""
+
+    balance: int = 0
+    lifetime_earned: int = 0
+    joined: bool = False  # registered during the period: a replay gives its signup bonus
+
+
+@dataclass
+class Outcome:
+    """One column of the what-if: the period's figures and the cards at its end."""
+
+    program: Program  # whose tiers and rewards the end-of-period figures use
+    purchases: int = 0
+    sales_minor: int = 0  # the purchases' amounts, in minor units
+    purchase_points: int = 0
+    bonus_points: int = 0  # signup bonuses
+    correction_points: int = 0  # voids, refunds, adjustments: net, signed (actual only)
+    redemptions: int = 0
+    redemptions_skipped: int = 0  # replayed redemptions the balance could not afford
+    points_redeemed: int = 0
+    # EXTENSION POINT (expiry, [expiry] / core/expiry.py): points that expired in the period.
+    # Always 0 today: the program has no expiry. See `_replay`.
+    points_expired: int = 0
+    outstanding: int = 0  # balances at the period's end
+    tiers: dict[str, int] = field(default_factory=dict)  # members per tier at the end
+    affordable: dict[str, int] = field(default_factory=dict)  # reward id -> members who can
+
+    @property
+    def points_issued(self) -> int:
+        return self.purchase_points + self.bonus_points
+
+    @property
+    def sales(self) -> Decimal:
+        return Decimal(self.sales_minor).scaleb(-2)
+
+    @property
+    def point_value(self) -> Decimal | None:
+        return point_value(self.program)
+
+    @property
+    def liability(self) -> Decimal | None:
+        """Outstanding points in money, at the cheapest reward's value per point."""
+        value = self.point_value
+        return None if value is None else _money(self.outstanding * value)
+
+    @property
+    def cost_per_100(self) -> Decimal | None:
+        """What the points issued are worth, per 100 of sales (None without values or sales)."""
+        value = self.point_value
+        if value is None or not self.sales_minor:
+            return None
+        return _money(self.points_issued * value * _HUNDRED / self.sales)
+
+
+@dataclass(frozen=True)
+class Simulation:
+    actual: Outcome  # the ledger as recorded, with the current program's tiers and rewards
+    replays: tuple[Outcome, ...]  # one per program, in the order given
+
+
+def point_value(program: Program) -> Decimal | None:
+    """Money per point: the cheapest reward's value / cost, as the reports assume; None when
+    that reward has no value (core/reports/queries.assumed_point_value is the same rule)."""
+    reward = min(program.rewards, key=lambda r: (r.cost, r.id), default=None)
+    if reward is None or reward.value is None or reward.value <= 0:
+        return None
+    return reward.value / reward.cost
+
+
+def simulate(
+    starts: Mapping[int, Start],
+    events: Iterable[Event],
+    *,
+    current: Program,
+    programs: Sequence[Program],
+) -> Simulation:
+    """The actual period (under `current`'s tiers and rewards) and a replay under each program.
+
+    `starts` holds every member by the period's end (a customer absent from it has no card
+    yet and its events are ignored); `events` are the period's ledger entries in time order.
+    The readable form of `simulate_columns`, for tests and small callers.
+    """
+    ids = sorted(starts)
+    index = {cid: n for n, cid in enumerate(ids)}
+    cards = Cards(
+        balance=_ints(starts[c].balance for c in ids),
+        lifetime=_ints(starts[c].lifetime_earned for c in ids),
+        joined=np.array([starts[c].joined for c in ids], dtype=bool),
+    )
+    rewards: dict[str, int] = {}
+    rows = [
+        (
+            index[e.customer_id],
+            KIND_CODES[e.kind],
+            e.points,
+            e.amount_minor or 0,
+            rewards.setdefault(e.reward_id, len(rewards)) if e.reward_id else -1,
+        )
+        for e in events
+        if e.customer_id in index
+    ]
+    entries = Entries.of_table(np.array(rows, dtype=np.int64).reshape(-1, 5), tuple(rewards))
+    return simulate_columns(cards, entries, current=current, programs=programs)
+
+
+# --- the columns -----------------------------------------------------------------------------
+
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
+# How an entry's kind is coded in Entries.kind (and by the reader's SQL).
+KIND_CODES: Final[dict[EntryKind, int]] = {
+    "earn": 0,
+    "redeem": 1,
+    "signup_bonus": 2,
+    "void": 3,
+    "refund": 4,
+    "adjust": 5,
+}
+_EARN, _REDEEM, _BONUS, _VOID, _REFUND = 0, 1, 2, 3, 4
+
+
+@dataclass(frozen=True)
+class Cards:
+    """Every member by the period's end (a dense index 0..n-1), as they stood at its start."""
+
+    balance: IntArray
+    lifetime: IntArray
+    joined: BoolArray  # registered during the period
+
+
+@dataclass(frozen=True)
+class Entries:
+    """The period's ledger entries in time order, one column each."""
+
+    customer: IntArray  # index into Cards
+    kind: IntArray  # KIND_CODES
+    points: IntArray  # signed, as recorded
+    amount_minor: IntArray  # a purchase's amount in minor units; 0 for other kinds
+    reward: IntArray  # a redemption's reward, an index into reward_ids; -1 for other kinds
+    reward_ids: tuple[str, ...]
+
+    @classmethod
+    def of_table(cls, table: IntArray, reward_ids: tuple[str, ...]) -> Entries:
+        """From a table of (customer, kind, points, amount_minor, reward) rows."""
+        customer, kind, points, minor, reward = (np.ascontiguousarray(c) for c in table.T)
+        return cls(customer, kind, points, minor, reward, reward_ids)
+
+
+def simulate_columns(
+    cards: Cards, entries: Entries, *, current: Program, programs: Sequence[Program]
+) -> Simulation:
+    """`simulate` over columns: what the database reader calls, a million customers at once."""
+    actual = _actual(cards, entries, current)
+    # Each customer's entries together, still in time order: the replays run per customer.
+    grouped = _Grouped.of(entries, np.argsort(entries.customer, kind="stable"))
+    replays = tuple(_replay(cards, grouped, program, actual) for program in programs)
+    return Simulation(actual, replays)
+
+
+# --- the actual column -----------------------------------------------------------------------
+
+
+def _actual(cards: Cards, e: Entries, program: Program) -> Outcome:
+    """The ledger as recorded: every entry moves its card by its recorded points."""
+    n = len(cards.balance)
+    reversing = (e.kind == _VOID) | (e.kind == _REFUND)
+    # core.rules.lifetime_change: credits raise lifetime points; voids and refunds take back.
+    credit = np.where(reversing, np.minimum(e.points, 0), np.maximum(e.points, 0))
+    earn, redeem, bonus = e.kind == _EARN, e.kind == _REDEEM, e.kind == _BONUS
+    other = ~(earn | redeem | bonus)
+    out = Outcome(
+        program,
+        purchases=int(earn.sum()),
+        sales_minor=int(e.amount_minor[earn].sum()),
+        purchase_points=int(e.points[earn].sum()),
+        bonus_points=int(e.points[bonus].sum()),
+        correction_points=int(e.points[other].sum()),
+        redemptions=int(redeem.sum()),
+        points_redeemed=-int(e.points[redeem].sum()),
+    )
+    balance = cards.balance + _per_card(e.customer, e.points, n)
+    lifetime = cards.lifetime + _per_card(e.customer, credit, n)
+    return _at_end(out, balance, lifetime)
+
+
+# --- the replays -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Grouped:
+    """Entries sorted by customer (time order kept within each): groups of one customer."""
+
+    customer: IntArray
+    kind: IntArray
+    amount_minor: IntArray
+    reward: IntArray
+    reward_ids: tuple[str, ...]
+    first: BoolArray  # True at each customer's first entry
+
+    @classmethod
+    def of(cls, e: Entries, order: IntArray) -> _Grouped:
+        customer = e.customer[order]
+        first = np.ones(len(customer), dtype=bool)
+        first[1:] = customer[1:] != customer[:-1]
+        return cls(
+            customer, e.kind[order], e.amount_minor[order], e.reward[order], e.reward_ids, first
+        )
+
+
+def _replay(cards: Cards, g: _Grouped, program: Program, actual: Outcome) -> Outcome:
+    """The period's purchases, sign-ups and redemptions under `program`.
+
+    Vectorised over all customers at once; each rule is a fixed point reached in a few
+    passes, because what it depends on only ever moves one way:
+    - a purchase's rate is its tier's, and the tier follows lifetime points, which only grow:
+      start every purchase at the tier of the card at the start, recompute the tiers from the
+      points that gives, repeat until nothing changes (at most one pass per tier);
+    - a redemption needs the balance before it: take every redemption whose reward the program
+      has, drop each customer's first one the balance can't afford, recompute, repeat (a
+      dropped redemption only raises the balances after it).
+    """
+    # EXTENSION POINT (expiry, [expiry] / core/expiry.py): points expire by lots as time
+    # passes, so the replay would need the entries' times (a column the reader adds), and
+    # expiry would run with the redemptions' pass below (expired points are not there to
+    # spend), counted in Outcome.points_expired. Campaigns ([[campaigns]]) would make the rate
+    # depend on the time as well as the tier; tier policies (tier_basis) would change what
+    # `lifetime` means in the tier pass.
+    n = len(cards.balance)
+    bonus = program.signup_bonus * cards.joined.astype(np.int64)
+    balance0, lifetime0 = cards.balance + bonus, cards.lifetime + bonus
+    points = _purchase_points(g, program, lifetime0[g.customer])
+    redeemed, taken = _redemptions(g, program, balance0[g.customer], points)
+    out = Outcome(
+        program,
+        purchases=actual.purchases,
+        sales_minor=actual.sales_minor,
+        purchase_points=int(points.sum()),
+        bonus_points=int(bonus.sum()),
+        redemptions=int(taken.sum()),
+        redemptions_skipped=int((g.kind == _REDEEM).sum() - taken.sum()),
+        points_redeemed=int(redeemed.sum()),
+    )
+    balance = balance0 + _per_card(g.customer, points - redeemed, n)
+    lifetime = lifetime0 + _per_card(g.customer, points, n)
+    return _at_end(out, balance, lifetime)
+
+
+def _purchase_points(g: _Grouped, program: Program, lifetime_at_start: IntArray) -> IntArray:
+    """Each entry's points under `program` (0 for anything but a purchase)."""
+    rates = _rates(program)
+    mins = np.array([r.min_points for r in rates], dtype=np.int64)
+    num = np.array([r.num for r in rates], dtype=np.int64)
+    den = np.array([r.den for r in rates], dtype=np.int64)
+    if len(g.amount_minor) and int(g.amount_minor.max()) * int(num.max()) >= 2**62:
+        raise ValueError("a rate this precise would overflow: simplify points_per_unit")
+    earn = g.kind == _EARN
+    tier = _tier_index(mins, lifetime_at_start)
+    while True:
+        points = np.where(earn, g.amount_minor * num[tier] // den[tier], 0)
+        after = _tier_index(mins, lifetime_at_start + _before(points, g.first))
+        if np.array_equal(after, tier):
+            return points
+        tier = after
+
+
+def _redemptions(
+    g: _Grouped, program: Program, balance_at_start: IntArray, points: IntArray
+) -> tuple[IntArray, BoolArray]:
+    """(points each entry spends under `program`, which redemptions happen). A redemption
+    can't happen when the program lacks its reward or the balance falls short of its cost."""
+    costs = {r.id: r.cost for r in program.rewards}
+    cost_of = np.array([costs.get(rid, -1) for rid in g.reward_ids] + [-1], dtype=np.int64)
+    cost = np.where(g.kind == _REDEEM, cost_of[g.reward], -1)  # reward -1 reads the last: -1
+    taken = cost >= 0
+    while True:
+        spent, before = _spend(
+            g, program.reset_after_redemption, balance_at_start, points, cost, taken
+        )
+        short = np.flatnonzero(taken & (before < cost))
+        if not len(short):
+            return spent, taken
+        # Only each customer's first shortfall is certain: dropping it raises what follows.
+        firsts = short[np.unique(g.customer[short], return_index=True)[1]]
+        taken[firsts] = False
+
+
+def _spend(
+    g: _Grouped,
+    reset: bool,
+    balance_at_start: IntArray,
+    points: IntArray,
+    cost: IntArray,
+    taken: BoolArray,
+) -> tuple[IntArray, IntArray]:
+    """(what each taken redemption spends, the balance before every entry)."""
+    if not reset:
+        spent = np.where(taken, cost, 0)
+        return spent, balance_at_start + _before(points - spent, g.first)
+    # Reset mode: a redemption spends the whole balance, so the balance before an entry is
+    # what was earned since the customer's last redemption (plus the card's balance at the
+    # start, if none yet). A new stretch starts with each customer and after each redemption.
+    stretch = g.first.copy()
+    stretch[1:] |= taken[:-1]
+    untouched = _before(taken.astype(np.int64), g.first) == 0
+    before = np.where(untouched, balance_at_start, 0) + _before(points, stretch)
+    return np.where(taken, before, 0), before
+
+
+def _before(values: IntArray, first: BoolArray) -> IntArray:
+    """For each entry, the sum of `values` over the earlier entries of its group (groups are
+    runs that start where `first` is True)."""
+    total = np.cumsum(values) - values  # over all earlier entries
+    starts = np.maximum.accumulate(np.where(first, np.arange(len(values)), 0))
+    return total - total[starts]
+
+
+def _tier_index(mins: IntArray, lifetime: IntArray) -> IntArray:
+    """core.rules.tier_for as indexes: the highest tier whose threshold is reached."""
+    return np.maximum(np.searchsorted(mins, lifetime, side="right") - 1, 0)
+
+
+def _per_card(customer: IntArray, values: IntArray, n: int) -> IntArray:
+    """values summed per card (exact: int64 throughout)."""
+    sums = np.zeros(n, dtype=np.int64)
+    np.add.at(sums, customer, values)
+    return sums
+
+
+def _at_end(out: Outcome, balance: IntArray, lifetime: IntArray) -> Outcome:
+    """`out` with the figures of the cards at the period's end."""
+    tiers, rewards = out.program.tiers, out.program.rewards
+    mins = np.array([t.min_points for t in tiers], dtype=np.int64)
+    counts = np.bincount(_tier_index(mins, lifetime), minlength=len(tiers))
+    ordered = np.sort(balance)
+    out.outstanding = int(balance.sum())
+    out.tiers = {tier.name: int(count) for tier, count in zip(tiers, counts, strict=True)}
+    out.affordable = {
+        r.id: int(len(ordered) - np.searchsorted(ordered, r.cost, side="left"))
+        for r in sorted(rewards, key=lambda r: (r.cost, r.id))
+    }
+    return out
+
+
+class _Rate(NamedTuple):
+    """A tier's earning rate as an exact fraction of minor units: points = minor * num // den."""
+
+    min_points: int
+    num: int
+    den: int
+
+
+def _rates(program: Program) -> list[_Rate]:
+    """Each tier's rate; floor(minor * num / den) == points_for(minor / 100, ppu, multiplier)
+    exactly, since Decimal arithmetic on these few digits is exact too (tested)."""
+    rates = []
+    for tier in program.tiers:
+        rate = Fraction(program.points_per_unit) * Fraction(tier.multiplier) / 100
+        rates.append(_Rate(tier.min_points, rate.numerator, rate.denominator))
+    return rates
+
+
+def _ints(values: Iterable[int]) -> IntArray:
+    return np.fromiter(values, dtype=np.int64)
+
+
+def _money(value: Decimal) -> Decimal:
+    return value.quantize(_PENNY, rounding=ROUND_HALF_UP)

@@ -1,0 +1,357 @@
+"""core.simulate: a small ledger replayed by hand, the replay rules, and the replay of the rules
+in force giving back the ledger they wrote (a property test against core.rules itself)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from decimal import Decimal
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from core import rules
+from core.errors import InsufficientPoints, NothingToEarn, UnknownReward
+from core.simulate import Event, Outcome, Simulation, Start, simulate
+from core.types import Customer, EntryKind, Program, Reward, Tier
+
+# Bronze x1 from 0, Silver x2 from 100 lifetime points; coffee 50 points, worth 1.00.
+CURRENT = Program(
+    currency="GBP",
+    points_per_unit=Decimal(1),
+    signup_bonus=10,
+    tiers=(Tier("Bronze", 0, Decimal(1)), Tier("Silver", 100, Decimal(2))),
+    rewards=(Reward("coffee", "Coffee", 50, Decimal("1.00")),),
+)
+# Two points per pound, Silver only from 200, no signup bonus, coffee 120 points worth 3.00.
+PROPOSED = dataclasses.replace(
+    CURRENT,
+    points_per_unit=Decimal(2),
+    signup_bonus=0,
+    tiers=(Tier("Bronze", 0, Decimal(1)), Tier("Silver", 200, Decimal("1.5"))),
+    rewards=(Reward("coffee", "Coffee", 120, Decimal("3.00")),),
+)
+ANN, BOB, CAT = 1, 2, 3
+
+
+def at(day: int) -> dt.datetime:
+    return dt.datetime(2026, 10, day, 12, tzinfo=dt.UTC)
+
+
+def event(
+    day: int, who: int, kind: EntryKind, points: int, minor: int | None = None, reward: str = ""
+) -> Event:
+    return Event(at(day), who, kind, points, minor, reward or None)
+
+
+# Ann starts 10 points short of Silver; Bob joins in the period; Cat never comes back.
+STARTS = {
+    ANN: Start(balance=80, lifetime_earned=90),
+    BOB: Start(joined=True),
+    CAT: Start(),
+}
+# As the current program recorded them.
+LEDGER = [
+    event(1, BOB, "signup_bonus", 10),
+    event(2, ANN, "earn", 25, 2550),  # Bronze: 25.50 -> 25; lifetime 115: Silver
+    event(3, ANN, "earn", 20, 1000),  # Silver x2: 10.00 -> 20
+    event(4, ANN, "redeem", -50, reward="coffee"),
+    event(5, BOB, "earn", 9, 999),  # 9.99 -> 9
+]
+
+
+def run(
+    ledger: list[Event], *programs: Program, starts: dict[int, Start] | None = None
+) -> Simulation:
+    return simulate(
+        STARTS if starts is None else starts, ledger, current=CURRENT, programs=programs
+    )
+
+
+def figures(o: Outcome) -> dict[str, object]:
+    return {
+        "purchases": o.purchases,
+        "sales": o.sales,
+        "issued": o.points_issued,
+        "purchase_points": o.purchase_points,
+        "bonus_points": o.bonus_points,
+        "corrections": o.correction_points,
+        "redemptions": o.redemptions,
+        "skipped": o.redemptions_skipped,
+        "redeemed": o.points_redeemed,
+        "expired": o.points_expired,
+        "outstanding": o.outstanding,
+        "liability": o.liability,
+        "cost_per_100": o.cost_per_100,
+        "tiers": o.tiers,
+        "affordable": o.affordable,
+    }
+
+
+def test_the_ledger_as_recorded_is_the_actual_column() -> None:
+    actual = run(LEDGER).actual
+
+    assert figures(actual) == {
+        "purchases": 3,
+        "sales": Decimal("45.49"),
+        "issued": 64,  # 25 + 20 + 9, and Bob's 10
+        "purchase_points": 54,
+        "bonus_points": 10,
+        "corrections": 0,
+        "redemptions": 1,
+        "skipped": 0,
+        "redeemed": 50,
+        "expired": 0,
+        "outstanding": 94,  # Ann 80 + 45 - 50 = 75, Bob 19, Cat 0
+        "liability": Decimal("1.88"),  # 94 x 1.00/50
+        "cost_per_100": Decimal("2.81"),  # 64 x 0.02 x 100 / 45.49 = 2.8138
+        "tiers": {"Bronze": 2, "Silver": 1},  # Ann's lifetime 135
+        "affordable": {"coffee": 1},  # Ann's 75
+    }
+
+
+def test_replaying_the_current_program_gives_back_the_ledger() -> None:
+    sim = run(LEDGER, CURRENT)
+
+    assert figures(sim.replays[0]) == figures(sim.actual)
+
+
+def test_the_proposed_program_replayed_by_hand() -> None:
+    proposed = run(LEDGER, PROPOSED).replays[0]
+
+    assert figures(proposed) == {
+        "purchases": 3,
+        "sales": Decimal("45.49"),
+        "issued": 90,  # 25.50 x 2 = 51; Ann's lifetime 141 < 200, so 10.00 x 2 = 20; 9.99 x 2 = 19
+        "purchase_points": 90,
+        "bonus_points": 0,  # no signup bonus: Bob starts at 0
+        "corrections": 0,
+        "redemptions": 1,
+        "skipped": 0,
+        "redeemed": 120,  # the coffee costs 120 now: Ann's 151 affords it
+        "expired": 0,
+        "outstanding": 50,  # Ann 31, Bob 19, Cat 0
+        "liability": Decimal("1.25"),  # 50 x 3.00/120
+        "cost_per_100": Decimal("4.95"),  # 90 x 0.025 x 100 / 45.49 = 4.9461
+        "tiers": {"Bronze": 3, "Silver": 0},  # Ann's lifetime 161 < 200
+        "affordable": {"coffee": 0},
+    }
+
+
+def test_a_redemption_the_replayed_balance_cannot_afford_is_skipped_and_counted() -> None:
+    dearer = dataclasses.replace(CURRENT, rewards=(Reward("coffee", "Coffee", 200),))
+    replay = run(LEDGER, dearer).replays[0]
+
+    assert (replay.redemptions, replay.redemptions_skipped, replay.points_redeemed) == (0, 1, 0)
+    assert replay.outstanding == 125 + 19  # Ann keeps her points
+    assert replay.liability is None  # a reward without a value: no money figure
+    assert replay.cost_per_100 is None
+
+
+def test_a_skipped_redemption_leaves_its_points_for_a_later_one() -> None:
+    dearer = dataclasses.replace(CURRENT, rewards=(Reward("coffee", "Coffee", 120),))
+    ledger = [
+        event(1, ANN, "redeem", -50, reward="coffee"),  # 80 < 120: skipped
+        event(2, ANN, "earn", 60, 6000),  # 80 + 60 = 140
+        event(3, ANN, "redeem", -50, reward="coffee"),  # 140 >= 120: redeemed, 20 left
+    ]
+    replay = run(ledger, dearer).replays[0]
+
+    assert (replay.redemptions, replay.redemptions_skipped) == (1, 1)
+    assert replay.outstanding == 20 + 10  # Ann, and Bob's signup bonus
+
+
+def test_a_reward_the_program_no_longer_has_cannot_be_redeemed() -> None:
+    renamed = dataclasses.replace(CURRENT, rewards=(Reward("latte", "Latte", 50),))
+    replay = run(LEDGER, renamed).replays[0]
+
+    assert (replay.redemptions, replay.redemptions_skipped) == (0, 1)
+    assert replay.affordable == {"latte": 1}
+
+
+def test_reset_mode_spends_the_whole_balance() -> None:
+    reset = dataclasses.replace(CURRENT, reset_after_redemption=True)
+    replay = run(LEDGER, reset).replays[0]
+
+    assert replay.points_redeemed == 125  # Ann's whole balance, not the coffee's 50
+    assert replay.outstanding == 19
+
+
+def test_corrections_stay_in_the_actual_column_and_are_not_replayed() -> None:
+    ledger = [*LEDGER, event(6, BOB, "adjust", -4), event(7, ANN, "void", -20)]
+    sim = run(ledger, CURRENT)
+
+    assert sim.actual.correction_points == -24
+    assert sim.actual.outstanding == 94 - 24
+    assert sim.actual.tiers == {"Bronze": 2, "Silver": 1}  # Ann's lifetime 115: still Silver
+    assert sim.replays[0].outstanding == 94
+    assert sim.replays[0].correction_points == 0
+
+
+def test_entries_of_someone_not_yet_a_member_by_the_end_are_ignored() -> None:
+    sim = run([*LEDGER, event(6, 99, "earn", 10, 1000)], CURRENT)
+
+    assert sim.actual.purchases == sim.replays[0].purchases == 3
+
+
+# --- property: the replay of the rules in force is the ledger they wrote ----------------------
+
+amounts = st.decimals(min_value=Decimal("0.01"), max_value=Decimal(500), places=2)
+rates = st.sampled_from(["0.5", "1", "1.1", "1.25", "2", "3.333", "0.07"]).map(Decimal)
+programs = st.builds(
+    lambda ppu, mults, bonus, reset: Program(
+        points_per_unit=ppu,
+        signup_bonus=bonus,
+        reset_after_redemption=reset,
+        tiers=tuple(
+            Tier(f"T{n}", min_points, mult)
+            for n, (min_points, mult) in enumerate(zip((0, 150, 600), mults, strict=False))
+        ),
+        rewards=(Reward("small", "Small", 60, Decimal(1)), Reward("big", "Big", 300)),
+    ),
+    rates,
+    st.lists(rates, min_size=1, max_size=3),
+    st.integers(0, 100),
+    st.booleans(),
+)
+steps = st.lists(
+    st.tuples(st.integers(1, 3), st.one_of(amounts, st.sampled_from(["small", "big"]))),
+    max_size=40,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(program=programs, history=steps, amount=amounts)
+def test_replaying_a_ledger_written_by_core_rules_gives_it_back(
+    program: Program, history: list[tuple[int, Decimal | str]], amount: Decimal
+) -> None:
+    """Customers 1-2 joined before the period (1 with points), 3 joins in it; the ledger is
+    written with quote_earn and quote_redeem, as the Store does."""
+    cards: dict[int, Customer] = {
+        who: _card(balance, lifetime) for who, balance, lifetime in ((1, 70, 400), (2, 0, 0))
+    }
+    starts = {1: Start(70, 400), 2: Start(), 3: Start(joined=True)}
+    ledger = []
+    if program.signup_bonus:
+        ledger.append(Event(at(1), 3, "signup_bonus", program.signup_bonus, None, None))
+    cards[3] = _card(program.signup_bonus, program.signup_bonus)
+    for who, step in [(1, amount), *history]:
+        card = cards[who]
+        if isinstance(step, Decimal):
+            try:
+                quote = rules.quote_earn(card, step, program)
+            except NothingToEarn:
+                continue  # refused before Confirm: no entry, not a visit
+            minor = int(step * 100)
+            ledger.append(Event(at(2), who, "earn", quote["points"], minor, None))
+            cards[who] = _card(quote["balance_after"], card["lifetime_earned"] + quote["points"])
+        else:
+            try:
+                spent = rules.quote_redeem(card, rules.find_reward(step, program), program)
+            except InsufficientPoints:
+                continue  # the till refused it: no entry
+            ledger.append(Event(at(2), who, "redeem", -spent["points"], None, step))
+            cards[who] = _card(spent["balance_after"], card["lifetime_earned"])
+
+    sim = simulate(starts, ledger, current=program, programs=(program,))
+
+    assert figures(sim.replays[0]) == figures(sim.actual)
+    assert sim.actual.outstanding == sum(c["balance"] for c in cards.values())
+    tiers = [rules.tier_for(c["lifetime_earned"], program.tiers).name for c in cards.values()]
+    assert sim.actual.tiers == {t.name: tiers.count(t.name) for t in program.tiers}
+
+
+def _card(balance: int, lifetime: int) -> Customer:
+    return {
+        "id": 1,
+        "card_number": "48213376",
+        "name": "Ann",
+        "phone": "+447400123456",
+        "email": None,
+        "created_at": at(1),
+        "balance": balance,
+        "lifetime_earned": lifetime,
+        "lifetime_redeemed": lifetime - balance,
+        "tier": "T0",
+        "telegram_user_id": None,
+        "version": 0,
+    }
+
+
+# --- property: any program's replay is what core.rules would do, entry by entry -------------
+
+proposals = st.builds(
+    lambda program, costs, reset: dataclasses.replace(
+        program,
+        reset_after_redemption=reset,
+        # "small" may cost more than anyone holds; "big" may be gone from the program.
+        rewards=tuple(
+            Reward(rid, rid, cost) for rid, cost in zip(("small", "big"), costs, strict=False)
+        ),
+    ),
+    programs,
+    st.lists(st.integers(1, 400), min_size=1, max_size=2),
+    st.booleans(),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(current=programs, proposed=proposals, history=steps)
+def test_a_replay_is_core_rules_applied_entry_by_entry(
+    current: Program, proposed: Program, history: list[tuple[int, Decimal | str]]
+) -> None:
+    """The ledger is written under `current`; the proposed program's replay must equal an
+    entry-by-entry replay with quote_earn and quote_redeem, a redemption the proposed program
+    refuses (unknown reward, too few points) being skipped."""
+    starts = {1: Start(70, 400), 2: Start(), 3: Start(joined=True)}
+    written = {who: _card(s.balance, s.lifetime_earned) for who, s in starts.items()}
+    replayed = {
+        who: _card(s.balance + bonus, s.lifetime_earned + bonus)
+        for who, s in starts.items()
+        for bonus in [proposed.signup_bonus if s.joined else 0]
+    }
+    ledger: list[Event] = []
+    skipped = redeemed = 0
+    for who, step in history:
+        if isinstance(step, Decimal):
+            try:
+                quote = rules.quote_earn(written[who], step, current)
+            except NothingToEarn:
+                continue  # refused at the till: not in the ledger, so not replayed either
+            written[who] = _card(
+                quote["balance_after"], written[who]["lifetime_earned"] + quote["points"]
+            )
+            ledger.append(Event(at(2), who, "earn", quote["points"], int(step * 100), None))
+            try:
+                mine = rules.quote_earn(replayed[who], step, proposed)
+            except NothingToEarn:
+                continue  # the proposed program would give it nothing
+            replayed[who] = _card(
+                mine["balance_after"], replayed[who]["lifetime_earned"] + mine["points"]
+            )
+            continue
+        try:
+            spent = rules.quote_redeem(written[who], rules.find_reward(step, current), current)
+        except InsufficientPoints:
+            continue
+        written[who] = _card(spent["balance_after"], written[who]["lifetime_earned"])
+        ledger.append(Event(at(2), who, "redeem", -spent["points"], None, step))
+        try:
+            took = rules.quote_redeem(replayed[who], rules.find_reward(step, proposed), proposed)
+        except (InsufficientPoints, UnknownReward):
+            skipped += 1
+            continue
+        redeemed += took["points"]
+        replayed[who] = _card(took["balance_after"], replayed[who]["lifetime_earned"])
+
+    replay = simulate(starts, ledger, current=current, programs=(proposed,)).replays[0]
+
+    assert replay.redemptions_skipped == skipped
+    assert replay.points_redeemed == redeemed
+    assert replay.outstanding == sum(c["balance"] for c in replayed.values())
+    tiers = [rules.tier_for(c["lifetime_earned"], proposed.tiers).name for c in replayed.values()]
+    assert replay.tiers == {t.name: tiers.count(t.name) for t in proposed.tiers}
+    assert replay.affordable == {
+        r.id: sum(c["balance"] >= r.cost for c in replayed.values())
+        for r in sorted(proposed.rewards, key=lambda r: (r.cost, r.id))
+    }
