@@ -7,6 +7,7 @@ handler (bot/errors.py). Every text here is safe HTML: user input is escaped.
 from __future__ import annotations
 
 from core.errors import (
+    AlreadyForgotten,
     AlreadyLinked,
     AlreadyReversed,
     DuplicateCustomer,
@@ -91,6 +92,11 @@ def friendly(exc: LoyaltyError) -> str:
         case ReasonRequired():
             return (
                 "Please say why in a few words (e.g. “double scan”): a correction needs a reason."
+            )
+        case AlreadyForgotten():
+            return (
+                f"The customer of card {card(exc.card_number)} asked to be forgotten: there are "
+                "no personal details left to show or change. Nothing was changed."
             )
         case _:
             return f"That didn't work: {esc(str(exc))}."

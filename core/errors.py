@@ -17,7 +17,9 @@
     ├── NotReversible          kind                       ("a void can't be voided")
     ├── NotAPurchase           kind                       ("only a purchase can be refunded")
     ├── RefundTooLarge         what is left to refund     ("at most 12.50 is left")
-    └── ReasonRequired                                    ("say why")
+    ├── ReasonRequired                                    ("say why")
+    │   privacy (core/privacy.py):
+    └── AlreadyForgotten       the card                   ("1234 5678 was forgotten")
 
 Handlers in bot/ map each of these to a one-line reply; anything else is a bug and goes to the
 one error handler.
@@ -159,3 +161,11 @@ class ReasonRequired(LoyaltyError):
 
     def __init__(self) -> None:
         super().__init__("an adjustment needs a reason")
+
+
+class AlreadyForgotten(LoyaltyError):
+    """The customer was forgotten (/forget): there is nothing personal left to show or edit."""
+
+    def __init__(self, card_number: str) -> None:
+        super().__init__(f"the customer of card {card_number} was forgotten")
+        self.card_number = card_number

@@ -33,6 +33,9 @@ AuditAction = Literal[
     "invite_use",  # details: {"role"}
     "contacts_export",  # details: {"period", "rows"?}; never the contacts themselves
     "config_load",  # details: {"sha256", "path"?}: which program the bot started with
+    "forget",  # details: {"by": "customer" | "admin", "erased": [columns]}; never the values
+    "customer_edit",  # details: {"fields": [columns]}; never the old or new values
+    "notifications",  # details: {"on": bool}
 ]
 
 
@@ -75,7 +78,8 @@ class Customer(TypedDict):
     id: int
     card_number: str  # 8 digits, the last a check digit; shown as "1234 5678"
     name: str
-    phone: str  # E.164, e.g. "+447400123456"
+    # E.164, e.g. "+447400123456"; None once the customer is forgotten (core/privacy.py)
+    phone: str | None
     email: str | None
     created_at: dt.datetime
     balance: int
@@ -304,6 +308,9 @@ class Outgoing(TypedDict):
     chat_id: int
     text: str
     buttons: NotRequired[list[list[Button]]]  # rows of inline buttons, e.g. "↩ Undo"
+    # A notice to a customer about their card: dropped when they have turned notifications off
+    # (/notifications; core/db/outbox.py enqueue). Replies to staff never carry it.
+    notice: NotRequired[bool]
 
 
 class Owed(TypedDict):

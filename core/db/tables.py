@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -72,6 +73,12 @@ customers = Table(
     # (migration 0007): paid first from the next credits, so while it is above zero the balance
     # is zero. balance - points_owed is what the card would hold had nothing been spent early.
     Column("points_owed", BigInteger, nullable=False, default=0, server_default="0"),
+    # Whether the customer gets notices about their card (/notifications, migration 0011);
+    # core/db/outbox.py drops a notice to a customer who turned them off.
+    Column("notify", Boolean, nullable=False, default=True, server_default="1"),
+    # When the customer was forgotten (/forget, migration 0011): their personal columns are
+    # erased (core/privacy.py PERSONAL_COLUMNS), the card and its ledger stay. NULL otherwise.
+    Column("forgotten_at", DateTime(timezone=True)),
     CheckConstraint("balance >= 0", name="balance_not_negative"),
     CheckConstraint("points_owed >= 0", name="points_owed_not_negative"),
 )
