@@ -28,7 +28,9 @@ def render_card(
     """
     lines = [f"💳 {customer_line(customer)}"]
     if for_staff:
-        lines.append(f"Phone: {mask_phone(customer['phone'])}")
+        # None once the customer was forgotten (/forget): their card works without a name.
+        phone = customer["phone"]
+        lines.append(f"Phone: {mask_phone(phone) if phone else '— (forgotten)'}")
     progress = rules.tier_progress(customer["lifetime_earned"], program.tiers)
     lines.append(f"Balance: <b>{points(customer['balance'])}</b> · {esc(progress['tier'])}")
     if progress["next_tier"] is not None and progress["points_to_next"] is not None:

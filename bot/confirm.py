@@ -236,7 +236,11 @@ def handlers(
                 reply["buttons"] = told.reply_buttons
             messages = [reply]
             if told.notify_chat is not None and told.notify_chat != cashier:
-                notice: Outgoing = {"chat_id": told.notify_chat, "text": told.notice, "notice": True}
+                notice: Outgoing = {
+                    "chat_id": told.notify_chat,
+                    "text": told.notice,
+                    "notice": True,
+                }
                 messages.append(notice)
             return messages
 

@@ -54,6 +54,13 @@ FLOW_COMMANDS: Final = (
     "refund",
     "adjust",
     "audit",
+    # Issue 14: not flows, but each answers at once, and an admin's /forget asks a question
+    # of its own: the flow that was open ends, as with any other command.
+    "privacy",
+    "notifications",
+    "mydata",
+    "forget",
+    "edit",
 )
 
 

@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 CUSTOMER_COMMANDS = [
     BotCommand("status", "My points, tier and rewards"),
     BotCommand("start", "Link my card"),
+    BotCommand("notifications", "Messages about my points on or off"),
+    BotCommand("mydata", "Everything you hold about me"),
+    BotCommand("forget", "Erase my personal details"),
+    BotCommand("privacy", "What you store and why"),
     BotCommand("help", "What I can do"),
 ]
 CASHIER_COMMANDS = [
@@ -45,6 +49,8 @@ ADMIN_COMMANDS = [
     BotCommand("staff", "Manage staff"),
     BotCommand("adjust", "Add or take away points by hand"),
     BotCommand("audit", "Who did what, and when"),
+    BotCommand("edit", "Correct a customer's details"),
+    BotCommand("forget", "Erase a customer's details"),
     *CASHIER_COMMANDS[-2:],
 ]
 

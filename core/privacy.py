@@ -42,6 +42,11 @@ EDITABLE: Final[Mapping[str, str]] = {
 ERASED: Final = "[erased]"  # what a personal value inside free text becomes
 
 
+def is_forgotten(customer: Customer) -> bool:
+    """Whether the customer was forgotten: only then has a card no phone number."""
+    return customer["phone"] is None
+
+
 def personal_values(customer: Mapping[str, object]) -> list[str]:
     """The customer's personal values as they may appear in texts: as stored, as shown to
     people (a formatted phone), and HTML-escaped (outbox texts are HTML). Longest first, so a

@@ -187,9 +187,7 @@ def edit(
     changed = {k: v for k, v in changes.items() if customer.get(k) != v}
     if changed:
         conn.execute(
-            update(customers)
-            .where(c.id == customer_id)
-            .values(**changed, version=c.version + 1)
+            update(customers).where(c.id == customer_id).values(**changed, version=c.version + 1)
         )
         audit(
             conn,
