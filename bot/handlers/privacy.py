@@ -262,7 +262,7 @@ async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     kept = f"card {card(customer['card_number'])} keeps its {points(customer['balance'])}"
     if pending.by == "customer":
         text = (
-            f"✅ Done: your personal details are erased and this account is unlinked. The "
+            f"✅ Done: your personal details are erased and this account is unlinked. Your "
             f"{kept}, so the physical card still works at the till. Thank you for being with us."
         )
     else:
