@@ -88,7 +88,7 @@ async def measure(made: Generated, *, ops: int, seed: int) -> dict[str, Result]:
             ops, lambda i: store.find_customer(format_card(sample[i]["card_number"]))
         )
         results["lookup_phone"] = await _timed(
-            ops, lambda i: store.find_customer(_as_typed(sample[i]["phone"]))
+            ops, lambda i: store.find_customer(_as_typed(sample[i]["phone"] or ""))
         )
         results["earn"] = await _timed(ops, lambda i: _earn(store, sample[i], rng))
         rich = await _random_customers(store, ops + WARMUP, made.customers, rng, can_redeem=True)

@@ -52,11 +52,13 @@ from .handlers import (
     card,
     digest,
     earn,
+    edit,
     find,
     history,
     invite,
     language,
     link,
+    privacy,
     redeem,
     refund,
     register,
@@ -195,6 +197,13 @@ def register_handlers(app: Application, config: Config) -> None:  # type: ignore
     app.add_handler(CommandHandler("campaigns", campaigns.campaigns_command), group=g)
     app.add_handler(CommandHandler("birthday", birthday.birthday_command), group=g)
     app.add_handler(CommandHandler("invite", invite.invite_command), group=g)
+    # Issue 14: the customer's data (bot/handlers/privacy.py), an admin's edit (edit.py).
+    app.add_handler(CommandHandler("privacy", privacy.privacy_command), group=g)
+    app.add_handler(CommandHandler("notifications", privacy.notifications_command), group=g)
+    app.add_handler(CommandHandler("mydata", privacy.mydata_command), group=g)
+    app.add_handler(CommandHandler("forget", privacy.forget_command), group=g)
+    app.add_handler(CallbackQueryHandler(privacy.forget_button, pattern=privacy.PATTERN), group=g)
+    app.add_handler(CommandHandler("edit", edit.edit_command), group=g)
     app.add_handler(link.handler(), group=g)  # a shared contact links a customer's card
     app.add_handler(CallbackQueryHandler(confirm.stale_press, pattern=confirm.pattern()), group=g)
     app.add_handler(CallbackQueryHandler(start.unknown_button), group=g)

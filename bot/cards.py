@@ -38,7 +38,9 @@ def render_card(
     """
     lines = [f"💳 {customer_line(customer)}"]
     if for_staff:
-        lines.append(f"Phone: {mask_phone(customer['phone'])}")
+        # None once the customer was forgotten (/forget): their card works without a name.
+        phone = customer["phone"]
+        lines.append(f"Phone: {mask_phone(phone) if phone else '— (forgotten)'}")
     if standing is None:  # the lifetime basis needs no dated credits
         standing = tiers.standing_of(customer, dt.date.min)
     progress = tiers.progress(standing, program)

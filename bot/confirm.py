@@ -236,7 +236,12 @@ def handlers(
                 reply["buttons"] = told.reply_buttons
             messages = [reply]
             if told.notify_chat is not None and told.notify_chat != cashier:
-                messages.append({"chat_id": told.notify_chat, "text": told.notice})
+                notice: Outgoing = {
+                    "chat_id": told.notify_chat,
+                    "text": told.notice,
+                    "notice": True,
+                }
+                messages.append(notice)
             return messages
 
         try:

@@ -62,6 +62,13 @@ FLOW_COMMANDS: Final = (
     "find",
     "history",
     "rewards",
+    # Issue 14: not flows, but each answers at once, and an admin's /forget asks a question
+    # of its own: the flow that was open ends, as with any other command.
+    "privacy",
+    "notifications",
+    "mydata",
+    "forget",
+    "edit",
 )
 
 # Buttons that act for a customer already chosen, `go:<action>:<customer id>`: under the card a

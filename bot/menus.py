@@ -36,6 +36,10 @@ CUSTOMER_COMMANDS: Final = [
     ("birthday", N_("My birthday, for a birthday treat")),
     ("invite", N_("Invite a friend: points for you both")),
     ("start", N_("Link my card")),
+    ("notifications", N_("Messages about my points on or off")),
+    ("mydata", N_("Everything you hold about me")),
+    ("forget", N_("Erase my personal details")),
+    ("privacy", N_("What you store and why")),
     ("language", N_("Change the language")),
     ("help", N_("What I can do")),
 ]
@@ -63,6 +67,8 @@ ADMIN_COMMANDS: Final = [
     ("adjust", N_("Add or take away points by hand")),
     ("audit", N_("Who did what, and when")),
     ("tier", N_("Pin or unpin a customer's tier")),
+    ("edit", N_("Correct a customer's details")),
+    ("forget", N_("Erase a customer's details")),
     *CASHIER_COMMANDS[-3:],
 ]
 MENUS: Final[dict[Role, list[tuple[str, str]]]] = {

@@ -7,6 +7,7 @@ handler (bot/errors.py). Every text here is safe HTML: user input is escaped.
 from __future__ import annotations
 
 from core.errors import (
+    AlreadyForgotten,
     AlreadyLinked,
     AlreadyReversed,
     CardCodeExpired,
@@ -117,5 +118,10 @@ def friendly(exc: LoyaltyError) -> str:
             )
         case CardCodeInvalid():
             return "That is not a valid card code. Type the card or phone number instead."
+        case AlreadyForgotten():
+            return (
+                f"The customer of card {card(exc.card_number)} asked to be forgotten: there are "
+                "no personal details left to show or change. Nothing was changed."
+            )
         case _:
             return f"That didn't work: {esc(str(exc))}."

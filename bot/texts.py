@@ -24,6 +24,10 @@ CUSTOMER_HELP: Final = (
     N_("/campaigns – offers running now and next"),
     N_("/birthday – your birthday, for a treat in your birthday week, e.g. /birthday 14/03"),
     N_("/invite – a link for a friend: points for you both at their first purchase"),
+    N_("/notifications – turn messages about your points off or on"),
+    N_("/mydata – everything we hold about you, with a file to keep"),
+    N_("/forget – erase your personal details"),
+    N_("/privacy – what we store and why"),
     N_("/language – the language I write to you in"),
     N_("/help – this list"),
 )
@@ -69,6 +73,13 @@ MANAGING_HELP: Final = (
         "/tier – pin a customer's tier, with a reason, e.g. "
         "<code>/tier 4821 3379 Gold founding member</code>; <code>auto</code> unpins"
     ),
+    N_(
+        "/edit – correct a customer's details, e.g. <code>/edit 4821 3379 phone 07400 123457</code>"
+    ),
+    N_(
+        "/forget – erase a customer's personal details when they ask, e.g. "
+        "<code>/forget 4821 3379</code>"
+    ),
 )
 HELP: Final[dict[Role, tuple[tuple[str, ...], ...]]] = {
     "customer": (CUSTOMER_HELP,),
@@ -81,6 +92,28 @@ def help_for(role: Role) -> str:
     """The /help text of `role`, in the current language."""
     return "\n\n".join("\n".join(_(line) for line in part) for part in HELP[role])
 
+
+# /privacy (bot/handlers/privacy.py); docs/decisions.md "Forgetting a customer" says the same.
+PRIVACY: Final = (
+    "<b>Your data and this loyalty card</b>\n"
+    "<b>What we store:</b> your name, phone number and e-mail (if you gave one), given at the "
+    "till; your card number, points, tier and every points entry (what you bought for how "
+    "much, the rewards you took); the link to this Telegram account once you share your "
+    "number; whether you want notifications; and a record of which staff member did what to "
+    "your card.\n"
+    "<b>Why:</b> to find your card at the till, give and spend your points, and tell you when "
+    "they change. Nothing is sold or shared.\n"
+    "<b>Who sees it:</b> shop staff (cashiers see a masked phone number; admins can export "
+    "contact details) and you.\n"
+    "<b>Your choices:</b> /mydata shows all of it and sends it as a file; /notifications off "
+    "stops our messages; /forget erases your name, phone, e-mail and this link (your card "
+    "keeps its points, without a name)."
+)
+# The one line shown on linking (bot/handlers/link.py).
+LINK_NOTICE: Final = (
+    "🔒 We keep your name, phone number and points history to run your card: /privacy says "
+    "what and why."
+)
 
 SHARE_PHONE = "📱 Share my phone number"
 

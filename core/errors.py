@@ -23,7 +23,9 @@
     ├── ReasonRequired                                    ("say why")
     │   the QR card (core/card_tokens.py):
     ├── CardCodeInvalid                                   (forged, altered, not ours)
-    └── CardCodeExpired                                   (signed by us, time is up)
+    ├── CardCodeExpired                                   (signed by us, time is up)
+    │   privacy (core/privacy.py):
+    └── AlreadyForgotten       the card                   ("1234 5678 was forgotten")
 
 Handlers in bot/ map each of these to a one-line reply; anything else is a bug and goes to the
 one error handler.
@@ -207,3 +209,11 @@ class CardCodeExpired(LoyaltyError):
 
     def __init__(self) -> None:
         super().__init__("the card code has expired")
+
+
+class AlreadyForgotten(LoyaltyError):
+    """The customer was forgotten (/forget): there is nothing personal left to show or edit."""
+
+    def __init__(self, card_number: str) -> None:
+        super().__init__(f"the customer of card {card_number} was forgotten")
+        self.card_number = card_number

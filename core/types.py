@@ -40,6 +40,9 @@ AuditAction = Literal[
     "tier_drop",  # details: {"tier_before", "tier_after"}: points aged out (bot/tiers_job.py)
     "birthday",  # details: {"set": bool}; never the date itself
     "bonus",  # details: {"reason", "gross", "points"}: a birthday bonus
+    "forget",  # details: {"by": "customer" | "admin", "erased": [columns]}; never the values
+    "customer_edit",  # details: {"fields": [columns]}; never the old or new values
+    "notifications",  # details: {"on": bool}
 ]
 # What counts toward a tier (docs/decisions.md, "Tier policy"): every point ever earned, the
 # points of the last 365 days, or of the calendar year (a tier reached is kept to the end of
@@ -155,7 +158,8 @@ class Customer(TypedDict):
     id: int
     card_number: str  # 8 digits, the last a check digit; shown as "1234 5678"
     name: str
-    phone: str  # E.164, e.g. "+447400123456"
+    # E.164, e.g. "+447400123456"; None once the customer is forgotten (core/privacy.py)
+    phone: str | None
     email: str | None
     created_at: dt.datetime
     balance: int
@@ -428,6 +432,9 @@ class Outgoing(TypedDict):
     chat_id: int
     text: str
     buttons: NotRequired[list[list[Button]]]  # rows of inline buttons, e.g. "↩ Undo"
+    # A notice to a customer about their card: dropped when they have turned notifications off
+    # (/notifications; core/db/outbox.py enqueue). Replies to staff never carry it.
+    notice: NotRequired[bool]
 
 
 class Owed(TypedDict):

@@ -61,7 +61,8 @@ async def find_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         [
             InlineKeyboardButton(
                 # Button labels are plain text, never parsed: no escaping.
-                f"{c['name'][:30]} · {mask_phone(c['phone'])} · {format_card(c['card_number'])}",
+                f"{c['name'][:30]} · {mask_phone(c['phone']) if c['phone'] else '—'} · "
+                f"{format_card(c['card_number'])}",
                 callback_data=go_data("status", c["id"]),
             )
         ]

@@ -17,6 +17,7 @@ from telegram.ext import ContextTypes, MessageHandler, filters
 from core.contact import normalize_phone
 from core.errors import AlreadyLinked, InvalidContact, UnknownCustomer
 
+from .. import texts
 from ..cards import card_text, send_card
 from ..customers import share_keyboard
 from ..replies import friendly
@@ -57,7 +58,9 @@ async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     log.info("telegram user %s linked to customer %s", user.id, customer["id"])
     card = await card_text(svc, customer, for_staff=False)
     await send_card(
-        message, f"✅ Linked! This is your loyalty card.\n\n{card}", remove_keyboard=True
+        message,
+        f"✅ Linked! This is your loyalty card.\n{texts.LINK_NOTICE}\n\n{card}",
+        remove_keyboard=True,
     )
 
 

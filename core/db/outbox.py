@@ -18,12 +18,12 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Literal
 
-from sqlalchemy import Connection, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, delete, func, insert, or_, select, update
 
 from core.types import Outgoing, Owed
 
 from .statements import utc
-from .tables import outbox
+from .tables import customers, outbox
 
 # How long a sender owns a claimed message: longer than a send with its in-line retries takes.
 CLAIM_FOR = dt.timedelta(seconds=60)
@@ -60,6 +60,8 @@ def enqueue(
     at = utc(now)
     due = at if due_at is None else utc(due_at)
     for message in messages:
+        if message.get("notice") and not wants_notices(conn, message["chat_id"]):
+            continue  # the customer turned notifications off (/notifications)
         row_id = conn.execute(
             insert(outbox).returning(outbox.c.id),
             {
@@ -85,6 +87,20 @@ def enqueue(
             }
         )
     return owed
+
+
+# The one place a customer's notification setting is honoured: every notice to a customer is
+# queued through `enqueue` marked `notice`, so a new kind of notice (a reminder, a birthday
+# bonus) respects /notifications by being queued the same way. Replies to staff carry no mark.
+_WANTS_NOTICES = select(customers.c.notify).where(
+    customers.c.telegram_user_id == bindparam("chat_id")
+)
+
+
+def wants_notices(conn: Connection, chat_id: int) -> bool:
+    """Whether the customer linked to this chat gets notices (True if no card is linked)."""
+    notify = conn.execute(_WANTS_NOTICES, {"chat_id": chat_id}).scalar_one_or_none()
+    return notify is None or bool(notify)
 
 
 def claim_due(

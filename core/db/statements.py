@@ -264,7 +264,8 @@ def customer_record(row: Row[Any]) -> Customer:
         "id": m["id"],
         "card_number": m["card_number"],
         "name": m["name"],
-        "phone": m["phone"],
+        # A forgotten customer's column holds a placeholder, never a number (core/db/privacy.py).
+        "phone": m["phone"] if m["phone"] and m["phone"].startswith("+") else None,
         "email": m["email"],
         "created_at": utc(m["created_at"]),
         "balance": m["balance"],

@@ -29,7 +29,7 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, Literal, ParamSpec, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.exc import IntegrityError
@@ -57,7 +57,7 @@ from core.types import (
     RegisterResult,
 )
 
-from . import audit, reads, referrals
+from . import audit, privacy, reads, referrals
 from . import tiers as tier_store
 from .constraints import (
     UNIQUE_CARD_NUMBER,
@@ -671,3 +671,50 @@ class Store(Ledger):
         if linked["telegram_user_id"] != user_id:
             raise AlreadyLinked(linked["card_number"])
         return linked
+
+    # --- the customer's data (core/db/privacy.py: /notifications, /mydata, /forget, /edit) ---
+
+    async def set_notifications(
+        self, customer_id: int, on: bool, *, actor_id: int, now: dt.datetime
+    ) -> bool:
+        """Turns the customer's notices on or off; returns whether that changed anything."""
+        return await self._unit.write(
+            privacy.set_notify, customer_id, on, actor_id=actor_id, now=now
+        )
+
+    async def notifications_on(self, customer_id: int) -> bool:
+        return await self._unit.read(privacy.notify_of, customer_id)
+
+    async def my_data(self, user_id: int) -> privacy.MyData | None:
+        """The card linked to this Telegram account with its whole ledger, its audit records
+        (oldest first) and the notification setting; None when no card is linked."""
+        return await self._unit.read(privacy.my_data, user_id)
+
+    async def forget(
+        self,
+        customer_id: int,
+        *,
+        owner: int | None,
+        actor_id: int,
+        by: Literal["customer", "admin"],
+        now: dt.datetime,
+    ) -> Customer:
+        """Erases the customer's personal data, keeping the card, its balance and its ledger
+        (docs/decisions.md). `owner`: the account asking for its own card (re-checked here)."""
+        return await self._unit.write(
+            privacy.forget, customer_id, owner=owner, actor_id=actor_id, by=by, now=now
+        )
+
+    async def edit_customer(
+        self, customer_id: int, changes: dict[str, object], *, actor_id: int, now: dt.datetime
+    ) -> Customer:
+        """Changes validated contact details (DuplicateCustomer if the phone is another card's)."""
+        try:
+            return await self._unit.write(
+                privacy.edit, customer_id, changes, actor_id=actor_id, now=now
+            )
+        except IntegrityError as exc:
+            if violated(exc) != UNIQUE_PHONE:
+                raise
+            existing = await self.customer_by_phone(str(changes.get("phone")))
+            raise DuplicateCustomer(existing["card_number"] if existing else "?") from None

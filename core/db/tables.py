@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -92,6 +93,12 @@ customers = Table(
     # The code in this customer's referral link, t.me/<bot>?start=ref_<code> (migration 0009):
     # drawn at their first /invite, random so it says nothing about the card.
     Column("referral_code", String(16)),
+    # Whether the customer gets notices about their card (/notifications, migration 0011);
+    # core/db/outbox.py drops a notice to a customer who turned them off.
+    Column("notify", Boolean, nullable=False, default=True, server_default="1"),
+    # When the customer was forgotten (/forget, migration 0011): their personal columns are
+    # erased (core/privacy.py PERSONAL_COLUMNS), the card and its ledger stay. NULL otherwise.
+    Column("forgotten_at", DateTime(timezone=True)),
     CheckConstraint("balance >= 0", name="balance_not_negative"),
     CheckConstraint("points_owed >= 0", name="points_owed_not_negative"),
 )

@@ -107,7 +107,8 @@ async def customers_csv(
             c.id,
             c.card_number,
             c.name,
-            c.phone,
+            # A forgotten customer's column holds a placeholder (core/db/privacy.py): no phone.
+            case((c.forgotten_at.is_(None), c.phone)),
             c.email,
             c.tier,
             _raw(c.created_at),
@@ -137,7 +138,7 @@ async def customers_csv(
         if fixes and (fix := fixes.get(id_)):
             earned, redeemed = earned - fix[0], redeemed - fix[1]
             purchases, spent = purchases - fix[2], spent - fix[3]
-        contacts = f"{text_cell(phone)},{text_cell(email or '')}," if include_contacts else ""
+        contacts = f"{text_cell(phone or '')},{text_cell(email or '')}," if include_contacts else ""
         return (
             f"{card[:4]} {card[4:]},{text_cell(name)},{contacts}{text_cell(tier)},"
             f"{local(joined)},{balance},{life_in},{life_out},{earned or 0},{redeemed or 0},"

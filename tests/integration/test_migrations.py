@@ -438,3 +438,32 @@ async def test_0009_keeps_the_cards_and_entries_and_can_be_undone(
     assert await current_revision(empty_engine) == "0007"
     async with empty_engine.connect() as conn:
         assert (await conn.execute(text("SELECT COUNT(*) FROM ledger"))).scalar_one() == 1
+
+
+async def test_0011_gives_every_card_notices_and_forgets_nobody_and_can_be_undone(
+    empty_engine: AsyncEngine,
+) -> None:
+    # Cards from before issue 14 keep getting notices, as they did; nobody is forgotten.
+    await upgrade(empty_engine, "0007")
+    async with empty_engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO customers (id, card_number, name, phone, created_at, balance,"
+                " lifetime_earned, lifetime_redeemed, tier, version) VALUES"
+                " (1, '12345674', 'Ann', '+447400100009', '2026-01-01 00:00:00.000000',"
+                " 0, 0, 0, 'Bronze', 0)"
+            )
+        )
+    await upgrade(empty_engine, "0011")
+    async with empty_engine.connect() as conn:
+        row = (await conn.execute(text("SELECT notify, forgotten_at FROM customers"))).one()
+    assert tuple(row) == (1, None)
+
+    def downgrade(connection: Connection) -> None:
+        command.downgrade(_alembic_config(connection), "0007")
+
+    async with empty_engine.begin() as conn:
+        await conn.run_sync(downgrade)
+    async with empty_engine.connect() as conn:
+        names = [r[1] for r in (await conn.execute(text("PRAGMA table_info(customers)"))).all()]
+    assert "notify" not in names and "forgotten_at" not in names and "name" in names

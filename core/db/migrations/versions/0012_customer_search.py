@@ -1,7 +1,7 @@
 """customer search: customers.search_key, the folded name and e-mail, indexed for /find
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-04 18:50:00
 
 Issue 14: staff find a customer by name or e-mail ("/find Chris"), case and accents ignored.
@@ -23,7 +23,7 @@ from alembic import op
 from core.search import search_key
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
