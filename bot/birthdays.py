@@ -91,5 +91,6 @@ def _tell(result: BonusResult) -> list[Outgoing]:
             "chat_id": result["notify_user_id"],
             "text": f"🎂 Happy birthday! We've added <b>{points(result['gross'])}</b> to your "
             f"card. Balance: <b>{points(result['balance_after'])}</b>.",
+            "notice": True,  # /notifications off: not sent (core/db/outbox.py)
         }
     ]

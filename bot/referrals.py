@@ -29,5 +29,6 @@ def tell(result: BonusResult) -> list[Outgoing]:
             "chat_id": chat,
             "text": f"🤝 Referral bonus: <b>+{points(result['gross'])}</b>, thanks to an invite "
             f"that led to a first purchase. Balance: <b>{points(result['balance_after'])}</b>.",
+            "notice": True,  # /notifications off: not sent (core/db/outbox.py)
         }
     ]

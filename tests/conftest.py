@@ -53,7 +53,10 @@ def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
         await upgrade(engine)
         await engine.dispose()  # closing the last connection folds the WAL into the file
 
-    asyncio.run(migrate())
+    # In a thread of its own: the first test to ask for it may already be inside an event loop
+    # (tests/bot/conftest.py asks for it from an async fixture).
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, migrate()).result()
     return path
 
 

@@ -296,6 +296,7 @@ def remind_once(
     message: Outgoing = {
         "chat_id": int(row.telegram_user_id),
         "text": text(row.card_number, day, points),
+        "notice": True,  # /notifications off: not sent (core/db/outbox.py)
     }
     return outbox.enqueue(
         conn, f"remind:{customer_id}:{day.isoformat()}", [message], now=now, due_at=due_at

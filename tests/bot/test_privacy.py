@@ -223,6 +223,7 @@ async def test_forget_erases_personal_data_everywhere_and_keeps_the_books(
     stored = database_text(tmp_path)
     for personal in (NAME, "Ann", PHONE, SHOWN_PHONE, "7400 123456", EMAIL, "ann@"):
         assert personal not in stored, personal
+    assert NAME.casefold() not in stored  # /find's folded copy (search_key) is erased too
     forgotten = await bot.store.get_customer(ann["id"])
     assert forgotten["name"] == "Forgotten customer"
     assert (forgotten["phone"], forgotten["email"], forgotten["telegram_user_id"]) == (
@@ -249,7 +250,7 @@ async def test_forget_erases_personal_data_everywhere_and_keeps_the_books(
     assert record["action"] == "forget" and record["actor_id"] == CUSTOMER
     assert record["details"] == {
         "by": "customer",
-        "erased": ["name", "phone", "email", "telegram_user_id"],
+        "erased": ["name", "phone", "email", "telegram_user_id", "birthday", "search_key"],
     }
     assert not bot.bad_requests()
 

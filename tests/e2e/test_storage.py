@@ -73,9 +73,11 @@ def test_a_second_bot_stands_by_and_takes_over_when_the_first_is_killed(
 def test_a_standby_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
     with FakeBotApi() as fake:
         config = write_config(tmp_path, base_url=fake.base_url, admins=[ADMIN])
-        with BotProcess(config) as first, BotProcess(config) as standby:
-            standby.wait_for_stderr("standby: ")
-            stopped = standby.stop(signal.SIGTERM)
+        with BotProcess(config) as first:
+            first.wait_for_stderr("serving: ")  # the first holds the lock before the second starts
+            with BotProcess(config) as standby:
+                standby.wait_for_stderr("standby: ")
+                stopped = standby.stop(signal.SIGTERM)
             assert stopped.returncode == 0
             assert "standby stopped before taking over" in stopped.stderr
             assert first.running

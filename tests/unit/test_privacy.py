@@ -37,9 +37,10 @@ ANN: Customer = {
 
 
 def test_every_personal_column_is_erased_and_the_name_replaced() -> None:
-    assert set(PERSONAL_COLUMNS) == {"name", "phone", "email", "telegram_user_id"}
+    erased = ("phone", "email", "telegram_user_id", "birthday", "search_key")
+    assert set(PERSONAL_COLUMNS) == {"name", *erased}
     assert PERSONAL_COLUMNS["name"] == FORGOTTEN_NAME
-    assert all(PERSONAL_COLUMNS[c] is None for c in ("phone", "email", "telegram_user_id"))
+    assert all(PERSONAL_COLUMNS[c] is None for c in erased)
 
 
 def test_personal_values_include_the_shown_and_escaped_forms_longest_first() -> None:
