@@ -5,16 +5,17 @@ database holds afterwards."""
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from bot.offline import SentCall, parse_html
 from core.cards import format_card
 from core.db import outbox
-from tests.support.harness import ADMIN, CASHIER, CUSTOMER, STRANGER, BotHarness, database_path
+from core.db.tables import metadata
+from tests.support.harness import ADMIN, CASHIER, CUSTOMER, STRANGER, BotHarness
 
 pytestmark = pytest.mark.asyncio
 
@@ -42,13 +43,14 @@ def documents(calls: list[SentCall]) -> list[SentCall]:
     return [c for c in calls if c.method == "sendDocument"]
 
 
-def database_text(tmp_path: Path) -> str:
-    """Every value in every table of the bot's database file, as one text to search."""
-    with sqlite3.connect(database_path(tmp_path)) as db:
-        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-        return "\n".join(
-            repr(row) for table in tables for row in db.execute(f'SELECT * FROM "{table}"')
-        )
+async def database_text(bot: BotHarness) -> str:
+    """Every value in every table of the bot's database, as one text to search (SQLite or
+    PostgreSQL alike)."""
+    rows: list[str] = []
+    async with bot.services.engine.connect() as conn:
+        for table in metadata.sorted_tables:
+            rows += [repr(tuple(row)) for row in await conn.execute(select(table))]
+    return "\n".join(rows)
 
 
 # --- /privacy and the notice on linking ---
@@ -213,14 +215,14 @@ async def test_forget_erases_personal_data_everywhere_and_keeps_the_books(
     )
     await bot.send(ADMIN, "/report all")
     report_before = bot.last_text(ADMIN)
-    assert NAME in database_text(tmp_path) and PHONE in database_text(tmp_path)
+    assert NAME in await database_text(bot) and PHONE in await database_text(bot)
 
     await bot.send(CUSTOMER, "/forget")
     await bot.press(CUSTOMER, "Forget me")
 
     assert "your personal details are erased" in bot.last_text(CUSTOMER)
     assert "keeps its 35 points" in bot.last_text(CUSTOMER)
-    stored = database_text(tmp_path)
+    stored = await database_text(bot)
     for personal in (NAME, "Ann", PHONE, SHOWN_PHONE, "7400 123456", EMAIL, "ann@"):
         assert personal not in stored, personal
     assert NAME.casefold() not in stored  # /find's folded copy (search_key) is erased too
