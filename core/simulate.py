@@ -7,8 +7,13 @@ Given every member's card at the period's start and the period's ledger entries 
   that program, starting from each customer's real card at the period's start.
 
 The replay rules, and why:
-- a purchase earns `points_for(amount, points_per_unit, multiplier of the tier before it)`,
-  computed in exact integers (`_Rate`): the same floor as core.rules.points_for;
+- a purchase earns what core.rules.quote_earn would give it at its moment: nothing below the
+  program's min_purchase; else floor(amount x points_per_unit x the multiplier of the tier
+  before it x the best campaign multiplier running), plus the bill-value and first-purchase
+  bonuses of the campaigns running ([[campaigns]], on the shop's clock `program.timezone`),
+  computed in exact integers (`_Rate`): the same floor as core.rules.points_for. A purchase
+  that comes to 0 would have been refused at the till, so it is no card's first purchase;
+  purchases before the period count (`Start.purchases`);
 - a customer who joined during the period gets the program's signup bonus before anything else
   (cards are independent, so "before their first entry" is the same as "when they joined");
 - a redemption redeems the same reward at the same moment, if the program still has it and the
@@ -30,16 +35,18 @@ entry, for random programs and ledgers.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-from core.types import EntryKind, Program
+from core import campaigns
+from core.types import BillLevel, EntryKind, Program
 
 __all__ = [
     "KIND_CODES",
@@ -76,6 +83,7 @@ class Start:
     balance: int = 0
     lifetime_earned: int = 0
     joined: bool = False  # registered during the period: a replay gives its signup bonus
+    purchases: int = 0  # purchases before the period (first-purchase campaigns)
 
 
 @dataclass
@@ -159,6 +167,7 @@ def simulate(
         balance=_ints(starts[c].balance for c in ids),
         lifetime=_ints(starts[c].lifetime_earned for c in ids),
         joined=np.array([starts[c].joined for c in ids], dtype=bool),
+        purchases=_ints(starts[c].purchases for c in ids),
     )
     rewards: dict[str, int] = {}
     rows = [
@@ -168,11 +177,12 @@ def simulate(
             e.points,
             e.amount_minor or 0,
             rewards.setdefault(e.reward_id, len(rewards)) if e.reward_id else -1,
+            _seconds(e.at),
         )
         for e in events
         if e.customer_id in index
     ]
-    entries = Entries.of_table(np.array(rows, dtype=np.int64).reshape(-1, 5), tuple(rewards))
+    entries = Entries.of_table(np.array(rows, dtype=np.int64).reshape(-1, 6), tuple(rewards))
     return simulate_columns(cards, entries, current=current, programs=programs)
 
 
@@ -188,8 +198,10 @@ KIND_CODES: Final[dict[EntryKind, int]] = {
     "void": 3,
     "refund": 4,
     "adjust": 5,
+    "expire": 6,
+    "bonus": 7,  # birthday and referral bonuses: not replayed, like corrections
 }
-_EARN, _REDEEM, _BONUS, _VOID, _REFUND = 0, 1, 2, 3, 4
+_EARN, _REDEEM, _BONUS, _VOID, _REFUND, _EXPIRE = 0, 1, 2, 3, 4, 6
 
 
 @dataclass(frozen=True)
@@ -199,6 +211,7 @@ class Cards:
     balance: IntArray
     lifetime: IntArray
     joined: BoolArray  # registered during the period
+    purchases: IntArray  # purchases before the period (a first-purchase campaign's "first")
 
 
 @dataclass(frozen=True)
@@ -211,12 +224,13 @@ class Entries:
     amount_minor: IntArray  # a purchase's amount in minor units; 0 for other kinds
     reward: IntArray  # a redemption's reward, an index into reward_ids; -1 for other kinds
     reward_ids: tuple[str, ...]
+    at: IntArray  # when, in whole seconds since the Unix epoch (UTC)
 
     @classmethod
     def of_table(cls, table: IntArray, reward_ids: tuple[str, ...]) -> Entries:
-        """From a table of (customer, kind, points, amount_minor, reward) rows."""
-        customer, kind, points, minor, reward = (np.ascontiguousarray(c) for c in table.T)
-        return cls(customer, kind, points, minor, reward, reward_ids)
+        """From a table of (customer, kind, points, amount_minor, reward, at) rows."""
+        customer, kind, points, minor, reward, at = (np.ascontiguousarray(c) for c in table.T)
+        return cls(customer, kind, points, minor, reward, reward_ids, at)
 
 
 def simulate_columns(
@@ -240,7 +254,8 @@ def _actual(cards: Cards, e: Entries, program: Program) -> Outcome:
     # core.rules.lifetime_change: credits raise lifetime points; voids and refunds take back.
     credit = np.where(reversing, np.minimum(e.points, 0), np.maximum(e.points, 0))
     earn, redeem, bonus = e.kind == _EARN, e.kind == _REDEEM, e.kind == _BONUS
-    other = ~(earn | redeem | bonus)
+    expire = e.kind == _EXPIRE
+    other = ~(earn | redeem | bonus | expire)
     out = Outcome(
         program,
         purchases=int(earn.sum()),
@@ -250,6 +265,7 @@ def _actual(cards: Cards, e: Entries, program: Program) -> Outcome:
         correction_points=int(e.points[other].sum()),
         redemptions=int(redeem.sum()),
         points_redeemed=-int(e.points[redeem].sum()),
+        points_expired=-int(e.points[expire].sum()),
     )
     balance = cards.balance + _per_card(e.customer, e.points, n)
     lifetime = cards.lifetime + _per_card(e.customer, credit, n)
@@ -269,6 +285,7 @@ class _Grouped:
     reward: IntArray
     reward_ids: tuple[str, ...]
     first: BoolArray  # True at each customer's first entry
+    at: IntArray
 
     @classmethod
     def of(cls, e: Entries, order: IntArray) -> _Grouped:
@@ -276,7 +293,13 @@ class _Grouped:
         first = np.ones(len(customer), dtype=bool)
         first[1:] = customer[1:] != customer[:-1]
         return cls(
-            customer, e.kind[order], e.amount_minor[order], e.reward[order], e.reward_ids, first
+            customer,
+            e.kind[order],
+            e.amount_minor[order],
+            e.reward[order],
+            e.reward_ids,
+            first,
+            e.at[order],
         )
 
 
@@ -295,13 +318,12 @@ def _replay(cards: Cards, g: _Grouped, program: Program, actual: Outcome) -> Out
     # EXTENSION POINT (expiry, [expiry] / core/expiry.py): points expire by lots as time
     # passes, so the replay would need the entries' times (a column the reader adds), and
     # expiry would run with the redemptions' pass below (expired points are not there to
-    # spend), counted in Outcome.points_expired. Campaigns ([[campaigns]]) would make the rate
-    # depend on the time as well as the tier; tier policies (tier_basis) would change what
-    # `lifetime` means in the tier pass.
+    # spend), counted in Outcome.points_expired. Tier policies (tier_basis,
+    # tier_rate_on_crossing) would change what `lifetime` means in the tier pass.
     n = len(cards.balance)
     bonus = program.signup_bonus * cards.joined.astype(np.int64)
     balance0, lifetime0 = cards.balance + bonus, cards.lifetime + bonus
-    points = _purchase_points(g, program, lifetime0[g.customer])
+    points = _purchase_points(g, program, lifetime0[g.customer], cards.purchases)
     redeemed, taken = _redemptions(g, program, balance0[g.customer], points)
     out = Outcome(
         program,
@@ -318,22 +340,136 @@ def _replay(cards: Cards, g: _Grouped, program: Program, actual: Outcome) -> Out
     return _at_end(out, balance, lifetime)
 
 
-def _purchase_points(g: _Grouped, program: Program, lifetime_at_start: IntArray) -> IntArray:
-    """Each entry's points under `program` (0 for anything but a purchase)."""
-    rates = _rates(program)
-    mins = np.array([r.min_points for r in rates], dtype=np.int64)
-    num = np.array([r.num for r in rates], dtype=np.int64)
-    den = np.array([r.den for r in rates], dtype=np.int64)
+def _purchase_points(
+    g: _Grouped, program: Program, lifetime_at_start: IntArray, purchases_at_start: IntArray
+) -> IntArray:
+    """Each entry's points under `program` (0 for anything but a purchase), as
+    core.rules.quote_earn prices it: nothing below min_purchase; floor(amount x points_per_unit
+    x the tier's multiplier x the best campaign multiplier running), plus the bill-value and
+    first-purchase bonuses of the campaigns running; a purchase that comes to 0 is refused, so
+    it is no card's first purchase either."""
+    boost = _campaign_columns(g, program)
+    rates = _rates(program, boost.multipliers)  # [tier, campaign multiplier]
+    mins = np.array([t.min_points for t in program.tiers], dtype=np.int64)
+    num = np.array([[r.num for r in row] for row in rates], dtype=np.int64).reshape(len(mins), -1)
+    den = np.array([[r.den for r in row] for row in rates], dtype=np.int64).reshape(len(mins), -1)
     if len(g.amount_minor) and int(g.amount_minor.max()) * int(num.max()) >= 2**62:
         raise ValueError("a rate this precise would overflow: simplify points_per_unit")
-    earn = g.kind == _EARN
+    minimum = int((program.min_purchase * 100).to_integral_value(rounding=ROUND_CEILING))
+    earns = (g.kind == _EARN) & (g.amount_minor >= minimum)
+    bills = np.where(earns, boost.bill_bonus, 0)
+    firsts = np.where(earns & (purchases_at_start[g.customer] == 0), boost.first_bonus, 0)
     tier = _tier_index(mins, lifetime_at_start)
     while True:
-        points = np.where(earn, g.amount_minor * num[tier] // den[tier], 0)
+        rate = (tier, boost.multiplier)
+        points = np.where(earns, g.amount_minor * num[rate] // den[rate], 0) + bills
+        if firsts.any():
+            # A card's first purchase is the first that would stand: one that earns something,
+            # with its first-purchase bonus if need be.
+            stands = earns & ((points > 0) | (firsts > 0))
+            first = stands & (_before(stands.astype(np.int64), g.first) == 0)
+            points = points + np.where(first, firsts, 0)
         after = _tier_index(mins, lifetime_at_start + _before(points, g.first))
         if np.array_equal(after, tier):
             return points
         tier = after
+
+
+class _Boost(NamedTuple):
+    """What the campaigns running at each entry's moment give it (core.campaigns.boost)."""
+
+    multipliers: list[Decimal]  # the distinct best multipliers; 1 first
+    multiplier: IntArray  # each entry's: an index into `multipliers`
+    bill_bonus: IntArray  # each entry's bill-value bonuses, for its amount
+    first_bonus: IntArray  # each entry's first-purchase bonuses, if it is the card's first
+
+
+def _campaign_columns(g: _Grouped, program: Program) -> _Boost:
+    """The campaigns' effect on every entry, evaluated once per distinct stretch of time in
+    which the same campaigns run, not once per entry: a stretch is a local day cut at the
+    campaigns' hours, so a year holds a few hundred of them, whatever the number of entries.
+
+    The entry's local time is its UTC time plus the zone's offset, looked up once per distinct
+    quarter hour (zones change offset on the quarter hour at most often); which campaigns run
+    in a stretch is core.campaigns.is_on at its first second, on the shop's clock, and what
+    they give is core.campaigns.boost: the rules are those of the till, not a copy of them.
+    """
+    n = len(g.kind)
+    none = np.zeros(n, dtype=np.int64)
+    if not program.campaigns or not n:
+        return _Boost([Decimal(1)], none, none, none)
+    zone = zoneinfo.ZoneInfo(program.timezone)
+    quarters, quarter = np.unique(g.at // 900, return_inverse=True)
+    offsets = _ints(_offset(_moment(int(q) * 900), zone) for q in quarters)
+    local = g.at + offsets[quarter.reshape(-1)]
+    cuts = sorted(
+        {0}
+        | {
+            _second_of_day(t)
+            for c in program.campaigns
+            if c.hours is not None
+            for t in c.hours
+            if _second_of_day(t) < 86400
+        }
+    )
+    edges = np.array(cuts, dtype=np.int64)
+    stretch = (local // 86400) * len(edges) + np.searchsorted(edges, local % 86400, "right") - 1
+    stretches, which = np.unique(stretch, return_inverse=True)
+    which = which.reshape(-1)
+    bills = [c for c in program.campaigns if c.bill_bonus]
+    multipliers: dict[Decimal, int] = {Decimal(1): 0}
+    best = np.zeros(len(stretches), dtype=np.int64)
+    first = np.zeros(len(stretches), dtype=np.int64)
+    billing = np.zeros((len(stretches), len(bills)), dtype=bool)
+    for k, key in enumerate(stretches.tolist()):
+        day, cut = divmod(key, len(edges))
+        when = _EPOCH_DAY + dt.timedelta(days=day, seconds=cuts[cut])
+        on = [c for c in program.campaigns if campaigns.is_on(c, when)]
+        got = campaigns.boost(on, amount=Decimal(0), purchases=0)
+        best[k] = multipliers.setdefault(got.multiplier, len(multipliers))
+        first[k] = sum(c.first_purchase_bonus for c in on if c.effect == "first_purchase")
+        billing[k] = [c in on for c in bills]
+    bill_bonus = none.copy()
+    for j, c in enumerate(bills):
+        bill_bonus += np.where(billing[which, j], _bill_step(c.bill_bonus, g.amount_minor), 0)
+    return _Boost(list(multipliers), best[which], bill_bonus, first[which])
+
+
+def _bill_step(levels: Sequence[BillLevel], minor: IntArray) -> IntArray:
+    """core.campaigns.bill_step over amounts in minor units: the points of the highest bill
+    reached (at or above), 0 below the lowest."""
+    steps: dict[int, int] = {}
+    for level in levels:  # bill_step's max() keeps the first of equal bills
+        bill = int((level.bill * 100).to_integral_value(rounding=ROUND_CEILING))
+        steps.setdefault(bill, level.points)
+    bill_minor = np.array(sorted(steps), dtype=np.int64)
+    points = np.array([steps[b] for b in sorted(steps)] + [0], dtype=np.int64)
+    reached = np.searchsorted(bill_minor, minor, side="right") - 1  # -1 reads the last: 0
+    return points[reached]
+
+
+def _second_of_day(t: dt.time) -> int:
+    """A campaign's hour as seconds since midnight, rounded up: entries are timed to the
+    second, and a time of whole seconds is at or after `t` exactly when it is at or after
+    this."""
+    return t.hour * 3600 + t.minute * 60 + t.second + (1 if t.microsecond else 0)
+
+
+_EPOCH_DAY: Final = dt.datetime(1970, 1, 1)  # naive: days and hours on the shop's clock
+
+
+def _offset(at: dt.datetime, zone: zoneinfo.ZoneInfo) -> int:
+    """The zone's offset from UTC at `at`, in seconds."""
+    return int((at.astimezone(zone).utcoffset() or dt.timedelta()).total_seconds())
+
+
+def _moment(seconds: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC)
+
+
+def _seconds(at: dt.datetime) -> int:
+    """An aware moment as whole seconds since the epoch (rounded down, as SQLite's %s)."""
+    return int((at - _moment(0)) // dt.timedelta(seconds=1))
 
 
 def _redemptions(
@@ -422,13 +558,22 @@ class _Rate(NamedTuple):
     den: int
 
 
-def _rates(program: Program) -> list[_Rate]:
-    """Each tier's rate; floor(minor * num / den) == points_for(minor / 100, ppu, multiplier)
-    exactly, since Decimal arithmetic on these few digits is exact too (tested)."""
+def _rates(program: Program, multipliers: Sequence[Decimal]) -> list[list[_Rate]]:
+    """Each tier's rate under each campaign multiplier; floor(minor * num / den) ==
+    points_for(minor / 100, ppu, tier multiplier x campaign multiplier) exactly, since Decimal
+    arithmetic on these few digits is exact too (tested)."""
     rates = []
     for tier in program.tiers:
-        rate = Fraction(program.points_per_unit) * Fraction(tier.multiplier) / 100
-        rates.append(_Rate(tier.min_points, rate.numerator, rate.denominator))
+        row = []
+        for multiplier in multipliers:
+            rate = (
+                Fraction(program.points_per_unit)
+                * Fraction(tier.multiplier)
+                * Fraction(multiplier)
+                / 100
+            )
+            row.append(_Rate(tier.min_points, rate.numerator, rate.denominator))
+        rates.append(row)
     return rates
 
 

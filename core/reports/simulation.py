@@ -102,18 +102,20 @@ def _cards(conn: sqlite3.Connection, period: Period) -> tuple[IntArray, Cards]:
     ids = members[:, 0]
     before = _columns(
         conn.execute(
-            f"SELECT customer_id, sum(points), sum({_CREDIT}) FROM ledger "
+            f"SELECT customer_id, sum(points), sum({_CREDIT}), sum(kind = 'earn') FROM ledger "
             f"INDEXED BY {_BY_TIME} WHERE created_at < ? GROUP BY customer_id",
             (start,),
         ),
-        3,
+        4,
     )
     balance = np.zeros(len(ids), dtype=np.int64)
     lifetime = np.zeros(len(ids), dtype=np.int64)
+    purchases = np.zeros(len(ids), dtype=np.int64)
     at, known = _index(ids, before[:, 0])
     balance[at[known]] = before[known, 1]
     lifetime[at[known]] = before[known, 2]
-    return ids, Cards(balance, lifetime, members[:, 1].astype(bool))
+    purchases[at[known]] = before[known, 3]
+    return ids, Cards(balance, lifetime, members[:, 1].astype(bool), purchases)
 
 
 def _entries(
@@ -130,11 +132,12 @@ def _entries(
     )
     rows = _columns(
         conn.execute(
-            f"SELECT customer_id, {_KIND}, points, coalesce(amount_minor, 0), {reward} "
+            f"SELECT customer_id, {_KIND}, points, coalesce(amount_minor, 0), {reward}, "
+            "CAST(strftime('%s', created_at) AS INTEGER) "
             "FROM ledger WHERE created_at >= ? AND created_at < ? ORDER BY created_at",
             (*reward_ids, _stamp(period.start), _stamp(period.end)),
         ),
-        5,
+        6,
     )
     at, known = _index(ids, rows[:, 0])
     rows = rows[known]
