@@ -35,6 +35,8 @@ entry, for random programs and ledgers.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import itertools
 import zoneinfo
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +48,7 @@ import numpy as np
 import numpy.typing as npt
 
 from core import campaigns
+from core.expiry import ExpiryPolicy, Lot, consume, expires_at, last_day
 from core.types import BillLevel, EntryKind, Program
 
 __all__ = [
@@ -99,8 +102,8 @@ class Outcome:
     redemptions: int = 0
     redemptions_skipped: int = 0  # replayed redemptions the balance could not afford
     points_redeemed: int = 0
-    # EXTENSION POINT (expiry, [expiry] / core/expiry.py): points that expired in the period.
-    # Always 0 today: the program has no expiry. See `_replay`.
+    # Points that expired in the period: the ledger's expire entries (actual), or what the
+    # program's [expiry] policy would have expired (a replay; see `_with_expiry`).
     points_expired: int = 0
     outstanding: int = 0  # balances at the period's end
     tiers: dict[str, int] = field(default_factory=dict)  # members per tier at the end
@@ -154,12 +157,16 @@ def simulate(
     *,
     current: Program,
     programs: Sequence[Program],
+    expiry: Sequence[ExpiryPolicy] = (),
+    period: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> Simulation:
     """The actual period (under `current`'s tiers and rewards) and a replay under each program.
 
     `starts` holds every member by the period's end (a customer absent from it has no card
     yet and its events are ignored); `events` are the period's ledger entries in time order.
-    The readable form of `simulate_columns`, for tests and small callers.
+    `expiry` is each program's [expiry] policy (none given: off), `period` the period's
+    [start, end) (needed only with expiry). The readable form of `simulate_columns`, for tests
+    and small callers.
     """
     ids = sorted(starts)
     index = {cid: n for n, cid in enumerate(ids)}
@@ -183,7 +190,9 @@ def simulate(
         if e.customer_id in index
     ]
     entries = Entries.of_table(np.array(rows, dtype=np.int64).reshape(-1, 6), tuple(rewards))
-    return simulate_columns(cards, entries, current=current, programs=programs)
+    return simulate_columns(
+        cards, entries, current=current, programs=programs, expiry=expiry, period=period
+    )
 
 
 # --- the columns -----------------------------------------------------------------------------
@@ -234,13 +243,28 @@ class Entries:
 
 
 def simulate_columns(
-    cards: Cards, entries: Entries, *, current: Program, programs: Sequence[Program]
+    cards: Cards,
+    entries: Entries,
+    *,
+    current: Program,
+    programs: Sequence[Program],
+    expiry: Sequence[ExpiryPolicy] = (),
+    period: tuple[dt.datetime, dt.datetime] | None = None,
 ) -> Simulation:
     """`simulate` over columns: what the database reader calls, a million customers at once."""
     actual = _actual(cards, entries, current)
     # Each customer's entries together, still in time order: the replays run per customer.
     grouped = _Grouped.of(entries, np.argsort(entries.customer, kind="stable"))
-    replays = tuple(_replay(cards, grouped, program, actual) for program in programs)
+    policies = [*expiry, *[ExpiryPolicy()] * (len(programs) - len(expiry))]
+    if period is None:
+        times = entries.at if len(entries.at) else np.zeros(1, dtype=np.int64)
+        window = (int(times.min()), int(times.max()) + 1)
+    else:
+        window = (_seconds(period[0]), _seconds(period[1]))
+    replays = tuple(
+        _replay(cards, grouped, program, actual, policy, window)
+        for program, policy in zip(programs, policies, strict=True)
+    )
     return Simulation(actual, replays)
 
 
@@ -303,7 +327,14 @@ class _Grouped:
         )
 
 
-def _replay(cards: Cards, g: _Grouped, program: Program, actual: Outcome) -> Outcome:
+def _replay(
+    cards: Cards,
+    g: _Grouped,
+    program: Program,
+    actual: Outcome,
+    policy: ExpiryPolicy,
+    window: tuple[int, int],
+) -> Outcome:
     """The period's purchases, sign-ups and redemptions under `program`.
 
     Vectorised over all customers at once; each rule is a fixed point reached in a few
@@ -314,17 +345,21 @@ def _replay(cards: Cards, g: _Grouped, program: Program, actual: Outcome) -> Out
     - a redemption needs the balance before it: take every redemption whose reward the program
       has, drop each customer's first one the balance can't afford, recompute, repeat (a
       dropped redemption only raises the balances after it).
+    With an [expiry] policy, the redemptions are replayed card by card instead, with the
+    card's lots (`_Lots`): expired points are not there to spend. Purchases' points do not
+    depend on expiry (tiers count points earned), so they stay vectorised.
     """
-    # EXTENSION POINT (expiry, [expiry] / core/expiry.py): points expire by lots as time
-    # passes, so the replay would need the entries' times (a column the reader adds), and
-    # expiry would run with the redemptions' pass below (expired points are not there to
-    # spend), counted in Outcome.points_expired. Tier policies (tier_basis,
-    # tier_rate_on_crossing) would change what `lifetime` means in the tier pass.
+    # Tier policies (tier_basis, tier_rate_on_crossing) would change what `lifetime` means in
+    # the tier pass: not replayed yet.
     n = len(cards.balance)
     bonus = program.signup_bonus * cards.joined.astype(np.int64)
     balance0, lifetime0 = cards.balance + bonus, cards.lifetime + bonus
     points = _purchase_points(g, program, lifetime0[g.customer], cards.purchases)
-    redeemed, taken = _redemptions(g, program, balance0[g.customer], points)
+    expired = np.zeros(n, dtype=np.int64)
+    if policy.on:
+        redeemed, taken, expired = _with_expiry(g, program, policy, balance0, points, window)
+    else:
+        redeemed, taken = _redemptions(g, program, balance0[g.customer], points)
     out = Outcome(
         program,
         purchases=actual.purchases,
@@ -334,8 +369,9 @@ def _replay(cards: Cards, g: _Grouped, program: Program, actual: Outcome) -> Out
         redemptions=int(taken.sum()),
         redemptions_skipped=int((g.kind == _REDEEM).sum() - taken.sum()),
         points_redeemed=int(redeemed.sum()),
+        points_expired=int(expired.sum()),
     )
-    balance = balance0 + _per_card(g.customer, points - redeemed, n)
+    balance = balance0 + _per_card(g.customer, points - redeemed, n) - expired
     lifetime = lifetime0 + _per_card(g.customer, points, n)
     return _at_end(out, balance, lifetime)
 
@@ -470,6 +506,134 @@ def _moment(seconds: int) -> dt.datetime:
 def _seconds(at: dt.datetime) -> int:
     """An aware moment as whole seconds since the epoch (rounded down, as SQLite's %s)."""
     return int((at - _moment(0)) // dt.timedelta(seconds=1))
+
+
+def _with_expiry(
+    g: _Grouped,
+    program: Program,
+    policy: ExpiryPolicy,
+    balance_at_start: IntArray,
+    points: IntArray,
+    window: tuple[int, int],
+) -> tuple[IntArray, BoolArray, IntArray]:
+    """(what each redemption spends, which happen, points expired per card) with expiry.
+
+    Card by card, in Python: every credit is a lot, every redemption takes from the lots
+    oldest first (core.expiry.consume), and before each entry and at the period's end the lots
+    whose last day (core.expiry.last_day, expires_at) has passed expire. A card's balance at
+    the period's start is one lot earned at the start (the ledger before it is summed, not
+    replayed); a signup bonus of the period is earned at the card's first entry. Cards with no
+    entry in the period are done at once: their one lot expires, or not, for all of them.
+    """
+    tz = zoneinfo.ZoneInfo(program.timezone)
+    start, end = window
+    costs = {r.id: r.cost for r in program.rewards}
+    cost_of = [costs.get(rid, -1) for rid in g.reward_ids] + [-1]
+    spent = np.zeros(len(g.kind), dtype=np.int64)
+    taken = np.zeros(len(g.kind), dtype=bool)
+    expired = np.zeros(len(balance_at_start), dtype=np.int64)
+    # Cards without entries: the lot of their balance at the start.
+    idle = np.ones(len(balance_at_start), dtype=bool)
+    idle[g.customer] = False
+    if _Lots(policy, tz).deadline(start, None) <= end:
+        expired[idle] = np.maximum(balance_at_start[idle], 0)
+    firsts = [*np.flatnonzero(g.first).tolist(), len(g.kind)]
+    kinds, ats, gained = g.kind.tolist(), g.at.tolist(), points.tolist()
+    rewards = g.reward.tolist()
+    for lo, hi in itertools.pairwise(firsts):
+        card = int(g.customer[lo])
+        lots = _Lots(policy, tz)
+        lots.credit(int(balance_at_start[card]), start if kinds[lo] != _BONUS else ats[lo])
+        for k in range(lo, hi):
+            at = ats[k]
+            lots.expire(at)
+            if kinds[k] == _EARN and gained[k] > 0:
+                lots.credit(gained[k], at)
+                lots.last_purchase = at
+            elif kinds[k] == _REDEEM:
+                cost = cost_of[rewards[k]]
+                balance = lots.balance()
+                if cost >= 0 and balance >= cost:
+                    spent[k] = balance if program.reset_after_redemption else cost
+                    taken[k] = True
+                    lots.debit(int(spent[k]))
+        lots.expire(end)
+        expired[card] = lots.expired
+    return spent, taken, expired
+
+
+class _Lots:
+    """One card's lots in a replay with expiry: core/expiry.py's rules on plain numbers."""
+
+    def __init__(self, policy: ExpiryPolicy, tz: zoneinfo.ZoneInfo) -> None:
+        self.policy, self.tz = policy, tz
+        self.lots: list[Lot] = []
+        self.last_purchase: int | None = None
+        self.expired = 0
+        self._deadlines: dict[int, tuple[int | None, int]] = {}
+        self._made = 0
+
+    def deadline(self, earned: int, last_purchase: int | None) -> int:
+        """When a lot earned at `earned` expires (seconds): the local midnight after its last
+        day."""
+        day = last_day(
+            self.policy,
+            _moment(earned),
+            tz=self.tz,
+            last_purchase_at=None if last_purchase is None else _moment(last_purchase),
+        )
+        assert day is not None  # the policy is on
+        return _seconds(_expires_at(day, self.tz))
+
+    def _deadline_of(self, lot: Lot) -> int:
+        """`deadline` of a lot, remembered until the card's last purchase changes (only the
+        inactivity policy reads it)."""
+        anchor = self.last_purchase if self.policy.policy == "inactivity" else None
+        known = self._deadlines.get(lot["id"])
+        if known is None or known[0] != anchor:
+            known = (anchor, self.deadline(_seconds(lot["earned_at"]), anchor))
+            self._deadlines[lot["id"]] = known
+        return known[1]
+
+    def credit(self, points: int, at: int) -> None:
+        if points > 0:
+            n = self._made = self._made + 1  # never reused: ids key `_deadlines`
+            self.lots.append(
+                {
+                    "id": n,
+                    "entry_id": n,
+                    "points": points,
+                    "remaining": points,
+                    "earned_at": _moment(at),
+                }
+            )
+
+    def balance(self) -> int:
+        return sum(lot["remaining"] for lot in self.lots)
+
+    def debit(self, points: int) -> None:
+        if points > 0:
+            by_id = {lot["id"]: lot for lot in self.lots}
+            for lot_id, took in consume(self.lots, points):
+                by_id[lot_id]["remaining"] -= took
+            self.lots = [lot for lot in self.lots if lot["remaining"] > 0]
+
+    def expire(self, now: int) -> None:
+        """Every lot whose last day has passed by `now` expires. The lots are oldest first and
+        a later lot never expires sooner under any policy, so the first that stands stops it."""
+        gone = 0
+        for lot in self.lots:
+            if now < self._deadline_of(lot):
+                break
+            self.expired += lot["remaining"]
+            gone += 1
+        if gone:
+            del self.lots[:gone]
+
+
+@functools.lru_cache(maxsize=4096)
+def _expires_at(day: dt.date, tz: zoneinfo.ZoneInfo) -> dt.datetime:
+    return expires_at(day, tz)
 
 
 def _redemptions(

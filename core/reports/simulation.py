@@ -28,6 +28,7 @@ from urllib.parse import quote
 
 import numpy as np
 
+from core.expiry import ExpiryPolicy
 from core.simulate import (
     KIND_CODES,
     BoolArray,
@@ -65,14 +66,26 @@ def open_read_only(path: Path) -> sqlite3.Connection:
 
 
 def simulate_period(
-    path: Path, period: Period, *, current: Program, proposed: Program
+    path: Path,
+    period: Period,
+    *,
+    current: Program,
+    proposed: Program,
+    expiry: tuple[ExpiryPolicy, ExpiryPolicy] = (ExpiryPolicy(), ExpiryPolicy()),
 ) -> Simulation:
     """The period as recorded, and replayed under `current` and under `proposed`, in that
-    order (`Simulation.replays == (current, proposed)`)."""
+    order (`Simulation.replays == (current, proposed)`), each with its [expiry] policy."""
     rewards = tuple(dict.fromkeys(r.id for p in (current, proposed) for r in p.rewards))
     with closing(open_read_only(path)) as conn:
         cards, entries = read_period(conn, period, rewards)
-    return simulate_columns(cards, entries, current=current, programs=(current, proposed))
+    return simulate_columns(
+        cards,
+        entries,
+        current=current,
+        programs=(current, proposed),
+        expiry=expiry,
+        period=(period.start, period.end),
+    )
 
 
 def read_period(

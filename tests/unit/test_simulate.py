@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from core import rules
 from core.errors import InsufficientPoints, NothingToEarn, UnknownReward
+from core.expiry import ExpiryPolicy
 from core.simulate import Event, Outcome, Simulation, Start, simulate
 from core.types import BillLevel, Campaign, Customer, EntryKind, Program, Reward, Tier
 
@@ -243,6 +244,54 @@ def test_a_purchase_that_earns_nothing_is_no_first_purchase() -> None:
     early = [event(2, CAT, "earn", 0, 50), event(4, CAT, "earn", 40, 1000)]
     # before the campaign the 0.50 earns nothing and is refused: the 10.00 is the first
     assert run(early, program).replays[0].purchase_points == 10 + 30
+
+
+OCTOBER = (dt.datetime(2026, 10, 1, tzinfo=dt.UTC), dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+
+
+def test_points_that_would_have_expired_by_hand() -> None:
+    """Points last 10 days after the (London) day they were earned, through local midnight.
+    Ann's 80 at the start are one lot of 1 October: last day the 11th, gone at 23:00 UTC."""
+    ten_days = ExpiryPolicy("after_days", days=10)
+    starts = {**STARTS, CAT: Start(balance=40, lifetime_earned=40)}
+    replay = simulate(
+        starts, LEDGER, current=CURRENT, programs=(CURRENT,), expiry=(ten_days,), period=OCTOBER
+    ).replays[0]
+
+    # Ann: the coffee (4th, 12:00) takes 50 of the 80; the 30 left go on the 11th at 23:00,
+    # the 25 of the 2nd a day later, the 20 of the 3rd (Silver) on the 13th: 75.
+    # Bob: his 10 of the 1st and 9 of the 5th: 19. Cat, who never came: her 40.
+    assert replay.points_expired == 75 + 19 + 40
+    assert replay.outstanding == 0
+    assert (replay.redemptions, replay.redemptions_skipped) == (1, 0)
+    assert replay.tiers == {"Bronze": 2, "Silver": 1}  # expiry takes no lifetime points
+
+    late = [*LEDGER[:3], event(12, ANN, "redeem", -50, reward="coffee"), LEDGER[4]]
+    replay = simulate(
+        starts, late, current=CURRENT, programs=(CURRENT,), expiry=(ten_days,), period=OCTOBER
+    ).replays[0]
+    # on the 12th at noon only the 20 of the 3rd is left: the coffee can't be had
+    assert (replay.redemptions, replay.redemptions_skipped) == (0, 1)
+    assert replay.points_expired == 80 + 25 + 20 + 19 + 40
+
+
+def test_inactivity_expiry_waits_for_the_last_purchase() -> None:
+    """Inactivity, 10 days: every lot goes 10 days after the card's last purchase."""
+    idle = ExpiryPolicy("inactivity", days=10)
+    ledger = [
+        event(1, BOB, "signup_bonus", 10),
+        *(event(day, ANN, "earn", 10, 1000) for day in (2, 10, 19, 28)),
+        event(5, BOB, "earn", 9, 999),
+    ]
+    ledger.sort(key=lambda e: e.at)
+    replay = simulate(
+        STARTS, ledger, current=CURRENT, programs=(CURRENT,), expiry=(idle,), period=OCTOBER
+    ).replays[0]
+
+    # Ann bought on the 28th: nothing of hers goes before 8 November. Bob's last purchase was
+    # on the 5th: his 19 go after the 15th.
+    assert replay.points_expired == 19
+    assert replay.outstanding == 80 + 10 + 20 + 20 + 20  # Silver (x2) from the 2nd: 100
 
 
 # --- property: the replay of the rules in force is the ledger they wrote ----------------------
