@@ -52,7 +52,14 @@ _BY_TIME: Final = "ix_ledger_created_at_kind_customer_id_points_amount_minor"
 # core.rules.lifetime_change in SQL: credits raise lifetime points; a void or a refund takes
 # back what it reverses.
 _CREDIT: Final = "CASE WHEN kind IN ('void', 'refund') THEN min(points, 0) ELSE max(points, 0) END"
-# Kinds as core.simulate codes them, computed by SQLite so that every row is five integers.
+# An entry's time in whole seconds (core.simulate's Entries.at): unixepoch() where SQLite has
+# it (3.38), a tenth of a second per million rows; strftime('%s') costs seven times that.
+_SECONDS: Final = (
+    "unixepoch(created_at)"
+    if sqlite3.sqlite_version_info >= (3, 38)
+    else "CAST(strftime('%s', created_at) AS INTEGER)"
+)
+# Kinds as core.simulate codes them, computed by SQLite so that every row is six integers.
 _KIND: Final = (
     "CASE kind "
     + " ".join(f"WHEN '{kind}' THEN {code}" for kind, code in KIND_CODES.items())
@@ -146,7 +153,7 @@ def _entries(
     rows = _columns(
         conn.execute(
             f"SELECT customer_id, {_KIND}, points, coalesce(amount_minor, 0), {reward}, "
-            "CAST(strftime('%s', created_at) AS INTEGER) "
+            f"{_SECONDS} "
             "FROM ledger WHERE created_at >= ? AND created_at < ? ORDER BY created_at",
             (*reward_ids, _stamp(period.start), _stamp(period.end)),
         ),
