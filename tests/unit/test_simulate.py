@@ -6,13 +6,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core import rules
 from core.errors import InsufficientPoints, NothingToEarn, UnknownReward
-from core.expiry import ExpiryPolicy
+from core.expiry import ExpiryPolicy, Lot, consume, due, is_expired, last_day
 from core.simulate import Event, Outcome, Simulation, Start, simulate
 from core.types import BillLevel, Campaign, Customer, EntryKind, Program, Reward, Tier
 
@@ -522,3 +523,93 @@ def test_a_replay_is_core_rules_applied_entry_by_entry(
         r.id: sum(c["balance"] >= r.cost for c in replayed.values())
         for r in sorted(proposed.rewards, key=lambda r: (r.cost, r.id))
     }
+
+
+# --- property: expiry is core.expiry applied day by day, lot by lot ---------------------------
+
+policies = st.one_of(
+    st.integers(1, 20).map(lambda d: ExpiryPolicy("after_days", days=d)),
+    st.integers(1, 20).map(lambda d: ExpiryPolicy("inactivity", days=d)),
+    st.just(ExpiryPolicy("end_of_year", years=1)),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    policy=policies,
+    ppu=rates,
+    costs=st.lists(st.integers(1, 300), min_size=2, max_size=2),
+    reset=st.booleans(),
+    history=steps,
+)
+def test_expiry_is_core_expiry_applied_lot_by_lot(
+    policy: ExpiryPolicy,
+    ppu: Decimal,
+    costs: list[int],
+    reset: bool,
+    history: list[tuple[int, Decimal | str, int]],
+) -> None:
+    """One tier, no campaigns: each card's lots kept by hand with core.expiry's `due` and
+    `consume` (unique lot ids, every lot checked at every entry), against the engine."""
+    program = Program(
+        points_per_unit=ppu,
+        reset_after_redemption=reset,
+        tiers=(Tier("T0", 0, Decimal(1)),),
+        rewards=(Reward("small", "Small", costs[0]), Reward("big", "Big", costs[1])),
+        timezone="Europe/London",
+    )
+    tz = ZoneInfo(program.timezone)
+    start = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
+    starts = {1: Start(70, 400), 2: Start(), 3: Start(joined=True)}
+    lots: dict[int, list[Lot]] = {who: [] for who in starts}
+    last: dict[int, dt.datetime | None] = {who: None for who in starts}
+    made = iter(range(1, 10**6))
+    expired = redeemed = 0
+
+    def credit(who: int, points: int, at: dt.datetime) -> None:
+        n = next(made)
+        lots[who].append(
+            {"id": n, "entry_id": n, "points": points, "remaining": points, "earned_at": at}
+        )
+
+    def expire(who: int, now: dt.datetime) -> int:
+        gone = sum(p for _, p in due(policy, lots[who], now, tz=tz, last_purchase_at=last[who]))
+        for lot in lots[who]:
+            day = last_day(policy, lot["earned_at"], tz=tz, last_purchase_at=last[who])
+            if day is not None and is_expired(day, now, tz):
+                lot["remaining"] = 0
+        return gone
+
+    credit(1, 70, start)
+    ledger: list[Event] = []
+    moments = timed(history)
+    end = (moments[-1][2] if moments else start) + dt.timedelta(days=25)
+    for who, step, when in moments:
+        expired += expire(who, when)
+        if isinstance(step, Decimal):
+            points = rules.points_for(step, ppu, Decimal(1))
+            ledger.append(Event(when, who, "earn", points, int(step * 100), None))
+            if points > 0:
+                credit(who, points, when)
+                last[who] = when
+            continue
+        ledger.append(Event(when, who, "redeem", -1, None, step))
+        balance = sum(lot["remaining"] for lot in lots[who])
+        cost = rules.find_reward(step, program).cost
+        if balance >= cost:
+            spend = balance if reset else cost
+            redeemed += spend
+            if spend:
+                by_id = {lot["id"]: lot for lot in lots[who]}
+                for lot_id, took in consume(lots[who], spend):
+                    by_id[lot_id]["remaining"] -= took
+    for who in starts:
+        expired += expire(who, end)
+
+    replay = simulate(
+        starts, ledger, current=program, programs=(program,), expiry=(policy,), period=(start, end)
+    ).replays[0]
+
+    assert replay.points_expired == expired
+    assert replay.points_redeemed == redeemed
+    assert replay.outstanding == sum(lot["remaining"] for ls in lots.values() for lot in ls)
