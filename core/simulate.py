@@ -357,7 +357,9 @@ def _replay(
     points = _purchase_points(g, program, lifetime0[g.customer], cards.purchases)
     expired = np.zeros(n, dtype=np.int64)
     if policy.on:
-        redeemed, taken, expired = _with_expiry(g, program, policy, balance0, points, window)
+        redeemed, taken, expired = _with_expiry(
+            g, program, policy, balance0, cards.joined, points, window
+        )
     else:
         redeemed, taken = _redemptions(g, program, balance0[g.customer], points)
     out = Outcome(
@@ -513,6 +515,7 @@ def _with_expiry(
     program: Program,
     policy: ExpiryPolicy,
     balance_at_start: IntArray,
+    joined: BoolArray,
     points: IntArray,
     window: tuple[int, int],
 ) -> tuple[IntArray, BoolArray, IntArray]:
@@ -522,8 +525,9 @@ def _with_expiry(
     oldest first (core.expiry.consume), and before each entry and at the period's end the lots
     whose last day (core.expiry.last_day, expires_at) has passed expire. A card's balance at
     the period's start is one lot earned at the start (the ledger before it is summed, not
-    replayed); a signup bonus of the period is earned at the card's first entry. Cards with no
-    entry in the period are done at once: their one lot expires, or not, for all of them.
+    replayed); a card that joined in the period earns its signup bonus at its first entry.
+    Cards with no entry in the period are done at once: their one lot expires, or not, for
+    all of them.
     """
     tz = zoneinfo.ZoneInfo(program.timezone)
     start, end = window
@@ -543,7 +547,7 @@ def _with_expiry(
     for lo, hi in itertools.pairwise(firsts):
         card = int(g.customer[lo])
         lots = _Lots(policy, tz)
-        lots.credit(int(balance_at_start[card]), start if kinds[lo] != _BONUS else ats[lo])
+        lots.credit(int(balance_at_start[card]), ats[lo] if joined[card] else start)
         for k in range(lo, hi):
             at = ats[k]
             lots.expire(at)
