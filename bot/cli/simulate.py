@@ -7,7 +7,8 @@
 
 `--config` is the shop's config as everywhere (its database, time zone and current program);
 `--proposed` is a config file holding the program to try: usually a copy of config.toml with
-[program], [[tiers]] or [[rewards]] changed. Only its program is read.
+[program], [[tiers]], [[rewards]], [[campaigns]] or [expiry] changed. Only its program and its
+[expiry] policy are read.
 
 It only reads: the database is opened read-only (no schema upgrade either), and with no
 database file it says where it looked and exits 2, like `loyalty-bot report`.
@@ -78,9 +79,10 @@ def run(args: argparse.Namespace, config: Config) -> int:
     if now.tzinfo is None:
         now = now.replace(tzinfo=dt.UTC)
     try:
-        proposed = load_config(args.proposed).program
+        proposed_config = load_config(args.proposed)
     except ConfigError as error:
         return _refuse(f"{args.proposed}: {error}")
+    proposed = proposed_config.program
     if proposed.currency != config.program.currency:
         return _refuse(
             f"the proposed program counts in {proposed.currency}, the shop's ledger in "
@@ -98,7 +100,13 @@ def run(args: argparse.Namespace, config: Config) -> int:
     if missing := missing_database(config, demo=args.demo, command="simulate"):
         return _refuse(missing)
 
-    sim = simulate_period(path, period, current=config.program, proposed=proposed)
+    sim = simulate_period(
+        path,
+        period,
+        current=config.program,
+        proposed=proposed,
+        expiry=(config.expiry, proposed_config.expiry),
+    )
 
     if args.format == "csv":
         data = simulation_csv(sim)

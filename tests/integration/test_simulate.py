@@ -130,6 +130,39 @@ def test_corrections_show_in_the_actual_column_only(tmp_path: Path) -> None:
     assert replayed.outstanding == 565  # corrections are not replayed
 
 
+def test_the_proposed_files_min_purchase_and_expiry_are_replayed(shop: Path) -> None:
+    """The proposed file's [program] min_purchase and [expiry] are read: nothing for Bob's
+    25.50 below 30.00, and points that last a day after the day they were earned: Dan's 110,
+    untouched since before October, are gone on its 3rd."""
+    config = load_config(shop / "config.toml")
+    (shop.parent / "strict").mkdir(exist_ok=True)
+    strict = shop.parent / "strict" / "proposed.toml"
+    strict.write_text(
+        PROPOSED_TOML.replace("signup_bonus = 0", "signup_bonus = 0\nmin_purchase = 30")
+        + '\n[expiry]\npolicy = "after_days"\ndays = 1\n',
+        encoding="utf-8",
+    )
+    proposed_config = load_config(strict)
+    period = parse_period("2026-10", now=NOW, tz=config.reports.tzinfo)
+    sim = simulate_period(
+        shop / "loyalty.db",
+        period,
+        current=config.program,
+        proposed=proposed_config.program,
+        expiry=(config.expiry, proposed_config.expiry),
+    )
+    proposed = sim.replays[1]
+
+    assert proposed.purchase_points == 800 + 200 + 60  # Bob's 25.50 earns nothing now
+    assert sim.replays[0].points_expired == sim.actual.points_expired == 0  # the shop's: off
+    opening = 110 + 150 + 100
+    assert proposed.points_expired >= 110
+    assert (
+        proposed.outstanding + proposed.points_expired + proposed.points_redeemed
+        == opening + proposed.points_issued
+    )
+
+
 # --- the command ------------------------------------------------------------------------------
 
 
