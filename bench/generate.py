@@ -44,11 +44,13 @@ from core.types import Program
 
 log = logging.getLogger(__name__)
 
-GENERATOR_VERSION = 8  # 2: ledger.new_tier (migration 0002); 3: customers.last_visit_at (0003)
+GENERATOR_VERSION = 9  # 2: ledger.new_tier (migration 0002); 3: customers.last_visit_at (0003)
 # 4: customers.purchases, spent_minor, redemptions (0004); 5: latest purchases/redemption (0005)
 # 6: ledger.reverses_id, customers.points_owed (0007): NULL and 0, the generator corrects nothing
 # 7: customers.search_key (0012), the folded name and e-mail /find searches
 # 8: lots and lot_uses (0008), derived from the ledger in SQL (_write_lots)
+# 9: customers.birthday, referral_code (0009), pinned_tier/reason (0010), notify, forgotten_at
+#    (0011): their defaults (tier_points is left empty: the benchmarks run the lifetime basis)
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_SEED = 20240601
 

@@ -61,7 +61,8 @@ CUSTOMER_COLUMNS = (
     "id", "card_number", "name", "phone", "email", "created_at", "balance", "lifetime_earned",
     "lifetime_redeemed", "tier", "telegram_user_id", "version", "registration_key", "last_visit_at",
     "purchases", "spent_minor", "redemptions", "last_purchase_at", "prev_purchase_at",
-    "last_redemption_at", "points_owed", "search_key",
+    "last_redemption_at", "points_owed", "search_key", "birthday", "referral_code",
+    "pinned_tier", "pinned_reason", "notify", "forgotten_at",
 )  # fmt: skip
 
 
@@ -283,6 +284,12 @@ def customer_rows(p: Plan, ledger: Ledger, rng: np.random.Generator) -> list[tup
                 ledger.last_redemption[i],
                 0,  # points_owed: nothing was ever reversed
                 search_key(name, mail if email[i] else None),  # /find (migration 0012)
+                None,  # birthday: none given (0009)
+                None,  # referral_code: drawn at a first /invite, which nobody sent (0009)
+                None,  # pinned_tier: the policy decides (0010)
+                None,  # pinned_reason
+                1,  # notify: notices on, the default (0011)
+                None,  # forgotten_at: nobody asked to be forgotten (0011)
             )
         )
     return rows
