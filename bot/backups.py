@@ -20,6 +20,7 @@ from core.db import backup
 from core.db.engine import sqlite_file
 from core.db.faults import StorageFault, diagnose
 
+from .daily import schedule_daily
 from .services import services, services_of
 
 log = logging.getLogger(__name__)
@@ -29,15 +30,12 @@ JOB_NAME: Final = "daily-backup"
 
 def schedule_daily_backup(app: Application) -> Job[Any] | None:  # type: ignore[type-arg]
     """Puts the daily backup on the JobQueue (replacing any); None when backups are off."""
-    queue = app.job_queue
     config = services_of(app).config
     database = sqlite_file(config.database_url)
     folder = config.backup.folder_for(database) if database is not None else None
-    if queue is None or folder is None:
+    if folder is None:
         log.info("daily backup: off")
         return None
-    for job in queue.get_jobs_by_name(JOB_NAME):
-        job.schedule_removal()
     at = config.backup.time.replace(tzinfo=config.reports.tzinfo)
     log.info(
         "daily backup: %s %s into %s, keeping %d",
@@ -46,7 +44,7 @@ def schedule_daily_backup(app: Application) -> Job[Any] | None:  # type: ignore[
         folder,
         config.backup.keep,
     )
-    return queue.run_daily(daily_backup, at, name=JOB_NAME)
+    return schedule_daily(app, JOB_NAME, daily_backup, at)
 
 
 async def daily_backup(context: ContextTypes.DEFAULT_TYPE) -> None:

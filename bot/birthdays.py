@@ -19,6 +19,7 @@ from core.birthdays import due_year
 from core.types import BonusResult, Outgoing
 
 from . import delivery
+from .daily import schedule_daily
 from .format import points
 from .services import Services, services, services_of
 
@@ -30,13 +31,10 @@ JOB_NAME: Final = "daily-birthdays"
 def schedule_birthdays(app: Application) -> Job[Any] | None:  # type: ignore[type-arg]
     """Puts the daily run on the JobQueue (replacing any), and one run now to catch up; None
     when the bonus is off."""
-    queue = app.job_queue
     config = services_of(app).config
-    if queue is None or not config.birthday.bonus:
+    if not config.birthday.bonus:
         log.info("birthday bonus: off")
         return None
-    for job in queue.get_jobs_by_name(JOB_NAME):
-        job.schedule_removal()
     at = config.birthday.time.replace(tzinfo=config.reports.tzinfo)
     log.info(
         "birthday bonus: %d points, checked daily at %s %s",
@@ -44,8 +42,8 @@ def schedule_birthdays(app: Application) -> Job[Any] | None:  # type: ignore[typ
         f"{at:%H:%M}",
         at.tzinfo,
     )
-    queue.run_once(birthday_job, 0, name=JOB_NAME)  # catch up on days the bot was down
-    return queue.run_daily(birthday_job, at, name=JOB_NAME)
+    # Also once now: catching up on days the bot was down.
+    return schedule_daily(app, JOB_NAME, birthday_job, at, catch_up=birthday_job)
 
 
 async def birthday_job(context: ContextTypes.DEFAULT_TYPE) -> None:

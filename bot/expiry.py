@@ -28,6 +28,7 @@ from core.db import lots
 from core.db.statements import utc
 from core.types import Customer
 
+from .daily import schedule_daily
 from .format import card, points
 from .services import Services, services, services_of
 
@@ -64,21 +65,13 @@ async def start(app: Application) -> Job[Any] | None:  # type: ignore[type-arg]
     log.info(
         "points expiry: %s, reminders %d days before", policy.fingerprint(), policy.remind_days
     )
-    queue = app.job_queue
-    if queue is None:
-        return None
-    for job in queue.get_jobs_by_name(JOB_NAME):
-        job.schedule_removal()
-    job = queue.run_daily(
-        daily_expiry, RUN_AT.replace(tzinfo=svc.config.reports.tzinfo), name=JOB_NAME
-    )
     # Catch up in the background as soon as the bot runs: after days of downtime, or on the
     # first start with a policy (when every linked customer with points is told), there can be
-    # many cards to go through, and the bot serves meanwhile. A job, not a bare task, so that
-    # stopping the bot waits for it; everything it does is safe to repeat.
+    # many cards to go through, and the bot serves meanwhile. Everything it does is safe to
+    # repeat.
     svc.notes[CATCH_UP_NOTE] = asyncio.Event()
-    queue.run_once(catch_up, when=0, name=f"{JOB_NAME}-catch-up")
-    return job
+    at = RUN_AT.replace(tzinfo=svc.config.reports.tzinfo)
+    return schedule_daily(app, JOB_NAME, daily_expiry, at, catch_up=catch_up)
 
 
 async def catch_up(context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 from telegram.ext import Application, ContextTypes, Job
 
+from .daily import schedule_daily
 from .services import services, services_of
 
 log = logging.getLogger(__name__)
@@ -31,14 +32,11 @@ def schedule_tier_job(app: Application) -> Job[Any] | None:  # type: ignore[type
     """Puts the daily tier job on the JobQueue (replacing any), and a run now to catch up;
     None under the lifetime basis, where tiers never drop with time."""
     policy = services_of(app).config.program.tier_policy
-    if app.job_queue is None or policy.basis == "lifetime":
+    if policy.basis == "lifetime":
         return None
-    for job in app.job_queue.get_jobs_by_name(JOB_NAME):
-        job.schedule_removal()
-    app.job_queue.run_once(daily_tiers, 0, name=JOB_NAME)  # catch up at start-up
     at = AT.replace(tzinfo=services_of(app).config.reports.tzinfo)
     log.info("daily tier job: %s %s, basis %s", f"{at:%H:%M}", at.tzinfo, policy.basis)
-    return app.job_queue.run_daily(daily_tiers, at, name=JOB_NAME)
+    return schedule_daily(app, JOB_NAME, daily_tiers, at, catch_up=daily_tiers)
 
 
 async def daily_tiers(context: ContextTypes.DEFAULT_TYPE) -> None:
