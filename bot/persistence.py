@@ -60,7 +60,7 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
         self._engine: AsyncEngine | None = None
         self._written: dict[tuple[str, str], bytes] = {}  # digests of what the table holds
         self.writes = 0  # rows written or deleted so far: did an update change what is kept?
-        self._recent: list[int] = []
+        self._recent: list[int] | None = None  # loaded at the first update (handled_before)
 
     async def _db(self) -> AsyncEngine:
         if self._engine is None:
@@ -153,21 +153,23 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
 
     # --- updates already handled ---------------------------------------------------------------
 
-    async def recent_updates(self) -> set[int]:
-        """Ids of the latest updates whose changes are kept here (loaded once, at start)."""
-        stored = (await bot_state.load(await self._db(), META)).get(RECENT_UPDATES)
-        loaded = self._unpickled(META, RECENT_UPDATES, stored) if stored is not None else None
-        self._recent = [i for i in loaded if isinstance(i, int)] if isinstance(loaded, list) else []
-        return set(self._recent)
-
-    @property
-    def recent(self) -> list[int]:
-        return list(self._recent)
+    async def handled_before(self, update_id: int) -> bool:
+        """Whether `update_id` is one of the latest updates whose changes are kept here (the
+        ids are read once, at the first update; at most RECENT of them, so a scan is cheap)."""
+        return update_id in await self._recent_ids()
 
     async def remember_update(self, update_id: int) -> None:
         """`update_id` changed what is kept: Telegram delivering it again must not replay it."""
-        self._recent = [*self._recent[-(RECENT - 1) :], update_id]
+        self._recent = [*(await self._recent_ids())[-(RECENT - 1) :], update_id]
         await self._save(META, RECENT_UPDATES, self._recent)
+
+    async def _recent_ids(self) -> list[int]:
+        if self._recent is None:
+            stored = (await bot_state.load(await self._db(), META)).get(RECENT_UPDATES)
+            loaded = self._unpickled(META, RECENT_UPDATES, stored) if stored is not None else None
+            kept = loaded if isinstance(loaded, list) else []
+            self._recent = [i for i in kept if isinstance(i, int)]
+        return self._recent
 
     # --- rows ---------------------------------------------------------------------------------
 
@@ -207,16 +209,12 @@ class PersistentApplication(Application):  # type: ignore[type-arg]
     redelivery of one is skipped. Changes of points are safe anyway (idempotency keys).
     """
 
-    _recent: set[int] | None = None
-
     async def process_update(self, update: object) -> None:
         persistence = self.persistence
         if not isinstance(persistence, DatabasePersistence) or not isinstance(update, Update):
             await super().process_update(update)
             return
-        if self._recent is None:
-            self._recent = await persistence.recent_updates()
-        if update.update_id in self._recent:
+        if await persistence.handled_before(update.update_id):
             log.info("update %s was handled before a restart: not again", update.update_id)
             return
         before = persistence.writes
@@ -226,7 +224,4 @@ class PersistentApplication(Application):  # type: ignore[type-arg]
             if self.running:
                 await self.update_persistence()
                 if persistence.writes != before:
-                    if len(self._recent) > 2 * RECENT:  # memory stays flat: the kept ones
-                        self._recent = set(persistence.recent)
-                    self._recent.add(update.update_id)
                     await persistence.remember_update(update.update_id)
