@@ -239,6 +239,7 @@ def _post_init(
         if customize is not None:
             customize(svc)
         app.bot_data[SERVICES_KEY] = svc
+        await languages.load(svc)  # the /language choices, read once (bot/languages.py)
         await record_config_load(svc)  # the audit trail says which config this run uses
         await digest.restore_schedules(app)  # digests admins turned on survive restarts
         await delivery.start(app)  # what a crash or an outage left owed goes out now

@@ -145,7 +145,7 @@ async def set_menu_for(app: Application, user_id: int) -> None:  # type: ignore[
 async def _set_menu(app: Application, user_id: int) -> None:  # type: ignore[type-arg]
     svc = services_of(app)
     role = await role_of(svc, user_id)
-    chosen = await languages.chosen(svc, user_id)
+    chosen = languages.chosen(svc, user_id)
     scope = BotCommandScopeChat(user_id)
     if role == "customer" and chosen is None:  # the menu for everyone, in their app's language
         await app.bot.delete_my_commands(scope=scope)

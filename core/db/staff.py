@@ -170,6 +170,16 @@ class StaffStore:
                 await conn.execute(select(settings.c.value).where(settings.c.key == key))
             ).scalar_one_or_none()
 
+    async def settings_starting(self, prefix: str) -> dict[str, Any]:
+        """Every setting whose key starts with `prefix` (e.g. "language:"), by key."""
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(settings.c.key, settings.c.value).where(
+                    settings.c.key.startswith(prefix, autoescape=True)
+                )
+            )
+            return {key: value for key, value in rows}
+
     async def set_setting(self, key: str, value: Any) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(delete(settings).where(settings.c.key == key))
