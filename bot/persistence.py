@@ -183,19 +183,24 @@ class DatabasePersistence(BasePersistence[dict[Any, Any], dict[Any, Any], dict[A
         self.writes += 1
 
     async def _forget(self, kind: str, key: str) -> None:
-        if self._written.get((kind, key)) == b"":
-            return  # known to be absent
+        if not self._written.get((kind, key)):
+            # Absent: python-telegram-bot read every kept row at start-up (get_user_data,
+            # get_conversations), which filled _written, and only this process writes. So the
+            # first update of someone never seen costs no DELETE.
+            return
         if await bot_state.forget(await self._db(), kind, key):
             self.writes += 1  # something kept was removed: a change
         self._written[(kind, key)] = b""
 
     def _unpickled(self, kind: str, key: str, value: bytes) -> object | None:
+        # The row is there either way: its digest, so an unchanged value is not rewritten and
+        # a flow that ends deletes it (the unreadable one included).
+        self._written[(kind, key)] = hashlib.blake2b(value, digest_size=16).digest()
         try:
             loaded: object = pickle.loads(value)
         except Exception as exc:
             log.warning("dropped a saved %s (%s): %s", kind, key, type(exc).__name__)
             return None
-        self._written[(kind, key)] = hashlib.blake2b(value, digest_size=16).digest()
         return loaded
 
 
