@@ -55,6 +55,7 @@ from core.types import (
 )
 
 from . import delivery, texts
+from .i18n import _
 from .replies import friendly
 from .roles import requires
 from .services import Services, services
@@ -285,13 +286,13 @@ async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> o
     press = parse(query.data)
     if press is None or _open(context, press) is None:
         # Cancel under an earlier preview (or forged data): the open preview is another one.
-        await query.answer(texts.ALREADY_CLOSED)
+        await query.answer(_(texts.ALREADY_CLOSED))
         return None
     drop(context)
     await query.answer("Cancelled")
     await query.edit_message_reply_markup(None)
     if query.message is not None:
-        await context.bot.send_message(query.message.chat.id, texts.CANCELLED)
+        await context.bot.send_message(query.message.chat.id, _(texts.CANCELLED))
     return ConversationHandler.END
 
 
@@ -299,7 +300,7 @@ async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> o
 async def press_a_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
     """Text while a preview waits: point at the buttons."""
     assert update.effective_message is not None
-    await update.effective_message.reply_text(texts.PRESS_A_BUTTON)
+    await update.effective_message.reply_text(_(texts.PRESS_A_BUTTON))
     return None
 
 
@@ -315,9 +316,9 @@ async def answer_stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     assert query is not None
     press = parse(query.data)
     if press is None or not press.confirm:
-        await query.answer(texts.ALREADY_CLOSED)
+        await query.answer(_(texts.ALREADY_CLOSED))
     elif await _is_recorded(services(context), press):
-        await query.answer(texts.ALREADY_DONE, show_alert=True)
+        await query.answer(_(texts.ALREADY_DONE), show_alert=True)
         # Done before, perhaps just before a crash: send whatever it still owes (the result).
         owed = await delivery.claim_owed(services(context), press.key)
         await delivery.send_now(context.application, owed)

@@ -13,6 +13,7 @@ from core.errors import LoyaltyError, UnknownCustomer
 from core.types import Customer
 
 from . import flows, texts
+from .i18n import _
 from .replies import friendly
 from .services import services
 
@@ -50,7 +51,7 @@ async def customer_from_button(
             raise UnknownCustomer("?")
         customer = await services(context).store.get_customer(customer_id)
     except UnknownCustomer:
-        await query.answer(texts.NO_LONGER_ACTIVE, show_alert=True)
+        await query.answer(_(texts.NO_LONGER_ACTIVE), show_alert=True)
         return None
     await query.answer()
     return customer
@@ -59,7 +60,7 @@ async def customer_from_button(
 def share_keyboard() -> ReplyKeyboardMarkup:
     """The one-button keyboard that shares the sender's own phone (bot/handlers/link.py)."""
     return ReplyKeyboardMarkup(
-        [[KeyboardButton(texts.SHARE_PHONE, request_contact=True)]],
+        [[KeyboardButton(_(texts.SHARE_PHONE), request_contact=True)]],
         resize_keyboard=True,
         one_time_keyboard=True,
     )

@@ -32,6 +32,7 @@ from telegram.ext import (
 from core.types import Button
 
 from . import confirm, texts
+from .i18n import _
 
 # A conversation state: a step's name such as "earn.amount", or END (-1) when the flow is over.
 State: TypeAlias = str | int
@@ -183,7 +184,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> State:
     """Ends the flow on /cancel; nothing was recorded."""
     confirm.drop(context)
     if update.effective_message is not None:
-        await update.effective_message.reply_text(texts.CANCELLED)
+        await update.effective_message.reply_text(_(texts.CANCELLED))
     return END
 
 

@@ -6,42 +6,45 @@ text goes through `esc` here: a customer called `<b>Zoë_O'Brien*` never breaks 
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 from collections.abc import Sequence
 from decimal import Decimal
 
+from babel.dates import format_datetime
 from babel.numbers import format_decimal
 
 from core.cards import format_card
 from core.types import Customer, LedgerEntry
 
 from . import i18n
-from .i18n import ngettext
+from .i18n import N_, _, ngettext
 
 MAX_MESSAGE = 4096  # Telegram's limit for one message's text
 
 esc = html.escape
 
+# Marked with N_ and translated where shown (`_(KIND_LABELS[kind])`).
 KIND_LABELS = {
-    "signup_bonus": "Welcome bonus",
-    "earn": "Purchase",
-    "redeem": "Reward",
-    "adjust": "Adjustment",
-    "void": "Void",
-    "refund": "Refund",
-    "expire": "Expired",
-    "bonus": "Bonus",
+    "signup_bonus": N_("Welcome bonus"),
+    "earn": N_("Purchase"),
+    "redeem": N_("Reward"),
+    "adjust": N_("Adjustment"),
+    "void": N_("Void"),
+    "refund": N_("Refund"),
+    "expire": N_("Expired"),
+    "bonus": N_("Bonus"),
 }
 # What an entry is, in a sentence ("that entry is a reward redemption").
 _A_KIND = {
-    "signup_bonus": "a welcome bonus",
-    "earn": "a purchase",
-    "redeem": "a reward redemption",
-    "adjust": "an adjustment",
-    "void": "a void",
-    "refund": "a refund",
-    "expire": "an expiry",
-    "bonus": "a bonus",
+    "signup_bonus": N_("a welcome bonus"),
+    "earn": N_("a purchase"),
+    "redeem": N_("a reward redemption"),
+    "adjust": N_("an adjustment"),
+    "void": N_("a void"),
+    "refund": N_("a refund"),
+    "expire": N_("an expiry"),
+    "bonus": N_("a bonus"),
 }
 
 
@@ -74,18 +77,54 @@ def _grouped(value: int | Decimal, pattern: str) -> str:
     return format_decimal(value, format=pattern, locale=language)
 
 
+# Dates and times, written the reader's way ("14 Mar 10:30", "14 мар. 10:30"). English keeps
+# the strftime forms the bot always used; other languages use Babel's (CLDR) month names.
+_PATTERNS = {
+    "day_time": ("%d %b %H:%M", "dd MMM HH:mm"),
+    "date": ("%d %b %Y", "dd MMM yyyy"),
+    "weekday_time": ("%a %d %b %H:%M", "EEE dd MMM HH:mm"),
+}
+
+
+def _when(moment: dt.datetime | dt.date, kind: str) -> str:
+    ours, cldr = _PATTERNS[kind]
+    language = i18n.current()
+    if language == i18n.SOURCE:
+        return moment.strftime(ours)
+    if not isinstance(moment, dt.datetime):
+        moment = dt.datetime.combine(moment, dt.time())
+    return format_datetime(moment, cldr, tzinfo=moment.tzinfo, locale=language)
+
+
+def day_time(moment: dt.datetime) -> str:
+    """'14 Mar 10:30': an entry's moment in a list."""
+    return _when(moment, "day_time")
+
+
+def date(day: dt.date | dt.datetime) -> str:
+    """'14 Mar 2026'."""
+    return _when(day, "date")
+
+
+def weekday_time(moment: dt.datetime) -> str:
+    """'Sat 14 Mar 10:30'."""
+    return _when(moment, "weekday_time")
+
+
 def card(number: str) -> str:
     return format_card(number)
 
 
 def customer_line(c: Customer) -> str:
     """'<b>Ann Lee</b> · card 4821 3379' (escaped)."""
-    return f"<b>{esc(c['name'])}</b> · card {card(c['card_number'])}"
+    return _("<b>{name}</b> · card {card}").format(name=esc(c["name"]), card=card(c["card_number"]))
 
 
 def a_kind(kind: str) -> str:
     """'a purchase', 'an adjustment': an entry's kind in a sentence (escaped)."""
-    return _A_KIND.get(kind, f"a {esc(kind)} entry")
+    if kind in _A_KIND:
+        return _(_A_KIND[kind])
+    return _("a {kind} entry").format(kind=esc(kind))
 
 
 def entry_line(e: LedgerEntry, currency: str, *, mark: str = "") -> str:
@@ -94,9 +133,9 @@ def entry_line(e: LedgerEntry, currency: str, *, mark: str = "") -> str:
     Corrections say what they were: 'Refund (10.00 GBP)', 'Void of a purchase', 'Void of a
     reward (code ZW7-W83)' (that code no longer holds), 'Adjustment: goodwill' (the reason).
     """
-    when = e["created_at"].strftime("%d %b %H:%M")
+    when = day_time(e["created_at"])
     kind = e["kind"]
-    label = KIND_LABELS.get(kind, esc(kind))
+    label = _(KIND_LABELS[kind]) if kind in KIND_LABELS else esc(kind)
     extra = ""
     if kind in ("earn", "refund") and e["amount"] is not None:
         extra = f" ({money(e['amount'], currency)})"
@@ -105,11 +144,11 @@ def entry_line(e: LedgerEntry, currency: str, *, mark: str = "") -> str:
     elif kind == "void":
         code = e["details"].get("code")
         if code:
-            extra = f" of a reward (code {esc(str(code))})"
+            label = _("Void of a reward (code {code})").format(code=esc(str(code)))
         elif e["amount"] is not None:
-            extra = " of a purchase"
+            label = _("Void of a purchase")
     elif kind == "adjust" and e["note"]:
-        extra = f": {esc(e['note'])}"
+        label = _("Adjustment: {reason}").format(reason=esc(e["note"]))
     tail = f" · {mark}" if mark else ""
     return f"{when} · {label}{extra} · {signed(e['points'])}{tail}"
 
@@ -132,10 +171,10 @@ def entry_lines(entries: Sequence[LedgerEntry], currency: str) -> list[str]:
     for e in entries:
         mark = ""
         if e["id"] in voided:
-            mark = "voided"
+            mark = _("voided")
         elif e["id"] in refunded:
             whole = e["amount"] is not None and refunded[e["id"]] >= e["amount"]
-            mark = "refunded" if whole else "part refunded"
+            mark = _("refunded") if whole else _("part refunded")
         lines.append(entry_line(e, currency, mark=mark))
     return lines
 

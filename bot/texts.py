@@ -93,8 +93,9 @@ def help_for(role: Role) -> str:
     return "\n\n".join("\n".join(_(line) for line in part) for part in HELP[role])
 
 
+# The texts below are marked with N_ and translated where sent: `_(texts.CANCELLED)`.
 # /privacy (bot/handlers/privacy.py); docs/decisions.md "Forgetting a customer" says the same.
-PRIVACY: Final = (
+PRIVACY: Final = N_(
     "<b>Your data and this loyalty card</b>\n"
     "<b>What we store:</b> your name, phone number and e-mail (if you gave one), given at the "
     "till; your card number, points, tier and every points entry (what you bought for how "
@@ -110,18 +111,18 @@ PRIVACY: Final = (
     "keeps its points, without a name)."
 )
 # The one line shown on linking (bot/handlers/link.py).
-LINK_NOTICE: Final = (
+LINK_NOTICE: Final = N_(
     "🔒 We keep your name, phone number and points history to run your card: /privacy says "
     "what and why."
 )
 
-SHARE_PHONE = "📱 Share my phone number"
+SHARE_PHONE: Final = N_("📱 Share my phone number")
 
-ASK_CUSTOMER: Final = (
+ASK_CUSTOMER: Final = N_(
     "Whose card? Send their <b>card number</b> or <b>phone number</b> (/cancel to stop)."
 )
-PRESS_A_BUTTON: Final = "Please press ✅ Confirm or ✖ Cancel above (or send /cancel)."
-CANCELLED: Final = "Cancelled. Nothing was recorded."
-ALREADY_CLOSED: Final = "That is already closed; nothing to cancel."
-ALREADY_DONE: Final = "Already done ✔ — it was recorded once."
-NO_LONGER_ACTIVE: Final = "That button is no longer active. Send /help to start again."
+PRESS_A_BUTTON: Final = N_("Please press ✅ Confirm or ✖ Cancel above (or send /cancel).")
+CANCELLED: Final = N_("Cancelled. Nothing was recorded.")
+ALREADY_CLOSED: Final = N_("That is already closed; nothing to cancel.")
+ALREADY_DONE: Final = N_("Already done ✔ — it was recorded once.")
+NO_LONGER_ACTIVE: Final = N_("That button is no longer active. Send /help to start again.")

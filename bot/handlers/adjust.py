@@ -36,6 +36,7 @@ from core.types import CorrectionQuote, CorrectionResult, Customer
 from .. import confirm, flows, texts
 from ..customers import find_or_explain
 from ..format import card, customer_line, esc, points, signed
+from ..i18n import _
 from ..logs import redact
 from ..replies import friendly
 from ..roles import requires
@@ -110,7 +111,7 @@ async def start_adjust(update: Update, context: ContextTypes.DEFAULT_TYPE) -> fl
     assert update.effective_message is not None
     words = list(context.args or [])
     if not words:
-        await update.effective_message.reply_text(texts.ASK_CUSTOMER)
+        await update.effective_message.reply_text(_(texts.ASK_CUSTOMER))
         return ASK_CUSTOMER
     store = services(context).store
     # The points are the first word after the card or phone that looks like a number; which
@@ -131,7 +132,7 @@ async def start_adjust(update: Update, context: ContextTypes.DEFAULT_TYPE) -> fl
     except LoyaltyError as exc:
         unknown = [e for e in [*refused, exc] if isinstance(e, UnknownCustomer)]
         await update.effective_message.reply_text(
-            f"{friendly(unknown[0] if unknown else (refused or [exc])[0])}\n{texts.ASK_CUSTOMER}"
+            f"{friendly(unknown[0] if unknown else (refused or [exc])[0])}\n{_(texts.ASK_CUSTOMER)}"
         )
         return ASK_CUSTOMER
     return await _ask_points(update, context, customer)

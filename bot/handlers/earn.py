@@ -26,6 +26,7 @@ from core.types import Customer, EarnQuote, EarnResult
 from .. import confirm, flows, referrals, texts
 from ..customers import customer_from_button, find_or_explain
 from ..format import customer_line, esc, money, points
+from ..i18n import _
 from ..replies import friendly
 from ..roles import requires
 from ..services import services
@@ -49,7 +50,7 @@ async def start_earn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flow
     args = context.args or []
     assert update.effective_message is not None
     if not args:
-        await update.effective_message.reply_text(texts.ASK_CUSTOMER)
+        await update.effective_message.reply_text(_(texts.ASK_CUSTOMER))
         return ASK_CUSTOMER
     store = services(context).store
     # The amount is the last word ("25.50") or the last two ("25.50 GBP", "£ 25.50", and
@@ -68,7 +69,7 @@ async def start_earn(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flow
         customer = await store.find_customer(" ".join(args))
     except LoyaltyError as exc:
         await update.effective_message.reply_text(
-            f"{friendly(_likeliest(refused, exc, context))}\n{texts.ASK_CUSTOMER}"
+            f"{friendly(_likeliest(refused, exc, context))}\n{_(texts.ASK_CUSTOMER)}"
         )
         return ASK_CUSTOMER
     return await _ask_amount(update, context, customer)

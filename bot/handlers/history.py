@@ -26,6 +26,7 @@ from core.types import Customer, LedgerEntry
 
 from .. import confirm, texts
 from ..format import customer_line, entry_lines, esc, points
+from ..i18n import _
 from ..replies import friendly
 from ..roles import role_of
 from ..services import Services, services
@@ -93,7 +94,7 @@ async def history_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             except LoyaltyError:
                 customer = None
     if match is None or customer is None:
-        await query.answer(texts.NO_LONGER_ACTIVE, show_alert=True)
+        await query.answer(_(texts.NO_LONGER_ACTIVE), show_alert=True)
         return
     text, buttons = await _page(svc, customer, match[2], min(int(match[3]), finding.NEWEST))
     await query.answer()

@@ -20,6 +20,7 @@ from core.errors import AlreadyLinked, InvalidContact, UnknownCustomer
 from .. import texts
 from ..cards import card_text, send_card
 from ..customers import share_keyboard
+from ..i18n import _
 from ..replies import friendly
 from ..services import services
 
@@ -59,7 +60,7 @@ async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     card = await card_text(svc, customer, for_staff=False)
     await send_card(
         message,
-        f"✅ Linked! This is your loyalty card.\n{texts.LINK_NOTICE}\n\n{card}",
+        f"✅ Linked! This is your loyalty card.\n{_(texts.LINK_NOTICE)}\n\n{card}",
         remove_keyboard=True,
     )
 

@@ -32,6 +32,7 @@ from core.types import Customer
 
 from .. import texts
 from ..format import card, entry_lines, esc, points, split_message
+from ..i18n import _
 from ..replies import friendly
 from ..roles import at_least, refuse, role_of
 from ..services import services
@@ -61,7 +62,7 @@ class Pending:
 async def privacy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Says what is stored, why, who sees it, and how to get it or erase it."""
     assert update.effective_message is not None
-    await update.effective_message.reply_text(texts.PRIVACY)
+    await update.effective_message.reply_text(_(texts.PRIVACY))
 
 
 async def notifications_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

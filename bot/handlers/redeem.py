@@ -38,6 +38,7 @@ from core.types import Customer, Program, RedeemResult, Reward
 from .. import confirm, flows, texts
 from ..customers import customer_from_button, find_or_explain
 from ..format import card, customer_line, esc, money, points
+from ..i18n import _
 from ..replies import friendly
 from ..roles import requires
 from ..services import services
@@ -74,7 +75,7 @@ async def start_redeem(update: Update, context: ContextTypes.DEFAULT_TYPE) -> fl
     assert update.effective_message is not None
     words = list(context.args or [])
     if not words:
-        await update.effective_message.reply_text(texts.ASK_CUSTOMER)
+        await update.effective_message.reply_text(_(texts.ASK_CUSTOMER))
         return ASK_CUSTOMER
     program = services(context).config.program
     reward: Reward | None = None

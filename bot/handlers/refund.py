@@ -38,6 +38,7 @@ from .. import confirm, flows, texts
 from ..corrections import describe_correction
 from ..customers import find_or_explain
 from ..format import customer_line, money, points
+from ..i18n import _
 from ..replies import friendly
 from ..roles import requires
 from ..services import services
@@ -71,7 +72,7 @@ async def start_refund(update: Update, context: ContextTypes.DEFAULT_TYPE) -> fl
     assert update.effective_message is not None
     reference = " ".join(context.args or []).strip()
     if not reference:
-        await update.effective_message.reply_text(texts.ASK_CUSTOMER)
+        await update.effective_message.reply_text(_(texts.ASK_CUSTOMER))
         return ASK_CUSTOMER
     ref = REF.fullmatch(reference)
     if ref is not None:
@@ -135,12 +136,12 @@ async def pick_purchase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> f
     assert query is not None and context.user_data is not None
     rest = (query.data or "").removeprefix(PICK_PREFIX)
     if not rest.isdigit():
-        await query.answer(texts.NO_LONGER_ACTIVE, show_alert=True)
+        await query.answer(_(texts.NO_LONGER_ACTIVE), show_alert=True)
         return None
     try:
         entry = await services(context).store.entry(int(rest))
     except LoyaltyError:
-        await query.answer(texts.NO_LONGER_ACTIVE, show_alert=True)
+        await query.answer(_(texts.NO_LONGER_ACTIVE), show_alert=True)
         return None
     if entry["customer_id"] != context.user_data.get(CUSTOMER_KEY):
         await query.answer("That purchase isn't on this card. Pick one from the list.", True)

@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 from .. import confirm, texts
 from ..customers import share_keyboard
 from ..format import customer_line, esc
+from ..i18n import _
 from ..roles import role_of
 from ..services import services
 from ..texts import help_for
@@ -79,4 +80,4 @@ async def free_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def unknown_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any other button press (old, or forged): say it no longer applies; change nothing."""
     assert update.callback_query is not None
-    await update.callback_query.answer(texts.NO_LONGER_ACTIVE, show_alert=True)
+    await update.callback_query.answer(_(texts.NO_LONGER_ACTIVE), show_alert=True)

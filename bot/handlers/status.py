@@ -21,6 +21,7 @@ from core.types import Customer
 from .. import confirm, flows, texts
 from ..cards import card_text, send_card, staff_buttons
 from ..customers import find_or_explain
+from ..i18n import _
 from ..roles import requires, role_of
 from ..services import Services, services
 
@@ -47,7 +48,7 @@ async def start_status(update: Update, context: ContextTypes.DEFAULT_TYPE) -> fl
         await _own_card(update, svc, reference)
         return ConversationHandler.END
     if not reference.strip():
-        await update.effective_message.reply_text(texts.ASK_CUSTOMER)
+        await update.effective_message.reply_text(_(texts.ASK_CUSTOMER))
         return ASK_CUSTOMER
     customer = await find_or_explain(update, context, reference)
     if customer is None:

@@ -45,6 +45,7 @@ from .. import confirm, flows, texts
 from ..corrections import describe_correction
 from ..customers import find_or_explain
 from ..format import customer_line, esc, money, points
+from ..i18n import _
 from ..replies import friendly
 from ..roles import at_least, requires, role_of
 from ..services import services
@@ -74,7 +75,7 @@ async def start_void(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flow
     assert update.effective_message is not None
     reference = " ".join(context.args or []).strip()
     if not reference:
-        await update.effective_message.reply_text(texts.ASK_CUSTOMER)
+        await update.effective_message.reply_text(_(texts.ASK_CUSTOMER))
         return ASK_CUSTOMER
     ref = REF.fullmatch(reference)
     if ref is not None:
@@ -139,7 +140,7 @@ async def pick_entry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flow
     assert query is not None and query.data is not None and context.user_data is not None
     entry_id = _entry_id(query.data, PICK_PREFIX)
     if entry_id is None:
-        await query.answer(texts.NO_LONGER_ACTIVE, show_alert=True)
+        await query.answer(_(texts.NO_LONGER_ACTIVE), show_alert=True)
         return None
     try:
         entry = await services(context).store.entry(entry_id)
@@ -164,7 +165,7 @@ async def start_undo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flow
     svc = services(context)
     entry_id = _entry_id(query.data, confirm.UNDO_PREFIX)
     if entry_id is None:
-        await query.answer(texts.NO_LONGER_ACTIVE, show_alert=True)
+        await query.answer(_(texts.NO_LONGER_ACTIVE), show_alert=True)
         return None
     try:
         entry = await svc.store.entry(entry_id)
