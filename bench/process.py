@@ -37,6 +37,9 @@ class TimedFakeBotApi(FakeBotApi):
     def __init__(self, *, latency: float = 0.0) -> None:
         super().__init__(latency=latency)
         self.first_poll: float | None = None  # time.perf_counter() of the first getUpdates
+        # Benchmarks reuse their databases, which remember the update ids they handled: start
+        # past any earlier run's, or the bot would take this run's updates for replays.
+        self.emulator.start_update_ids_after(int(time.time() * 1000) % 2**31)
 
     def __enter__(self) -> TimedFakeBotApi:
         self.start()
@@ -61,8 +64,15 @@ def echo_bot_command(base_url: str) -> list[str]:
     return [sys.executable, "-m", "bench.echo_bot", "--base-url", base_url, "--token", TOKEN]
 
 
-def write_config(folder: Path, fake: FakeBotApi, db: Path, cashiers: Sequence[int]) -> Path:
-    """A config.toml pointing the bot at the fake and at `db`, with `cashiers` as staff."""
+def write_config(
+    folder: Path,
+    fake: FakeBotApi,
+    db: Path,
+    cashiers: Sequence[int],
+    *,
+    url: str | None = None,
+) -> Path:
+    """A config.toml pointing the bot at the fake and at `db` (or `url`), `cashiers` as staff."""
     path = folder / "config.toml"
     # JSON strings are valid TOML basic strings, which takes care of any quoting in paths.
     path.write_text(
@@ -70,7 +80,7 @@ def write_config(folder: Path, fake: FakeBotApi, db: Path, cashiers: Sequence[in
         f"token = {json.dumps(TOKEN)}\n"
         f"base_url = {json.dumps(fake.base_url)}\n"
         "[database]\n"
-        f"url = {json.dumps(f'sqlite+aiosqlite:///{db.resolve()}')}\n"
+        f"url = {json.dumps(url or f'sqlite+aiosqlite:///{db.resolve()}')}\n"
         "[staff]\n"
         f"cashiers = {json.dumps(list(cashiers))}\n"
     )

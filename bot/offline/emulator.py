@@ -299,6 +299,12 @@ class BotApiEmulator:
 
     # queue of incoming updates, read by getUpdates
 
+    def start_update_ids_after(self, update_id: int) -> None:
+        """Numbers the next updates after `update_id`, as Telegram's keep growing across runs:
+        a bot reusing its database remembers the last ids it handled (bot/persistence.py)."""
+        with self._lock:
+            self._last_update_id = max(self._last_update_id, update_id)
+
     def next_update_id(self) -> int:
         with self._lock:
             self._last_update_id += 1
