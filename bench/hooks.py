@@ -58,6 +58,7 @@ class Context:
     size: int
     scratch: Path  # a folder for files a measurement writes (bench/results/)
     database: Path  # the SQLite file, for measurements that start the bot on it
+    database_url: str  # what the bot opens: that file, or its PostgreSQL copy
     memo: dict[str, list[dict[str, float]]] = field(default_factory=dict)  # shared by hooks
     tz: ZoneInfo = field(default_factory=lambda: ReportsConfig().tzinfo)  # the default shop's
 
@@ -216,7 +217,7 @@ def startup_to_ready(ctx: Context) -> Probe | None:
     """
 
     async def run(_: int) -> object:
-        measured = await asyncio.to_thread(_startup, ctx.database)
+        measured = await asyncio.to_thread(_startup, ctx.database, ctx.database_url)
         ctx.memo.setdefault("startup", []).append(measured)
         return measured["startup_s"]
 
@@ -230,17 +231,19 @@ def bot_peak_rss(ctx: Context) -> Probe | None:
     """
 
     async def run(_: int) -> object:
-        runs = ctx.memo.get("startup") or [await asyncio.to_thread(_startup, ctx.database)]
+        runs = ctx.memo.get("startup") or [
+            await asyncio.to_thread(_startup, ctx.database, ctx.database_url)
+        ]
         return max(r["peak_rss_mb"] for r in runs)
 
     return Probe(run=run, repeat=1, unit="MB", reports_value=True)
 
 
-def _startup(database: Path) -> dict[str, float]:
+def _startup(database: Path, url: str) -> dict[str, float]:
     # Imported here: it pulls in the bot and the tests' fake Bot API, which only these need.
     from bench.startup import measure_startup
 
-    return measure_startup(database)
+    return measure_startup(database, url=url)
 
 
 # Printed in this order; the names are the JSON keys in bench/results/.

@@ -76,11 +76,27 @@ class Stats:
 Result = Stats | str | None  # str: why the measurement failed; None: not measurable yet
 
 
-async def measure(made: Generated, *, ops: int, seed: int) -> dict[str, Result]:
-    """Every measurement for one generated database; None for hooks not implemented yet."""
+# Measurements that read the SQLite file itself (`loyalty-bot simulate` streams it read-only),
+# or exist to price SQLite's own durability setting: shown as such in a PostgreSQL column.
+SQLITE_ONLY = {
+    "simulate_365d": "SQLite only (simulate reads the file)",
+    "simulate_read_365d": "SQLite only",
+}
+
+
+async def measure(
+    made: Generated, *, ops: int, seed: int, url: str | None = None
+) -> dict[str, Result]:
+    """Every measurement for one generated database; None for hooks not implemented yet.
+
+    `url`: measure a copy of it elsewhere (bench/postgres.py) instead of the SQLite file; the
+    same customers are sampled (same seed), so the two columns compare like with like.
+    """
     rng = random.Random(seed)
     results: dict[str, Result] = {}
-    engine = open_engine(f"sqlite+aiosqlite:///{made.path}")
+    url = url or f"sqlite+aiosqlite:///{made.path}"
+    sqlite = url.startswith("sqlite")
+    engine = open_engine(url)
     try:
         store = Store(engine, DEFAULT_PROGRAM)
         sample = await _random_customers(store, ops + WARMUP, made.customers, rng)
@@ -93,13 +109,17 @@ async def measure(made: Generated, *, ops: int, seed: int) -> dict[str, Result]:
         results["earn"] = await _timed(ops, lambda i: _earn(store, sample[i], rng))
         rich = await _random_customers(store, ops + WARMUP, made.customers, rng, can_redeem=True)
         results["redeem"] = await _timed(ops, lambda i: _redeem(store, rich[i]))
-        await _require_synchronous(engine, "2")  # FULL: what the numbers above were measured with
+        if sqlite:  # FULL: what the numbers above were measured with
+            await _require_synchronous(engine, "2")
         database = Path(made.path)
         ctx = Context(
             engine, store, DEFAULT_PROGRAM, sample, ops, made.end, made.customers,
-            database.parent, database,
+            database.parent, database, url,
         )  # fmt: skip
         for name, hook in HOOKS.items():
+            if not sqlite and name in SQLITE_ONLY:
+                results[name] = SQLITE_ONLY[name]
+                continue
             probe = hook(ctx)
             try:
                 results[name] = None if probe is None else await _probe(probe)
@@ -108,7 +128,8 @@ async def measure(made: Generated, *, ops: int, seed: int) -> dict[str, Result]:
                 results[name] = f"failed: {type(exc).__name__}: {exc}"
     finally:
         await engine.dispose()
-    results["earn_synchronous_normal"] = await _earn_relaxed(made, ops, rng)
+    if sqlite:
+        results["earn_synchronous_normal"] = await _earn_relaxed(made, ops, rng)
     results["fsync"] = _fsync_cost(Path(made.path).parent, ops)
     return results
 
@@ -223,5 +244,5 @@ def _fsync_cost(folder: Path, ops: int) -> Stats:
     return Stats.of(samples)
 
 
-def run(made: Generated, *, ops: int, seed: int) -> dict[str, Result]:
-    return asyncio.run(measure(made, ops=ops, seed=seed))
+def run(made: Generated, *, ops: int, seed: int, url: str | None = None) -> dict[str, Result]:
+    return asyncio.run(measure(made, ops=ops, seed=seed, url=url))

@@ -83,6 +83,28 @@ def table(results: dict[int, dict[str, Result]]) -> str:
     return "\n".join(lines)
 
 
+# The issue's targets for PostgreSQL, where they differ from "the same as SQLite's".
+PG_TARGETS = {
+    "earn": "within 2x of SQLite's",
+    "redeem": "within 2x of SQLite's",
+}
+
+
+def side_by_side(sqlite: dict[str, Result], postgresql: dict[str, Result], size: int) -> str:
+    """Markdown: at one size, each measurement on SQLite and on PostgreSQL, and their ratio
+    (PostgreSQL / SQLite medians, measured in the same run on the same data)."""
+    head = ["measurement", f"SQLite, {_size(size)}", f"PostgreSQL, {_size(size)}", "PG/SQLite"]
+    lines = ["| " + " | ".join([*head, "target"]) + " |", "|" + "---|" * (len(head) + 1)]
+    for name, (label, target) in ROWS.items():
+        a, b = sqlite.get(name), postgresql.get(name)
+        ratio = "-"
+        if isinstance(a, Stats) and isinstance(b, Stats) and a.median > 0:
+            ratio = f"{b.median / a.median:.2f}x"
+        wanted = PG_TARGETS.get(name, target)
+        lines.append("| " + " | ".join([label, _cell(a), _cell(b), ratio, wanted]) + " |")
+    return "\n".join(lines)
+
+
 def _size(n: int) -> str:
     return f"{n // 1_000_000}M" if n % 1_000_000 == 0 else f"{n // 1000}k"
 
@@ -92,9 +114,11 @@ def save(
     results: dict[int, dict[str, Result]],
     databases: dict[int, Generated],
     info: dict[str, object],
+    postgresql: dict[int, dict[str, Result]] | None = None,
 ) -> Path:
-    """Writes micro-<date>.json (and latest.json) under `folder`; returns the dated file."""
-    payload = {
+    """Writes micro-<date>.json (and latest.json) under `folder`; returns the dated file.
+    `postgresql`: the same sizes measured on their PostgreSQL copies, kept beside them."""
+    payload: dict[str, object] = {
         "machine": info,
         "sizes": {
             str(n): {
@@ -106,6 +130,11 @@ def save(
             for n in sorted(results)
         },
     }
+    if postgresql:
+        payload["postgresql"] = {
+            str(n): {k: asdict(v) if isinstance(v, Stats) else v for k, v in r.items()}
+            for n, r in sorted(postgresql.items())
+        }
     stamp = str(info["date"]).replace(":", "").replace("-", "")[:15]
     path = folder / f"micro-{stamp}.json"
     text = json.dumps(payload, indent=2) + "\n"

@@ -34,11 +34,18 @@ WAIT = 60.0  # seconds for each reply; generous for a cold 1M-row database on a 
 
 
 def measure_startup(
-    db_path: str | Path, *, cashiers: int = 50, latency_ms: float = 0.0, earn: bool = True
+    db_path: str | Path,
+    *,
+    cashiers: int = 50,
+    latency_ms: float = 0.0,
+    earn: bool = True,
+    url: str | None = None,
 ) -> dict[str, float]:
     """Spawns `loyalty-bot run` on `db_path`, used in place, with `cashiers` staff in its
-    config; returns the figures below. The database gains one purchase (unless earn=False)
-    and the bot's note of the command menus it set (a settings row).
+    config; returns the figures below. `url`: run it on that copy of the file instead (its
+    PostgreSQL copy, bench/postgres.py); the file still names the card to look up. The
+    database gains one purchase (unless earn=False) and the bot's note of the command menus it
+    set (a settings row).
 
     startup_s           spawn to the first getUpdates at the fake Bot API
     startup_cpu_s       CPU the bot used to get there (steadier than wall time when busy)
@@ -69,7 +76,7 @@ def measure_startup(
         tempfile.TemporaryDirectory(prefix="bench-") as tmp,
         TimedFakeBotApi(latency=latency_ms / 1000) as fake,
     ):
-        config = write_config(Path(tmp), fake, db, staff)
+        config = write_config(Path(tmp), fake, db, staff, url=url)
         process = BotProcess(loyalty_bot_command(config), Path(tmp) / "bot.log")
         try:
             startup = process.wait_ready(fake)
