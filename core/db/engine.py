@@ -62,7 +62,13 @@ def open_engine(url: str, *, echo: bool = False, durable: bool = True) -> AsyncE
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        engine = create_async_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
+        # No pool_pre_ping: asyncpg's ping is three round trips (BEGIN, ";", ROLLBACK) before
+        # every statement's checkout, more than a lookup itself. A server that restarts or a
+        # network that drops also drops the active bot's advisory-lock session, and the bot
+        # stops itself within seconds (core/db/pg_lock.py) to come back as a standby with a
+        # fresh pool; a connection lost otherwise fails one update, which the error handler
+        # reports as "nothing was changed", and the pool discards it.
+        engine = create_async_engine(url, echo=echo, hide_parameters=True)
         event.listen(engine.sync_engine, "commit", _counted)
         return engine
     database = parsed.database

@@ -12,7 +12,8 @@ How it runs (issue "Scale": lookup, earn, redeem under 2 ms):
   one hand-off to a worker thread per operation, where aiosqlite needed four or five per
   statement. Readers run side by side (WAL); writers take turns (`_write_turn`).
 - Anywhere else (PostgreSQL through asyncpg, an in-memory SQLite) the very same function runs
-  through the async engine's `AsyncConnection.run_sync`: same code, same transactions.
+  through the async engine's `AsyncConnection.run_sync`: same code, same transactions (reads on
+  PostgreSQL without BEGIN/ROLLBACK around them, see UnitOfWork.__init__).
 """
 
 from __future__ import annotations
@@ -41,6 +42,14 @@ class UnitOfWork:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self._twin = sync_twin(engine)
+        # PostgreSQL (READ COMMITTED, its default and ours) takes a new snapshot for every
+        # statement, inside a transaction or not, so a read gains nothing from BEGIN ... ROLLBACK
+        # but two round trips: without them a lookup is one statement on the wire, not three.
+        self._reader = (
+            engine.execution_options(isolation_level="AUTOCOMMIT")
+            if engine.dialect.name == "postgresql"
+            else engine
+        )
         # SQLite lets one writer in at a time and makes the others retry with growing sleeps,
         # in no order: with dozens of cashiers confirming at once, an unlucky writer waited
         # past busy_timeout and failed with "database is locked" (bench/throughput.py). So
@@ -61,7 +70,7 @@ class UnitOfWork:
         """Runs `work` on one connection, as one hand-off to a worker thread where possible."""
         twin = self._twin
         if twin is None:
-            async with self.engine.connect() as conn:
+            async with self._reader.connect() as conn:
                 return await conn.run_sync(work, *args, **kwargs)
 
         def job() -> T:
