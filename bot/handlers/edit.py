@@ -21,16 +21,30 @@ from core.contact import format_phone, normalize_email, normalize_name, normaliz
 from core.errors import AlreadyForgotten, LoyaltyError
 
 from ..format import card, esc
+from ..i18n import N_, _
 from ..replies import friendly
 from ..roles import requires
 from ..services import services
 
-USAGE: Final = (
+USAGE: Final = N_(
     "Send <code>/edit &lt;card or phone&gt; name|phone|email &lt;new value&gt;</code>, e.g. "
     "<code>/edit 4821 3379 phone 07400 123457</code> "
     "(<code>email none</code> removes the e-mail)."
 )
 NO_EMAIL: Final = frozenset({"none", "-", "—", "remove", "delete"})
+# A whole sentence per field, so a translation words each its own way. The field's name in
+# the command (name, phone, email) is a word typed, so it stays as it is.
+NO_VALUE: Final = N_("Send the new {column} after the word “{column}”.")
+UNCHANGED: Final = {
+    "name": N_("Nothing to change: that is already their name."),
+    "phone": N_("Nothing to change: that is already their phone."),
+    "email": N_("Nothing to change: that is already their email."),
+}
+CHANGED: Final = {
+    "name": N_("✏️ Card {card}: name is now {value}. Recorded in the audit trail."),
+    "phone": N_("✏️ Card {card}: phone is now {value}. Recorded in the audit trail."),
+    "email": N_("✏️ Card {card}: e-mail is now {value}. Recorded in the audit trail."),
+}
 
 
 def _split(words: list[str]) -> tuple[str, str, str] | None:
@@ -53,11 +67,11 @@ async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     svc = services(context)
     parts = _split(context.args or [])
     if parts is None:
-        await message.reply_text(USAGE)
+        await message.reply_text(_(USAGE))
         return
     reference, column, raw = parts
     if not raw and column != "email":
-        await message.reply_text(f"Send the new {column} after the word “{column}”. {USAGE}")
+        await message.reply_text(f"{_(NO_VALUE).format(column=column)} {_(USAGE)}")
         return
     try:
         customer = await svc.store.find_customer(reference)
@@ -71,7 +85,7 @@ async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         else:
             value = None if raw.lower() in NO_EMAIL else normalize_email(raw)
         if customer.get(column) == value:
-            await message.reply_text(f"Nothing to change: that is already their {column}.")
+            await message.reply_text(_(UNCHANGED[column]))
             return
         updated = await svc.store.edit_customer(
             customer["id"], {column: value}, actor_id=user.id, now=svc.clock()
@@ -82,10 +96,8 @@ async def edit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     shown = {
         "name": esc(updated["name"]),
         "phone": format_phone(updated["phone"]) if updated["phone"] else "—",
-        "email": esc(updated["email"] or "none"),
+        "email": esc(updated["email"]) if updated["email"] else _("none"),
     }[column]
-    field = "e-mail" if column == "email" else column
     await message.reply_text(
-        f"✏️ Card {card(updated['card_number'])}: {field} is now {shown}. "
-        "Recorded in the audit trail."
+        _(CHANGED[column]).format(card=card(updated["card_number"]), value=shown)
     )

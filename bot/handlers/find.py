@@ -24,12 +24,13 @@ from core.search import MAX_QUERY, MIN_QUERY, fold
 from .. import confirm
 from ..flows import go_data
 from ..format import esc
+from ..i18n import N_, _
 from ..roles import requires
 from ..services import services
 
 MATCHES: Final = 8  # buttons; one more is read to know whether there were more
 
-USAGE = (
+USAGE = N_(
     "Send <code>/find</code> with part of the customer's name or e-mail, e.g. "
     "<code>/find Chris</code>."
 )
@@ -43,18 +44,22 @@ async def find_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     query = " ".join(context.args or [])
     folded = fold(query)
     if not folded:
-        await update.effective_message.reply_text(USAGE)
+        await update.effective_message.reply_text(_(USAGE))
         return
     if len(folded) < MIN_QUERY or len(folded) > MAX_QUERY:
         await update.effective_message.reply_text(
-            f"Please send between {MIN_QUERY} and {MAX_QUERY} characters of the name or e-mail."
+            _("Please send between {least} and {most} characters of the name or e-mail.").format(
+                least=MIN_QUERY, most=MAX_QUERY
+            )
         )
         return
     found = await services(context).store.unit.read(finding.search, query, MATCHES + 1)
     if not found:
         await update.effective_message.reply_text(
-            f"Nobody's name or e-mail contains “{esc(query)}”. Check the spelling, or try "
-            "their card or phone number with /status."
+            _(
+                "Nobody's name or e-mail contains “{query}”. Check the spelling, or try "
+                "their card or phone number with /status."
+            ).format(query=esc(query))
         )
         return
     buttons = [
@@ -69,11 +74,12 @@ async def find_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         for c in found[:MATCHES]
     ]
     more = (
-        f"\nMore than {MATCHES} match: add more of the name to narrow it down."
+        "\n" + _("More than {n} match: add more of the name to narrow it down.").format(n=MATCHES)
         if len(found) > MATCHES
         else ""
     )
     await update.effective_message.reply_text(
-        f"Customers matching “{esc(query)}”: tap one to open their card.{more}",
+        _("Customers matching “{query}”: tap one to open their card.").format(query=esc(query))
+        + more,
         reply_markup=InlineKeyboardMarkup(buttons),
     )

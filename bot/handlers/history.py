@@ -25,8 +25,8 @@ from core.errors import LoyaltyError
 from core.types import Customer, LedgerEntry
 
 from .. import confirm, texts
-from ..format import customer_line, entry_lines, esc, points
-from ..i18n import _
+from ..format import customer_line, entry_lines, esc, number, points
+from ..i18n import N_, _
 from ..replies import friendly
 from ..roles import role_of
 from ..services import Services, services
@@ -35,12 +35,12 @@ PAGE: Final = 10
 PATTERN: Final = r"^hist:\d{1,12}:[on]:\d{1,19}$"
 _DATA = re.compile(r"hist:(\d{1,12}):([on]):(\d{1,19})")
 
-NOT_LINKED = (
+NOT_LINKED = N_(
     "Your Telegram account isn't linked to a loyalty card yet. Send /start and tap "
     "<b>Share my phone number</b> to link it."
 )
-ONLY_YOURS = "You can only see your own history. Send /history on its own to see it."
-STAFF_ASK = (
+ONLY_YOURS = N_("You can only see your own history. Send /history on its own to see it.")
+STAFF_ASK = N_(
     "Whose history? Send <code>/history</code> with their card or phone number, e.g. "
     "<code>/history 4821 3379</code>."
 )
@@ -57,15 +57,15 @@ async def history_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     reference = " ".join(context.args or []).strip()
     if await role_of(svc, update.effective_user.id) == "customer":
         if reference:  # refused before any lookup: the same answer whoever that would be
-            await update.effective_message.reply_text(ONLY_YOURS)
+            await update.effective_message.reply_text(_(ONLY_YOURS))
             return
         customer = await svc.store.customer_by_telegram(update.effective_user.id)
         if customer is None:
-            await update.effective_message.reply_text(NOT_LINKED)
+            await update.effective_message.reply_text(_(NOT_LINKED))
             return
     else:
         if not reference:
-            await update.effective_message.reply_text(STAFF_ASK)
+            await update.effective_message.reply_text(_(STAFF_ASK))
             return
         try:
             customer = await svc.store.find_customer(reference)
@@ -112,17 +112,21 @@ async def _page(
     else:
         found = await unit.read(finding.newer, cid, entry_id, PAGE + 1)
         entries, has_older, has_newer = found[-PAGE:], True, len(found) > PAGE
-    header = f"📜 <b>History</b> · {customer_line(customer)}\nNewest first."
+    header = _("📜 <b>History</b> · {customer}\nNewest first.").format(
+        customer=customer_line(customer)
+    )
     if not entries:
-        return f"{header}\nNo activity yet.", None
+        return header + "\n" + _("No activity yet."), None
     corrections = await unit.read(finding.corrections_of, [e["id"] for e in entries])
     lines = _lines(svc, entries, corrections)
     nav = []
     if has_newer:
-        nav.append(InlineKeyboardButton("◀ Prev", callback_data=f"hist:{cid}:n:{entries[0]['id']}"))
+        nav.append(
+            InlineKeyboardButton(_("◀ Prev"), callback_data=f"hist:{cid}:n:{entries[0]['id']}")
+        )
     if has_older:
         nav.append(
-            InlineKeyboardButton("Next ▶", callback_data=f"hist:{cid}:o:{entries[-1]['id']}")
+            InlineKeyboardButton(_("Next ▶"), callback_data=f"hist:{cid}:o:{entries[-1]['id']}")
         )
     return "\n".join([header, *lines]), InlineKeyboardMarkup([nav]) if nav else None
 
@@ -157,11 +161,13 @@ async def rewards_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     if await role_of(svc, update.effective_user.id) == "customer":
         if reference:
             await update.effective_message.reply_text(
-                "Send /rewards on its own: it shows what your own card can have."
+                _("Send /rewards on its own: it shows what your own card can have.")
             )
             return
         customer = await svc.store.customer_by_telegram(update.effective_user.id)
-        tail = "" if customer else "\nLink your card (/start) to see which you can have now."
+        tail = (
+            "" if customer else "\n" + _("Link your card (/start) to see which you can have now.")
+        )
     elif reference:
         try:
             customer = await svc.store.find_customer(reference)
@@ -170,23 +176,27 @@ async def rewards_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
             return
         tail = ""
     else:
-        customer, tail = None, "\nFor one customer: <code>/rewards 4821 3379</code>."
+        customer = None
+        tail = "\n" + _("For one customer: <code>/rewards 4821 3379</code>.")
     await update.effective_message.reply_text(_catalogue(svc, customer) + tail)
 
 
 def _catalogue(svc: Services, customer: Customer | None) -> str:
     options = rules.reward_options(customer["balance"] if customer else 0, svc.config.program)
     if not options:
-        return "There are no rewards yet."
+        return _("There are no rewards yet.")
     if customer is None:
-        lines = ["🎁 <b>Rewards</b>"]
+        lines = [_("🎁 <b>Rewards</b>")]
         lines += [f"• {esc(o['name'])} · {points(o['cost'])}" for o in options]
         return "\n".join(lines)
-    lines = [f"🎁 <b>Rewards</b> · {customer_line(customer)}"]
-    lines.append(f"Balance: <b>{points(customer['balance'])}</b>")
+    lines = [_("🎁 <b>Rewards</b> · {customer}").format(customer=customer_line(customer))]
+    lines.append(_("Balance: <b>{points}</b>").format(points=points(customer["balance"])))
     for o in options:
+        reward = f"{esc(o['name'])} · {points(o['cost'])}"
         if o["affordable"]:
-            lines.append(f"✅ {esc(o['name'])} · {points(o['cost'])} · can have it now")
+            lines.append(_("✅ {reward} · can have it now").format(reward=reward))
         else:
-            lines.append(f"• {esc(o['name'])} · {points(o['cost'])} · {o['shortfall']:,} to go")
+            lines.append(
+                _("• {reward} · {n} to go").format(reward=reward, n=number(o["shortfall"]))
+            )
     return "\n".join(lines)

@@ -20,14 +20,14 @@ from core.errors import AlreadyLinked, InvalidContact, UnknownCustomer
 from .. import texts
 from ..cards import card_text, send_card
 from ..customers import share_keyboard
-from ..i18n import _
+from ..i18n import N_, _
 from ..replies import friendly
 from ..services import services
 
 log = logging.getLogger(__name__)
 
-NOT_YOUR_CONTACT = "Please share your own contact using the button below."
-NOT_REGISTERED = (
+NOT_YOUR_CONTACT = N_("Please share your own contact using the button below.")
+NOT_REGISTERED = N_(
     "I can't find a loyalty card registered with that phone number. Please ask at the till "
     "to register; then tap <b>Share my phone number</b> again (or send /start)."
 )
@@ -41,7 +41,7 @@ async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     contact = message.contact
     # Telegram sets user_id only on the sender's own contact (the request_contact button).
     if contact.user_id != user.id:
-        await message.reply_text(NOT_YOUR_CONTACT, reply_markup=share_keyboard())
+        await message.reply_text(_(NOT_YOUR_CONTACT), reply_markup=share_keyboard())
         return
     svc = services(context)
     try:
@@ -51,7 +51,7 @@ async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         )
         customer = await svc.store.link_telegram(phone, user.id)
     except UnknownCustomer:
-        await message.reply_text(NOT_REGISTERED)
+        await message.reply_text(_(NOT_REGISTERED))
         return
     except (AlreadyLinked, InvalidContact) as exc:
         await message.reply_text(friendly(exc), reply_markup=ReplyKeyboardRemove())
@@ -60,7 +60,7 @@ async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     card = await card_text(svc, customer, for_staff=False)
     await send_card(
         message,
-        f"✅ Linked! This is your loyalty card.\n{_(texts.LINK_NOTICE)}\n\n{card}",
+        "\n".join((_("✅ Linked! This is your loyalty card."), _(texts.LINK_NOTICE), "", card)),
         remove_keyboard=True,
     )
 

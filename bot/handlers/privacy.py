@@ -31,8 +31,8 @@ from core.errors import LoyaltyError, UnknownCustomer
 from core.types import Customer
 
 from .. import texts
-from ..format import card, entry_lines, esc, points, split_message
-from ..i18n import _
+from ..format import card, date, entry_lines, esc, number, points, split_message
+from ..i18n import N_, _
 from ..replies import friendly
 from ..roles import at_least, refuse, role_of
 from ..services import services
@@ -44,7 +44,7 @@ _PENDING: Final = "forget"  # the user_data key of the open /forget question
 _ON: Final = frozenset({"on", "yes", "start", "enable", "resume"})
 _OFF: Final = frozenset({"off", "no", "stop", "disable", "mute", "pause"})
 
-NOT_LINKED: Final = (
+NOT_LINKED: Final = N_(
     "No loyalty card is linked to this Telegram account, so I hold nothing about you here. "
     "To link your card, send /start and tap <b>Share my phone number</b>."
 )
@@ -72,28 +72,38 @@ async def notifications_command(update: Update, context: ContextTypes.DEFAULT_TY
     svc = services(context)
     customer = await svc.store.customer_by_telegram(user.id)
     if customer is None:
-        await message.reply_text(NOT_LINKED)
+        await message.reply_text(_(NOT_LINKED))
         return
     word = " ".join(context.args or []).strip().lower()
     if not word:
         on = await svc.store.notifications_on(customer["id"])
-        other = "off" if on else "on"
         await message.reply_text(
-            f"🔔 Notifications about your points are <b>{'on' if on else 'off'}</b>. "
-            f"Send /notifications {other} to turn them {other}."
+            _(
+                "🔔 Notifications about your points are <b>on</b>. "
+                "Send /notifications off to turn them off."
+            )
+            if on
+            else _(
+                "🔔 Notifications about your points are <b>off</b>. "
+                "Send /notifications on to turn them on."
+            )
         )
         return
     if word not in _ON | _OFF:
-        await message.reply_text("Send /notifications on or /notifications off.")
+        await message.reply_text(_("Send /notifications on or /notifications off."))
         return
     on = word in _ON
     await svc.store.set_notifications(customer["id"], on, actor_id=user.id, now=svc.clock())
     if on:
-        await message.reply_text("🔔 Notifications are on: I'll tell you when your points change.")
+        await message.reply_text(
+            _("🔔 Notifications are on: I'll tell you when your points change.")
+        )
     else:
         await message.reply_text(
-            "🔕 Notifications are off: I won't message you when your points change. "
-            "/status still shows your card; /notifications on turns them back on."
+            _(
+                "🔕 Notifications are off: I won't message you when your points change. "
+                "/status still shows your card; /notifications on turns them back on."
+            )
         )
 
 
@@ -104,7 +114,7 @@ async def mydata_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     svc = services(context)
     found = await svc.store.my_data(user.id)
     if found is None:
-        await message.reply_text(NOT_LINKED)
+        await message.reply_text(_(NOT_LINKED))
         return
     customer, notify, entries, records = found
     tz = svc.config.reports.tzinfo
@@ -114,24 +124,34 @@ async def mydata_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         shown["created_at"] = entry["created_at"].astimezone(tz)
         local.append(shown)
     lines = [
-        "<b>What we hold about you</b>",
-        f"Card: {card(customer['card_number'])}, since "
-        f"{customer['created_at'].astimezone(tz):%d %b %Y}",
-        f"Name: {esc(customer['name'])}",
-        f"Phone: {format_phone(customer['phone']) if customer['phone'] else '—'}",
-        f"E-mail: {esc(customer['email'] or '—')}",
-        "Telegram: this account is linked to the card",
-        f"Balance: <b>{points(customer['balance'])}</b> · {esc(customer['tier'])} "
-        f"({customer['lifetime_earned']:,} earned, {customer['lifetime_redeemed']:,} spent "
-        "in all)",
-        f"Notifications: {'on' if notify else 'off'} (/notifications)",
-        f"Audit records about you: {len(records)} (who recorded what, and when)",
+        _("<b>What we hold about you</b>"),
+        _("Card: {card}, since {date}").format(
+            card=card(customer["card_number"]), date=date(customer["created_at"].astimezone(tz))
+        ),
+        _("Name: {name}").format(name=esc(customer["name"])),
+        _("Phone: {phone}").format(
+            phone=format_phone(customer["phone"]) if customer["phone"] else "—"
+        ),
+        _("E-mail: {email}").format(email=esc(customer["email"] or "—")),
+        _("Telegram: this account is linked to the card"),
+        _("Balance: <b>{points}</b> · {tier} ({earned} earned, {spent} spent in all)").format(
+            points=points(customer["balance"]),
+            tier=esc(customer["tier"]),
+            earned=number(customer["lifetime_earned"]),
+            spent=number(customer["lifetime_redeemed"]),
+        ),
+        _("Notifications: on (/notifications)")
+        if notify
+        else _("Notifications: off (/notifications)"),
+        _("Audit records about you: {n} (who recorded what, and when)").format(n=len(records)),
         "",
-        f"<b>Every points entry</b> ({len(entries)})",
-        *(entry_lines(local, svc.config.program.currency) or ["None yet."]),
+        _("<b>Every points entry</b> ({n})").format(n=len(entries)),
+        *(entry_lines(local, svc.config.program.currency) or [_("None yet.")]),
         "",
-        "The attached file holds all of it. /forget erases your personal details; "
-        "/privacy says why we keep what we keep.",
+        _(
+            "The attached file holds all of it. /forget erases your personal details; "
+            "/privacy says why we keep what we keep."
+        ),
     ]
     for chunk in split_message("\n".join(lines)):
         await message.reply_text(chunk)
@@ -142,33 +162,44 @@ async def mydata_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         message.chat.id,
         json.dumps(data, indent=2, ensure_ascii=False).encode(),
         filename=f"my-loyalty-data-{customer['card_number']}.json",
-        caption="📄 Your data as JSON",
+        caption=_("📄 Your data as JSON"),
     )
 
 
 def _forget_question(customer: Customer, *, by: Literal["customer", "admin"]) -> str:
     """What /forget will erase and keep, shown before the button (docs/decisions.md)."""
-    whose = "your" if by == "customer" else "the customer's"
-    head = "🗑 <b>Forget me</b>" if by == "customer" else f"🗑 <b>Forget</b> {esc(customer['name'])}"
-    return (
-        f"{head} · card {card(customer['card_number'])}\n\n"
-        f"<b>Erased:</b> {whose} name, phone number, e-mail address and the link to Telegram, "
-        "also wherever our records and messages mention them.\n"
-        f"<b>Kept, without a name:</b> the card number with its "
-        f"{points(customer['balance'])} (a physical card still works at the till), and every "
-        "points entry, so the shop's books still add up.\n"
-        "Notices stop, and the card can no longer be found by phone number. "
-        "This cannot be undone."
+    card_no = card(customer["card_number"])
+    if by == "customer":
+        head = _("🗑 <b>Forget me</b> · card {card}").format(card=card_no)
+        erased = _(
+            "<b>Erased:</b> your name, phone number, e-mail address and the link to Telegram, "
+            "also wherever our records and messages mention them."
+        )
+    else:
+        head = _("🗑 <b>Forget</b> {name} · card {card}").format(
+            name=esc(customer["name"]), card=card_no
+        )
+        erased = _(
+            "<b>Erased:</b> the customer's name, phone number, e-mail address and the link to "
+            "Telegram, also wherever our records and messages mention them."
+        )
+    kept = _(
+        "<b>Kept, without a name:</b> the card number with its {points} (a physical card still "
+        "works at the till), and every points entry, so the shop's books still add up."
+    ).format(points=points(customer["balance"]))
+    final = _(
+        "Notices stop, and the card can no longer be found by phone number. This cannot be undone."
     )
+    return f"{head}\n\n{erased}\n{kept}\n{final}"
 
 
 def _buttons(key: str, *, by: Literal["customer", "admin"]) -> InlineKeyboardMarkup:
-    keep = "✖ Keep my card" if by == "customer" else "✖ Cancel"
+    keep = _("✖ Keep my card") if by == "customer" else _("✖ Cancel")
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
-                    "🗑 Forget me" if by == "customer" else "🗑 Forget",
+                    _("🗑 Forget me") if by == "customer" else _("🗑 Forget"),
                     callback_data=f"forget:ok:{key}",
                 ),
                 InlineKeyboardButton(keep, callback_data=f"forget:no:{key}"),
@@ -187,8 +218,10 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if reference:
         if not at_least(await role_of(svc, user.id), "admin"):
             await message.reply_text(
-                "Only an admin can forget another customer. To erase your own details, "
-                "send /forget on its own."
+                _(
+                    "Only an admin can forget another customer. To erase your own details, "
+                    "send /forget on its own."
+                )
             )
             return
         try:
@@ -201,17 +234,18 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         found = await svc.store.customer_by_telegram(user.id)
         if found is None:
             hint = (
-                " Admins: /forget 4821 3379 (a card or phone)."
+                " " + _("Admins: /forget 4821 3379 (a card or phone).")
                 if at_least(await role_of(svc, user.id), "admin")
                 else ""
             )
-            await message.reply_text(NOT_LINKED + hint)
+            await message.reply_text(_(NOT_LINKED) + hint)
             return
         customer, by = found, "customer"
     if privacy.is_forgotten(customer):
         await message.reply_text(
-            f"Card {card(customer['card_number'])} was already forgotten: nothing personal is "
-            "left to erase."
+            _("Card {card} was already forgotten: nothing personal is left to erase.").format(
+                card=card(customer["card_number"])
+            )
         )
         return
     key = secrets.token_hex(8)
@@ -227,18 +261,18 @@ async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     assert match is not None  # the handler's pattern
     pending = context.user_data.get(_PENDING)
     if not isinstance(pending, Pending) or pending.key != match[2]:
-        await query.answer("This question has expired. Send /forget again.", show_alert=True)
+        await query.answer(_("This question has expired. Send /forget again."), show_alert=True)
         return
     del context.user_data[_PENDING]  # taken first: a double tap finds nothing to confirm
     await query.edit_message_reply_markup(None)
     chat = query.message.chat.id if query.message is not None else user.id
     if match[1] == "no":
-        await query.answer("Kept")
-        await context.bot.send_message(chat, "Nothing was erased. Your card is as it was.")
+        await query.answer(_("Kept"))
+        await context.bot.send_message(chat, _("Nothing was erased. Your card is as it was."))
         return
     svc = services(context)
     if pending.by == "admin" and not at_least(await role_of(svc, user.id), "admin"):
-        await refuse(update, "Only an admin (owner or manager) can do that.")
+        await refuse(update, _("Only an admin (owner or manager) can do that."))
         return
     try:
         customer = await svc.store.forget(
@@ -251,7 +285,7 @@ async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     except UnknownCustomer:
         await query.answer()
         await context.bot.send_message(
-            chat, "That card is no longer linked to this account. Nothing was erased."
+            chat, _("That card is no longer linked to this account. Nothing was erased.")
         )
         return
     except LoyaltyError as exc:
@@ -259,13 +293,17 @@ async def forget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await context.bot.send_message(chat, friendly(exc))
         return
     log.info("customer %s forgotten (by %s %s)", customer["id"], pending.by, user.id)
-    await query.answer("Done")
-    kept = f"card {card(customer['card_number'])} keeps its {points(customer['balance'])}"
+    await query.answer(_("Done"))
+    card_no, balance = card(customer["card_number"]), points(customer["balance"])
     if pending.by == "customer":
-        text = (
-            f"✅ Done: your personal details are erased and this account is unlinked. Your "
-            f"{kept}, so the physical card still works at the till. Thank you for being with us."
-        )
+        text = _(
+            "✅ Done: your personal details are erased and this account is unlinked. Your "
+            "card {card} keeps its {points}, so the physical card still works at the till. "
+            "Thank you for being with us."
+        ).format(card=card_no, points=balance)
     else:
-        text = f"✅ Forgotten: personal details erased; {kept}. Recorded in the audit trail."
+        text = _(
+            "✅ Forgotten: personal details erased; card {card} keeps its {points}. "
+            "Recorded in the audit trail."
+        ).format(card=card_no, points=balance)
     await context.bot.send_message(chat, text)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import (
     CallbackQueryHandler,
@@ -25,13 +26,14 @@ from telegram.ext import (
 )
 
 from core import contact
-from core.birthdays import parse_birthday, shown
+from core.birthdays import NO_YEAR, parse_birthday, shown
 from core.db.ledger import Tell
 from core.errors import DuplicateCustomer, LoyaltyError
 from core.types import NewCustomer, RegisterResult
 
-from .. import confirm, flows
+from .. import confirm, flows, i18n
 from ..format import card, esc, points
+from ..i18n import N_, _
 from ..replies import friendly
 from ..roles import requires
 from ..services import services
@@ -48,21 +50,39 @@ SKIP_EMAIL = "reg:skip_email"
 SKIP_BIRTHDAY = "reg:skip_birthday"
 SKIP_WORDS = ("skip", "-")  # typed instead of pressing Skip, for one-handed use at the till
 
-ASK_NAME_TEXT = "New customer. Send their <b>name</b> (/cancel to stop)."
-ASK_EMAIL_TEXT = (
+# Marked here, translated where sent (bot/i18n.py).
+ASK_NAME_TEXT = N_("New customer. Send their <b>name</b> (/cancel to stop).")
+ASK_EMAIL_TEXT = N_(
     "Send their <b>e-mail</b> address, or press Skip (or send <code>-</code>) "
     "if they'd rather not give one (/cancel to stop)."
 )
-SKIP_KEYBOARD = InlineKeyboardMarkup(
-    [[InlineKeyboardButton("⏭ Skip (no e-mail)", callback_data=SKIP_EMAIL)]]
-)
-ASK_BIRTHDAY_TEXT = (
+ASK_BIRTHDAY_TEXT = N_(
     "Their <b>birthday</b>, for a birthday treat? Day and month, e.g. <code>14/03</code> "
     "(a year is optional), or press Skip (or send <code>-</code>) (/cancel to stop)."
 )
-SKIP_BIRTHDAY_KEYBOARD = InlineKeyboardMarkup(
-    [[InlineKeyboardButton("⏭ Skip (no birthday)", callback_data=SKIP_BIRTHDAY)]]
-)
+
+
+def _skip_keyboard() -> InlineKeyboardMarkup:
+    """Skip the e-mail, labelled in the reader's language."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(_("⏭ Skip (no e-mail)"), callback_data=SKIP_EMAIL)]]
+    )
+
+
+def _skip_birthday_keyboard() -> InlineKeyboardMarkup:
+    """Skip the birthday, labelled in the reader's language."""
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(_("⏭ Skip (no birthday)"), callback_data=SKIP_BIRTHDAY)]]
+    )
+
+
+def _birthday(day: dt.date) -> str:
+    """'14 March' or '14 March 1990', in the reader's language."""
+    language = i18n.current()
+    if language == i18n.SOURCE:
+        return shown(day)
+    pattern = "d MMMM" if day.year == NO_YEAR else "d MMMM y"
+    return format_date(day, pattern, locale=language)
 
 
 @dataclass
@@ -82,10 +102,10 @@ class RegisterPreview:
 
 
 def _ask_phone_text(name: str) -> str:
-    return (
-        f"Send the <b>phone number</b> of <b>{esc(name)}</b>, as dialled locally or with the "
+    return _(
+        "Send the <b>phone number</b> of <b>{name}</b>, as dialled locally or with the "
         "country code, e.g. <code>+44 7400 123456</code> (/cancel to stop)."
-    )
+    ).format(name=esc(name))
 
 
 @requires("cashier")
@@ -94,7 +114,7 @@ async def start_register(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     assert update.effective_message is not None and context.user_data is not None
     confirm.drop(context)
     context.user_data[DRAFT_KEY] = Draft()
-    await update.effective_message.reply_text(ASK_NAME_TEXT)
+    await update.effective_message.reply_text(_(ASK_NAME_TEXT))
     return ASK_NAME
 
 
@@ -106,7 +126,7 @@ async def got_name(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.
         name = contact.normalize_name(update.effective_message.text)
     except LoyaltyError as exc:
         await update.effective_message.reply_text(
-            f"{friendly(exc)}\nSend the name again (/cancel to stop)."
+            _("{reason}\nSend the name again (/cancel to stop).").format(reason=friendly(exc))
         )
         return ASK_NAME
     _draft(context).name = name
@@ -125,7 +145,9 @@ async def got_phone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows
         )
     except LoyaltyError as exc:
         await update.effective_message.reply_text(
-            f"{friendly(exc)}\nSend the phone number again (/cancel to stop)."
+            _("{reason}\nSend the phone number again (/cancel to stop).").format(
+                reason=friendly(exc)
+            )
         )
         return ASK_PHONE
     # Checked here already so the cashier learns it now, not after typing the e-mail;
@@ -133,12 +155,13 @@ async def got_phone(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows
     existing = await svc.store.customer_by_phone(phone)
     if existing is not None:
         await update.effective_message.reply_text(
-            f"{friendly(DuplicateCustomer(existing['card_number']))}\n"
-            "Use that card, or send a different phone number (/cancel to stop)."
+            _(
+                "{reason}\nUse that card, or send a different phone number (/cancel to stop)."
+            ).format(reason=friendly(DuplicateCustomer(existing["card_number"])))
         )
         return ASK_PHONE
     _draft(context).phone = phone
-    await update.effective_message.reply_text(ASK_EMAIL_TEXT, reply_markup=SKIP_KEYBOARD)
+    await update.effective_message.reply_text(_(ASK_EMAIL_TEXT), reply_markup=_skip_keyboard())
     return ASK_EMAIL
 
 
@@ -153,8 +176,10 @@ async def got_email(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows
             email = contact.normalize_email(text)
         except LoyaltyError as exc:
             await update.effective_message.reply_text(
-                f"{friendly(exc)}\nSend the e-mail again, or press Skip (/cancel to stop).",
-                reply_markup=SKIP_KEYBOARD,
+                _("{reason}\nSend the e-mail again, or press Skip (/cancel to stop).").format(
+                    reason=friendly(exc)
+                ),
+                reply_markup=_skip_keyboard(),
             )
             return ASK_EMAIL
     return await _after_email(update, context, email)
@@ -179,7 +204,7 @@ async def _after_email(
         return await _summary(update, context, email)
     _draft(context).email = email
     await context.bot.send_message(
-        update.effective_chat.id, ASK_BIRTHDAY_TEXT, reply_markup=SKIP_BIRTHDAY_KEYBOARD
+        update.effective_chat.id, _(ASK_BIRTHDAY_TEXT), reply_markup=_skip_birthday_keyboard()
     )
     return ASK_BIRTHDAY
 
@@ -197,8 +222,10 @@ async def got_birthday(update: Update, context: ContextTypes.DEFAULT_TYPE) -> fl
             birthday = parse_birthday(text, today)
         except LoyaltyError as exc:
             await update.effective_message.reply_text(
-                f"{friendly(exc)}\nSend the birthday again, or press Skip (/cancel to stop).",
-                reply_markup=SKIP_BIRTHDAY_KEYBOARD,
+                _("{reason}\nSend the birthday again, or press Skip (/cancel to stop).").format(
+                    reason=friendly(exc)
+                ),
+                reply_markup=_skip_birthday_keyboard(),
             )
             return ASK_BIRTHDAY
     return await _summary(update, context, _draft(context).email, birthday, asked=True)
@@ -231,15 +258,19 @@ async def _summary(
     if birthday is not None:
         new["birthday"] = birthday
     buttons = confirm.remember(context, "reg", RegisterPreview(new))
-    born = f"\nBirthday: {shown(birthday) if birthday else 'none'}" if asked else ""
-    await context.bot.send_message(
-        update.effective_chat.id,
-        "<b>Register this customer?</b>\n"
-        f"Name: <b>{esc(draft.name)}</b>\n"
-        f"Phone: {contact.format_phone(draft.phone)}\n"
-        f"E-mail: {esc(email) if email else 'none'}{born}",
-        reply_markup=buttons,
-    )
+    lines = [
+        _("<b>Register this customer?</b>"),
+        _("Name: <b>{name}</b>").format(name=esc(draft.name)),
+        _("Phone: {phone}").format(phone=contact.format_phone(draft.phone)),
+        _("E-mail: {email}").format(email=esc(email) if email else _("none")),
+    ]
+    if asked:
+        lines.append(
+            _("Birthday: {birthday}").format(
+                birthday=_birthday(birthday) if birthday else _("none")
+            )
+        )
+    await context.bot.send_message(update.effective_chat.id, "\n".join(lines), reply_markup=buttons)
     return CONFIRM
 
 
@@ -265,16 +296,18 @@ async def record_register(
 def describe_register(result: RegisterResult) -> confirm.Told:
     """The new card number, and the welcome bonus if there is one."""
     customer = result["customer"]
-    bonus = (
-        f"\nWelcome bonus: <b>{points(result['signup_bonus'])}</b>"
-        if result["signup_bonus"] > 0
-        else ""
+    lines = [
+        _("✅ Registered <b>{name}</b>").format(name=esc(customer["name"])),
+        _("Card number: <b>{card}</b>").format(card=card(customer["card_number"])),
+    ]
+    if result["signup_bonus"] > 0:
+        lines.append(
+            _("Welcome bonus: <b>{points}</b>").format(points=points(result["signup_bonus"]))
+        )
+    lines.append(
+        _("They can see their points by sending /start to this bot and sharing their phone.")
     )
-    return confirm.Told(
-        reply=f"✅ Registered <b>{esc(customer['name'])}</b>\n"
-        f"Card number: <b>{card(customer['card_number'])}</b>{bonus}\n"
-        "They can see their points by sending /start to this bot and sharing their phone."
-    )
+    return confirm.Told(reply="\n".join(lines))
 
 
 def _draft(context: ContextTypes.DEFAULT_TYPE) -> Draft:
@@ -304,8 +337,8 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
                 "reg",
                 record_register,
                 describe_register,
-                popup="Registered ✔",
-                refused="\nNothing was saved.",
+                popup=N_("Registered ✔"),
+                refused=N_("\nNothing was saved."),
             ),
         },
         preview_kind="reg",

@@ -4,16 +4,26 @@ unanswered: unknown commands, free text outside a flow, and buttons that no long
 
 from __future__ import annotations
 
+from typing import Final
+
 from telegram import Update
 from telegram.ext import ContextTypes
+
+from core.types import Role
 
 from .. import confirm, texts
 from ..customers import share_keyboard
 from ..format import customer_line, esc
-from ..i18n import _
+from ..i18n import N_, _
 from ..roles import role_of
 from ..services import services
 from ..texts import help_for
+
+# A whole sentence per staff role, so a translation can word each its own way.
+GREETINGS: Final[dict[Role, str]] = {
+    "cashier": N_("Hello {name}! You're cashier here."),
+    "admin": N_("Hello {name}! You're admin here."),
+}
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -25,19 +35,23 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if role != "customer":
         name = esc(update.effective_user.first_name)
         await update.effective_message.reply_text(
-            f"Hello {name}! You're {role} here.\n\n{help_for(role)}"
+            _(GREETINGS[role]).format(name=name) + f"\n\n{help_for(role)}"
         )
         return
     customer = await svc.store.customer_by_telegram(update.effective_user.id)
     if customer is not None:
         await update.effective_message.reply_text(
-            f"Welcome back! {customer_line(customer)}\nSend /status to see your points."
+            _("Welcome back! {customer}\nSend /status to see your points.").format(
+                customer=customer_line(customer)
+            )
         )
         return
     await update.effective_message.reply_text(
-        "Welcome to our loyalty program! 👋\n"
-        "To see your points here, tap <b>Share my phone number</b> below: I'll find the card "
-        "registered with that number. (Not registered yet? Ask at the till.)",
+        _(
+            "Welcome to our loyalty program! 👋\n"
+            "To see your points here, tap <b>Share my phone number</b> below: I'll find the card "
+            "registered with that number. (Not registered yet? Ask at the till.)"
+        ),
         reply_markup=share_keyboard(),
     )
 
@@ -53,7 +67,9 @@ async def cancel_outside_flow(update: Update, context: ContextTypes.DEFAULT_TYPE
     """/cancel with nothing open."""
     assert update.effective_message is not None
     confirm.drop(context)
-    await update.effective_message.reply_text("Nothing to cancel. Send /help to see what I can do.")
+    await update.effective_message.reply_text(
+        _("Nothing to cancel. Send /help to see what I can do.")
+    )
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -61,7 +77,7 @@ async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     assert update.effective_message is not None and update.effective_message.text is not None
     command = update.effective_message.text.split()[0][:40]
     await update.effective_message.reply_text(
-        f"I don't know {esc(command)}. Send /help to see the commands."
+        _("I don't know {command}. Send /help to see the commands.").format(command=esc(command))
     )
 
 
@@ -70,9 +86,9 @@ async def free_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.effective_user is not None and update.effective_message is not None
     role = await role_of(services(context), update.effective_user.id)
     hint = (
-        "Send /earn, /redeem, /register or /status to start (/help for more)."
+        _("Send /earn, /redeem, /register or /status to start (/help for more).")
         if role != "customer"
-        else "Send /status to see your points, or /help."
+        else _("Send /status to see your points, or /help.")
     )
     await update.effective_message.reply_text(hint)
 

@@ -21,14 +21,14 @@ from core.types import Customer
 from .. import confirm, flows, texts
 from ..cards import card_text, send_card, staff_buttons
 from ..customers import find_or_explain
-from ..i18n import _
+from ..i18n import N_, _
 from ..roles import requires, role_of
 from ..services import Services, services
 
 ASK_CUSTOMER = "status.customer"
 
-NOT_YOURS = "You can only see your own card. Send /status on its own to see it."
-NOT_LINKED = (
+NOT_YOURS = N_("You can only see your own card. Send /status on its own to see it.")
+NOT_LINKED = N_(
     "Your Telegram account isn't linked to a loyalty card yet. Send /start and tap "
     "<b>Share my phone number</b> to link it."
 )
@@ -76,10 +76,10 @@ async def _own_card(update: Update, svc: Services, reference: str) -> None:
     own = await svc.store.customer_by_telegram(update.effective_user.id)
     if reference.strip() and not (own is not None and _names(reference, own, svc)):
         # Refused before any lookup, so the answer is the same whether that card exists or not.
-        await update.effective_message.reply_text(NOT_YOURS)
+        await update.effective_message.reply_text(_(NOT_YOURS))
         return
     if own is None:
-        await update.effective_message.reply_text(NOT_LINKED)
+        await update.effective_message.reply_text(_(NOT_LINKED))
         return
     await send_card(update.effective_message, await card_text(svc, own, for_staff=False))
 
