@@ -1,8 +1,19 @@
 """Command menus per role: each person sees only the commands they can use.
 
 Set for everyone at start-up (bot/app.py post_init) and for one person whenever their role
-changes (bot/handlers/staff.py). Menus are a convenience: a failure here is logged, never a
-reason not to start or not to finish a staff change.
+or language changes (bot/handlers/staff.py, bot/handlers/language.py). Menus are a
+convenience: a failure here is logged, never a reason not to start or not to finish a change.
+
+In the reader's language, as Telegram chooses a menu: the most specific scope first, and in a
+scope the menu for the user's app language (language_code) before the one without. So:
+- customers: one menu for all private chats in the shop's language, and one per shipped
+  language (language_code) for whose app is set to it;
+- staff (cashiers, admins) and anyone who chose a language with /language: their own chat's
+  menu (BotCommandScopeChat), with and without each language_code. Without a choice, each
+  language_code gets the menu in that language (replies follow the app's language too); with
+  one, every variant is in the chosen language, so an app set to another language does not
+  override the choice.
+- a customer with no choice: their chat's menus deleted, so the customers' menus apply.
 """
 
 from __future__ import annotations
@@ -84,8 +95,14 @@ def menu(role: Role, language: str) -> list[BotCommand]:
         return [BotCommand(command, _(description)) for command, description in MENUS[role]]
 
 
-MENU_CALLS_AT_ONCE = 8  # staff command menus set at start-up in parallel
+# Staff whose menus are set at start-up in parallel; each person's menus (one per language
+# code and one without) are set at once, so 4 people make 16 calls: the bot's connections
+# to the Bot API (bot/app.py BOT_API_CONNECTIONS).
+MENU_CALLS_AT_ONCE = 4
 MENUS_SETTING = "command_menus"  # the fingerprint of the menus last set in full
+# Part of the fingerprint: a change in how menus are laid out (which scopes and language codes
+# get one) sets them all again at the next start.
+MENUS_LAYOUT = "chat menus per language_code"
 
 
 async def set_command_menus(app: Application) -> None:  # type: ignore[type-arg]
@@ -116,8 +133,8 @@ async def set_command_menus(app: Application) -> None:  # type: ignore[type-arg]
     except TelegramError as exc:  # menus are a convenience: never a reason not to start
         log.warning("could not set the command menus: %s", exc)
         return
-    # One call per staff member, a few at a time: one after another, 50 staff at 100 ms a call
-    # held start-up for 5 s (bench/throughput.py).
+    # Each staff member's menus, a few people at a time: one call after another, 50 staff at
+    # 100 ms a call held start-up for 5 s (bench/throughput.py).
     turns = asyncio.Semaphore(MENU_CALLS_AT_ONCE)
 
     async def menu_for(user_id: int) -> None:
@@ -143,14 +160,28 @@ async def set_menu_for(app: Application, user_id: int) -> None:  # type: ignore[
 
 
 async def _set_menu(app: Application, user_id: int) -> None:  # type: ignore[type-arg]
+    """`user_id`'s own menus: one without a language_code and one per shipped language, all at
+    once (a start-up with 50 staff makes 200 calls); raises the first TelegramError."""
     svc = services_of(app)
     role = await role_of(svc, user_id)
     chosen = languages.chosen(svc, user_id)
     scope = BotCommandScopeChat(user_id)
-    if role == "customer" and chosen is None:  # the menu for everyone, in their app's language
-        await app.bot.delete_my_commands(scope=scope)
-    else:  # staff, or someone who chose a language: a menu of their own in it
-        await app.bot.set_my_commands(menu(role, chosen or svc.config.shop.language), scope=scope)
+    codes: list[str | None] = [None, *i18n.LANGUAGES]
+    if role == "customer" and chosen is None:  # the menus for everyone, in their app's language
+        calls = [app.bot.delete_my_commands(scope=scope, language_code=code) for code in codes]
+    else:  # staff, or someone who chose a language: menus of their own
+        calls = [
+            app.bot.set_my_commands(
+                menu(role, chosen or code or svc.config.shop.language),
+                scope=scope,
+                language_code=code,
+            )
+            for code in codes
+        ]
+    results = await asyncio.gather(*calls, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
 
 
 def _menus_fingerprint(bot_id: int, roles: dict[int, Role], default_language: str) -> str:
@@ -160,7 +191,7 @@ def _menus_fingerprint(bot_id: int, roles: dict[int, Role], default_language: st
         for role in MENUS
         for language in i18n.LANGUAGES
     ]
-    facts = json.dumps([bot_id, menus, sorted(roles.items()), default_language])
+    facts = json.dumps([MENUS_LAYOUT, bot_id, menus, sorted(roles.items()), default_language])
     return hashlib.sha256(facts.encode()).hexdigest()
 
 

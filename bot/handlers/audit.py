@@ -17,19 +17,24 @@ named by card number, and the records never hold contact details (core/db/audit.
 The CSV button carries "aud:csv:<which>" (PATTERN): "n" (no filter), "c<customer id>",
 "s<telegram id>" or "p<period key>", never a phone number. Button data can be forged, so a press
 re-checks "admin" and reads the filter again; a period that no longer parses gets one line.
-The lines themselves: core/reports/audit.py (shared with `loyalty-bot audit`).
+The lines themselves: core/reports/audit.py (shared with `loyalty-bot audit`, which stays in
+English). Here everything is written in the admin's language: the replies, the filter's label
+(a period too: core names periods in English) and the lines' words and numbers (WORDS).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Final
 
+from babel.dates import format_date
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from core.errors import InvalidPeriod, LoyaltyError, UnknownCustomer
+from core.marks import Words
 from core.reports.audit import (
     CSV_LIMIT,
     NEWEST,
@@ -39,9 +44,12 @@ from core.reports.audit import (
     read_trail,
     text_lines,
 )
-from core.reports.periods import parse_period
+from core.reports.periods import Period, parse_period
 
+from .. import i18n
 from ..format import card, esc, split_message
+from ..format import number as grouped
+from ..i18n import N_, _, ngettext
 from ..replies import friendly
 from ..roles import requires
 from ..services import Services, services
@@ -51,12 +59,14 @@ _DATA: Final = re.compile(PATTERN)
 _ID: Final = re.compile(r"[0-9]{1,16}")
 # A reference that only a period could be: "2026-13", "2026-10-01..x", "7x" (letters).
 _PERIOD_LIKE: Final = re.compile(r"\d{4}-.*|.*[a-z].*", re.IGNORECASE)
-USAGE: Final = (
+USAGE: Final = N_(
     "Send /audit, <code>/audit 4821 3379</code> (a card or phone), "
     "<code>/audit staff 123456789</code> or <code>/audit 2026-11</code> (a period); put "
     "<code>csv</code> after /audit for a file."
 )
-BAD_BUTTON: Final = "That audit button is not valid. Send /audit to start again."
+BAD_BUTTON: Final = N_("That audit button is not valid. Send /audit to start again.")
+# The lines' words in the language of the update being answered (bot/i18n.py reads it per call).
+WORDS: Final = Words(gettext=_, ngettext=ngettext)
 
 
 @dataclass(frozen=True)
@@ -79,10 +89,10 @@ async def audit_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     try:
         which = await _typed(services(context), words, as_csv=as_csv)
     except LoyaltyError as exc:
-        await update.effective_message.reply_text(f"{friendly(exc)}\n{USAGE}")
+        await update.effective_message.reply_text(f"{friendly(exc)}\n{_(USAGE)}")
         return
     if which is None:
-        await update.effective_message.reply_text(USAGE)
+        await update.effective_message.reply_text(_(USAGE))
     elif as_csv:
         await _send_csv(context, update.effective_chat.id, which)
     else:
@@ -99,9 +109,9 @@ async def csv_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     try:
         which = await _pressed(services(context), match[1])
     except LoyaltyError:  # a forged period or customer: nothing to send
-        await query.answer(BAD_BUTTON, show_alert=True)
+        await query.answer(_(BAD_BUTTON), show_alert=True)
         return
-    await query.answer("Preparing the file…")
+    await query.answer(_("Preparing the file…"))
     await _send_csv(context, update.effective_chat.id, which)
 
 
@@ -146,12 +156,14 @@ async def _pressed(svc: Services, key: str) -> Which:
 
 def _everything(*, newest: bool) -> Which:
     """No filter: the newest few in chat, every record (up to CSV_LIMIT) in a file."""
-    return Which(AuditFilter(f"the newest {NEWEST} records" if newest else "every record"), "n", "")
+    newest_records = ngettext("the newest {n} record", "the newest {n} records", NEWEST)
+    label = newest_records.format(n=NEWEST) if newest else _("every record")
+    return Which(AuditFilter(label), "n", "")
 
 
 def _customer(customer_id: int, number: str) -> Which:
     return Which(
-        AuditFilter(f"card {card(number)}", customer_id=customer_id),
+        AuditFilter(_("card {card}").format(card=card(number)), customer_id=customer_id),
         f"c{customer_id}",
         f"-card-{number}",
     )
@@ -161,15 +173,40 @@ async def _staff(svc: Services, user_id: int) -> Which:
     names = {m["telegram_user_id"]: m["name"] for m in await svc.staff.members()}
     name = names.get(user_id)
     who = f"{name} ({user_id})" if name else str(user_id)
-    return Which(AuditFilter(f"by {who}", actor_id=user_id), f"s{user_id}", f"-staff-{user_id}")
+    label = _("by {who}").format(who=who)
+    return Which(AuditFilter(label, actor_id=user_id), f"s{user_id}", f"-staff-{user_id}")
 
 
 def _period(svc: Services, text: str) -> Which:
     period = parse_period(text, now=svc.clock(), tz=svc.config.reports.tzinfo)
     return Which(
-        AuditFilter(period.label, since=period.start, until=period.end),
+        AuditFilter(period_label(period), since=period.start, until=period.end),
         f"p{period.key}",
         f"-{period.key.replace('..', '_to_')}",
+    )
+
+
+def period_label(period: Period) -> str:
+    """The period's name in the reader's language: "last 7 days", "octubre de 2026",
+    "1 окт. – 31 окт. 2026 г." (English: core's own label)."""
+    language = i18n.current()
+    if language == i18n.SOURCE:
+        return period.label
+    if period.key == "all":
+        return _("all time")
+    if period.key.endswith("d") and period.key[:-1].isdigit():
+        days = int(period.key[:-1])
+        if days == 1:
+            return _("last 24 hours")
+        return ngettext("last {n} day", "last {n} days", days).format(n=days)
+    first = period.start.astimezone(period.tz).date()
+    last = period.end.astimezone(period.tz).date() - dt.timedelta(days=1)
+    if len(period.key) == 7:  # "2026-10": a month
+        return format_date(first, "LLLL y", locale=language)
+    if first == last:
+        return format_date(first, "d MMM y", locale=language)
+    return f"{format_date(first, 'd MMM', locale=language)} – " + format_date(
+        last, "d MMM y", locale=language
     )
 
 
@@ -181,12 +218,23 @@ async def _send_lines(context: ContextTypes.DEFAULT_TYPE, chat_id: int, which: W
     svc = services(context)
     limit = TEXT_LIMIT if which.filter.narrowed else NEWEST
     lines, more = await read_trail(
-        svc.store, which.filter, limit=limit, tz=svc.config.reports.tzinfo
+        svc.store,
+        which.filter,
+        limit=limit,
+        tz=svc.config.reports.tzinfo,
+        words=WORDS,
+        number=grouped,
     )
-    text = [f"🧾 <b>Audit trail</b> · {esc(which.filter.label)} · newest first"]
-    text += text_lines(lines, html=True) or ["No records."]
+    heading = _("🧾 <b>Audit trail</b> · {filter} · newest first")
+    text = [heading.format(filter=esc(which.filter.label))]
+    text += text_lines(lines, html=True, words=WORDS) or [_("No records.")]
     if more:
-        text.append(f"Only the newest {limit} are shown here; 📄 CSV has up to {CSV_LIMIT:,}.")
+        only = ngettext(
+            "Only the newest {n} is shown here; 📄 CSV has up to {most}.",
+            "Only the newest {n} are shown here; 📄 CSV has up to {most}.",
+            limit,
+        )
+        text.append(only.format(n=grouped(limit), most=grouped(CSV_LIMIT)))
     button = InlineKeyboardMarkup(
         [[InlineKeyboardButton("📄 CSV", callback_data=f"aud:csv:{which.key}")]]
     )
@@ -200,12 +248,20 @@ async def _send_csv(context: ContextTypes.DEFAULT_TYPE, chat_id: int, which: Whi
     """The records as a spreadsheet: no phone numbers or e-mails, formula-safe cells."""
     svc = services(context)
     lines, more = await read_trail(
-        svc.store, which.filter, limit=CSV_LIMIT, tz=svc.config.reports.tzinfo
+        svc.store,
+        which.filter,
+        limit=CSV_LIMIT,
+        tz=svc.config.reports.tzinfo,
+        words=WORDS,
+        number=grouped,
     )
-    cut = f" · the newest {CSV_LIMIT:,} records" if more else ""
+    caption = _("🧾 Audit trail · {filter}").format(filter=esc(which.filter.label))
+    if more:
+        newest = ngettext("the newest {n} record", "the newest {n} records", CSV_LIMIT)
+        caption += " · " + newest.format(n=grouped(CSV_LIMIT))
     await context.bot.send_document(
         chat_id,
         audit_csv(lines),
         filename=f"loyalty-audit{which.file_part}.csv",
-        caption=f"🧾 Audit trail · {esc(which.filter.label)}{cut}",
+        caption=caption,
     )

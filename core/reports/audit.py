@@ -7,9 +7,15 @@ what (a label per action); which card; the ledger entry (#id); and the details t
 known keys only, never a dump of the record, and records hold no phone numbers, e-mails or
 tokens, so neither the lines nor the CSV do.
 
-    lines, more = await read_trail(store, AuditFilter(...), limit=..., tz=...)
+    lines, more = await read_trail(store, AuditFilter(...), limit=..., tz=..., words=...)
     text_lines(lines, html=True)   # for Telegram (split by the caller); html=False: a terminal
     audit_csv(lines)               # UTF-8 with a byte-order mark, formula-safe cells
+
+In the reader's language: the words of the lines and details (labels, "card", "reason") come
+from `words` (core/marks.py: bot/ passes the admin's language, the CLI English) and numbers
+from `number` ("1,250"; bot/ passes its own, "1 250" in Russian). What the records hold (names,
+reasons, tier names, paths) is shown as written; the CSV's header and action column stay the
+stored English keys, for scripts.
 
 How many: a bare /audit shows the NEWEST records; a filtered one up to TEXT_LIMIT in chat; a
 CSV up to CSV_LIMIT. Whoever shows them says when there were more.
@@ -21,7 +27,7 @@ import csv
 import datetime as dt
 import html as html_lib
 import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -32,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.cards import format_card
 from core.db.store import Store
 from core.db.tables import customers, staff
+from core.marks import ENGLISH, N_, Words
 from core.types import AuditRecord, Program
 
 from .cells import neutralise
@@ -46,6 +53,7 @@ __all__ = [
     "AuditLine",
     "audit_csv",
     "audit_lines",
+    "english_number",
     "read_trail",
     "text_lines",
 ]
@@ -55,31 +63,46 @@ TEXT_LIMIT: Final = 200  # records shown in chat for a filter; more are in the C
 CSV_LIMIT: Final = 100_000  # records in one CSV (a month of a busy shop; a bot may send 50 MB)
 
 ACTION_LABELS: Final = {
-    "register": "Registered",
-    "earn": "Purchase",
-    "redeem": "Reward",
-    "void": "Void",
-    "refund": "Refund",
-    "adjust": "Adjustment",
-    "expire": "Points expired",
-    "expiry_reminder": "Expiry reminder",
-    "staff_add": "Staff added",
-    "staff_remove": "Staff removed",
-    "staff_invite": "Invite made",
-    "invite_use": "Invite used",
-    "contacts_export": "Contacts exported",
-    "config_load": "Config loaded",
-    "tier_pin": "Tier pinned",
-    "tier_unpin": "Tier unpinned",
-    "tier_drop": "Tier dropped",
-    "birthday": "Birthday changed",
-    "bonus": "Bonus",
+    "register": N_("Registered"),
+    "earn": N_("Purchase"),
+    "redeem": N_("Reward"),
+    "void": N_("Void"),
+    "refund": N_("Refund"),
+    "adjust": N_("Adjustment"),
+    "expire": N_("Points expired"),
+    "expiry_reminder": N_("Expiry reminder"),
+    "staff_add": N_("Staff added"),
+    "staff_remove": N_("Staff removed"),
+    "staff_invite": N_("Invite made"),
+    "invite_use": N_("Invite used"),
+    "contacts_export": N_("Contacts exported"),
+    "config_load": N_("Config loaded"),
+    "tier_pin": N_("Tier pinned"),
+    "tier_unpin": N_("Tier unpinned"),
+    "tier_drop": N_("Tier dropped"),
+    "birthday": N_("Birthday changed"),
+    "bonus": N_("Bonus"),
+}
+# The roles a record names ("staff_add": "as cashier"), and the sources of a config that was not
+# read from a file (bot/config_audit.py): stored in English, shown in the reader's language.
+ROLE_NAMES: Final = {"admin": N_("admin"), "cashier": N_("cashier")}
+CONFIG_SOURCES: Final = {
+    "built-in defaults": N_("built-in defaults"),
+    "file unreadable at start": N_("file unreadable at start"),
 }
 CSV_COLUMNS: Final = (
     "record", "time", "actor_id", "actor", "action", "card", "entry", "details",
 )  # fmt: skip
 _BOM: Final = "\ufeff"
 _DOT: Final = " · "
+
+
+def english_number(n: int) -> str:
+    """'1,250': how the CLI and the English bot write a count."""
+    return f"{n:,}"
+
+
+Number = Callable[[int], str]
 
 
 @dataclass(frozen=True)
@@ -114,9 +137,16 @@ class AuditLine:
 
 
 async def read_trail(
-    store: Store, which: AuditFilter, *, limit: int, tz: ZoneInfo
+    store: Store,
+    which: AuditFilter,
+    *,
+    limit: int,
+    tz: ZoneInfo,
+    words: Words = ENGLISH,
+    number: Number = english_number,
 ) -> tuple[list[AuditLine], bool]:
-    """The newest `limit` records `which` selects, as lines, and whether there were more."""
+    """The newest `limit` records `which` selects, as lines in `words`, and whether there
+    were more."""
     records = await store.audit_log(
         customer_id=which.customer_id,
         actor_id=which.actor_id,
@@ -124,12 +154,20 @@ async def read_trail(
         until=which.until,
         limit=limit + 1,
     )
-    lines = await audit_lines(store.engine, records[:limit], program=store.program, tz=tz)
+    lines = await audit_lines(
+        store.engine, records[:limit], program=store.program, tz=tz, words=words, number=number
+    )
     return lines, len(records) > limit
 
 
 async def audit_lines(
-    engine: AsyncEngine, records: Sequence[AuditRecord], *, program: Program, tz: ZoneInfo
+    engine: AsyncEngine,
+    records: Sequence[AuditRecord],
+    *,
+    program: Program,
+    tz: ZoneInfo,
+    words: Words = ENGLISH,
+    number: Number = english_number,
 ) -> list[AuditLine]:
     """The records as lines, with card numbers and staff names looked up in one query each."""
     customer_ids = {r["customer_id"] for r in records if r["customer_id"] is not None}
@@ -148,10 +186,11 @@ async def audit_lines(
                 staff.c.telegram_user_id.in_(sorted(people)), staff.c.name.is_not(None)
             )
             names = {row.telegram_user_id: row.name for row in await conn.execute(query)}
-    return [_line(r, cards, names, program, tz) for r in records]
+    said = _Said(words, number, names, program)
+    return [_line(r, cards, said, tz) for r in records]
 
 
-def text_lines(lines: Iterable[AuditLine], *, html: bool) -> list[str]:
+def text_lines(lines: Iterable[AuditLine], *, html: bool, words: Words = ENGLISH) -> list[str]:
     """'2026-11-23 15:10 · Alex (2002) · Adjustment · card 4821 3379 · #57 · +50 points: …'."""
     esc = (lambda text: html_lib.escape(text, quote=False)) if html else (lambda text: text)
     shown = []
@@ -159,7 +198,7 @@ def text_lines(lines: Iterable[AuditLine], *, html: bool) -> list[str]:
         what = f"<b>{esc(line.what)}</b>" if html else line.what
         parts = [line.at.strftime("%Y-%m-%d %H:%M"), esc(line.who), what]
         if line.card:
-            parts.append(f"card {line.card}")
+            parts.append(words.gettext("card {card}").format(card=line.card))
         if line.entry is not None:
             parts.append(f"#{line.entry}")
         if line.details:
@@ -193,120 +232,164 @@ def audit_csv(lines: Iterable[AuditLine]) -> bytes:
 # --- one record --------------------------------------------------------------------------------
 
 
-def _line(
-    record: AuditRecord,
-    cards: Mapping[int, str],
-    names: Mapping[int, str],
-    program: Program,
-    tz: ZoneInfo,
-) -> AuditLine:
+@dataclass(frozen=True)
+class _Said:
+    """How the lines are worded: the language, the numbers, staff names and the program."""
+
+    words: Words
+    number: Number
+    names: Mapping[int, str]
+    program: Program
+
+    def _(self, message: str) -> str:
+        return self.words.gettext(message)
+
+    def points(self, n: int) -> str:
+        """'1 point', '1,250 points' ('1 250 баллов')."""
+        return self.words.ngettext("{n} point", "{n} points", abs(n)).format(n=self.number(n))
+
+    def signed(self, n: int) -> str:
+        return ("+" if n > 0 else "") + self.points(n)
+
+    def owed_paid(self, n: int) -> str:
+        """'12 of them paid points owed': what a purchase or a correction paid back."""
+        return self.words.ngettext(
+            "{n} of them paid points owed", "{n} of them paid points owed", n
+        ).format(n=self.number(n))
+
+    def role(self, value: object) -> str:
+        role = _text(value)
+        return self._(ROLE_NAMES[role]) if role in ROLE_NAMES else role
+
+    def person(self, user_id: int | None, *, nobody: str) -> str:
+        if user_id is None:
+            return nobody
+        name = self.names.get(user_id)
+        return f"{name} ({user_id})" if name else str(user_id)
+
+
+def _line(record: AuditRecord, cards: Mapping[int, str], said: _Said, tz: ZoneInfo) -> AuditLine:
     details = record["details"]
     number = None if record["customer_id"] is None else cards.get(record["customer_id"])
     number = number or _text(details.get("card_number"))
+    label = ACTION_LABELS.get(record["action"])
     return AuditLine(
         record_id=record["id"],
         at=record["at"].astimezone(tz),
         actor_id=record["actor_id"],
-        who=_person(record["actor_id"], names, nobody="system"),
+        who=said.person(record["actor_id"], nobody=said._("system")),
         action=record["action"],
-        what=ACTION_LABELS.get(record["action"], record["action"]),
+        what=said._(label) if label else record["action"],
         card=format_card(number) if number else "",
         entry=record["entry_id"],
-        details=_details(record["action"], details, names, program),
+        details=_details(record["action"], details, said),
     )
 
 
-def _details(
-    action: str, d: Mapping[str, object], names: Mapping[int, str], program: Program
-) -> str:
+def _details(action: str, d: Mapping[str, object], said: _Said) -> str:
     """What a record says beyond who, what and which card, from the keys each action writes."""
-    currency = program.currency
+    _ = said._
+    currency = said.program.currency
     if action == "register":
         bonus = _int(d.get("signup_bonus"))
-        return f"welcome bonus {_points(bonus)}" if bonus else ""
+        return _("welcome bonus {points}").format(points=said.points(bonus)) if bonus else ""
     if action == "earn":
-        said = f"{_signed(_int(d.get('points')))} for {_text(d.get('amount'))} {currency}"
+        amount = _text(d.get("amount"))
+        text = _("{points} for {amount} {currency}").format(
+            points=said.signed(_int(d.get("points"))), amount=amount, currency=currency
+        )
         paid = _int(d.get("owed_paid"))
-        return said + (f", {paid:,} of them paid points owed" if paid else "")
+        return text + (", " + said.owed_paid(paid) if paid else "")
     if action == "redeem":
         reward = _text(d.get("reward_id"))
-        name = next((r.name for r in program.rewards if r.id == reward), reward)
-        return f"{_signed(-_int(d.get('points')))} for {name}"
-    if action in ("void", "refund", "adjust"):
-        return _correction(action, d, currency)
-    if action in ("expire", "expiry_reminder"):  # core/expiry.py: the lots whose last day it is
-        points = _points(_int(d.get("points")))
-        day = _text(d.get("day"))
-        return (
-            f"{points}, last day {day}" if action == "expire" else f"{points} told, last day {day}"
+        name = next((r.name for r in said.program.rewards if r.id == reward), reward)
+        return _("{points} for {reward}").format(
+            points=said.signed(-_int(d.get("points"))), reward=name
         )
+    if action in ("void", "refund", "adjust"):
+        return _correction(action, d, said)
+    if action in ("expire", "expiry_reminder"):  # core/expiry.py: the lots whose last day it is
+        points = said.points(_int(d.get("points")))
+        day = _text(d.get("day"))
+        if action == "expire":
+            return _("{points}, last day {day}").format(points=points, day=day)
+        return _("{points} told, last day {day}").format(points=points, day=day)
     if action in ("staff_add", "staff_remove"):
-        who = _person(_int(d.get("user_id")), names, nobody="?")
-        role = _text(d.get("role"))
-        claimed = " (the first admin, by /claim)" if d.get("via") == "claim" else ""
-        return f"{who} as {role}{claimed}" if action == "staff_add" else f"{who}, was {role}"
+        who = said.person(_int(d.get("user_id")), nobody="?")
+        role = said.role(d.get("role"))
+        if action == "staff_remove":
+            return _("{who}, was {role}").format(who=who, role=role)
+        if d.get("via") == "claim":
+            return _("{who} as {role} (the first admin, by /claim)").format(who=who, role=role)
+        return _("{who} as {role}").format(who=who, role=role)
     if action == "staff_invite":
-        return f"a one-time link for a new {_text(d.get('role'))}"
+        return _("a one-time link for a new {role}").format(role=said.role(d.get("role")))
     if action == "invite_use":
-        return f"joined as {_text(d.get('role'))}"
+        return _("joined as {role}").format(role=said.role(d.get("role")))
     if action == "contacts_export":
-        parts = [f"period {_text(d.get('period'))}"]
+        parts = [_("period {period}").format(period=_text(d.get("period")))]
         if "rows" in d:
-            parts.append(f"{_int(d.get('rows')):,} rows")
+            rows = _int(d.get("rows"))
+            parts.append(
+                said.words.ngettext("{n} row", "{n} rows", rows).format(n=said.number(rows))
+            )
         if d.get("via") == "cli":
-            user = f" by {_text(d.get('os_user'))}" if d.get("os_user") else ""
-            parts.append(f"on the server{user}")
+            if d.get("os_user"):
+                parts.append(_("on the server by {user}").format(user=_text(d.get("os_user"))))
+            else:
+                parts.append(_("on the server"))
         return ", ".join(parts)
     if action == "config_load":
         where = _text(d.get("path") or d.get("source"))
+        where = _(CONFIG_SOURCES[where]) if where in CONFIG_SOURCES else where
         return f"sha256 {_text(d.get('sha256'))}" + (f", {where}" if where else "")
     if action == "tier_pin":
-        was = _text(d.get("tier_before"))
-        return f"{_text(d.get('tier'))} (was {was}), reason: {_text(d.get('reason'))}"
+        return _("{tier} (was {was}), reason: {reason}").format(
+            tier=_text(d.get("tier")),
+            was=_text(d.get("tier_before")),
+            reason=_text(d.get("reason")),
+        )
     if action == "tier_unpin":
-        moved = f"{_text(d.get('tier_before'))} → {_text(d.get('tier_after'))}"
-        return f"{moved}, reason: {_text(d.get('reason'))}"
+        return _("{before} → {after}, reason: {reason}").format(
+            before=_text(d.get("tier_before")),
+            after=_text(d.get("tier_after")),
+            reason=_text(d.get("reason")),
+        )
     if action == "tier_drop":
-        return f"{_text(d.get('tier_before'))} → {_text(d.get('tier_after'))}, points aged out"
+        return _("{before} → {after}, points aged out").format(
+            before=_text(d.get("tier_before")), after=_text(d.get("tier_after"))
+        )
     # An action a newer version recorded: its keys and values, plainly.
     return ", ".join(f"{key} {_text(value)}" for key, value in sorted(d.items()))
 
 
-def _correction(action: str, d: Mapping[str, object], currency: str) -> str:
+def _correction(action: str, d: Mapping[str, object], said: _Said) -> str:
     """'reverses #41, -25 points, reason: wrong card'; what could not move is said too."""
+    _ = said._
     parts = []
     if d.get("reverses_id") is not None:
-        parts.append(f"reverses #{_int(d.get('reverses_id'))}")
+        parts.append(_("reverses #{entry}").format(entry=_int(d.get("reverses_id"))))
     if action == "refund" and d.get("amount") is not None:
-        parts.append(f"{_text(d.get('amount'))} {currency} back")
+        parts.append(
+            _("{amount} {currency} back").format(
+                amount=_text(d.get("amount")), currency=said.program.currency
+            )
+        )
     gross, moved, owed = _int(d.get("gross")), _int(d.get("points")), _int(d.get("owed_added"))
-    change = _signed(gross)
+    change = said.signed(gross)
     if owed:
-        change += f" ({_signed(moved)} on the card, {_points(owed)} owed)"
+        change = _("{change} ({moved} on the card, {owed} owed)").format(
+            change=change, moved=said.signed(moved), owed=said.points(owed)
+        )
     elif gross > moved:
-        change += f" ({gross - moved:,} of them paid points owed)"
+        change = f"{change} ({said.owed_paid(gross - moved)})"
     parts.append(change)
     reason = _text(d.get("reason"))
     if reason:
         if action == "adjust":
             return ", ".join(parts) + f": {reason}"
-        parts.append(f"reason: {reason}")
+        parts.append(_("reason: {reason}").format(reason=reason))
     return ", ".join(parts)
-
-
-def _person(user_id: int | None, names: Mapping[int, str], *, nobody: str) -> str:
-    if user_id is None:
-        return nobody
-    name = names.get(user_id)
-    return f"{name} ({user_id})" if name else str(user_id)
-
-
-def _points(n: int) -> str:
-    return f"{n:,} point" + ("" if abs(n) == 1 else "s")
-
-
-def _signed(n: int) -> str:
-    return ("+" if n > 0 else "") + _points(n)
 
 
 def _int(value: object) -> int:
