@@ -21,7 +21,7 @@ from bot.offline import keyboard_rows
 from core.card_tokens import sign
 from core.db.secret import card_secret
 from core.types import MoneyOff, Reward
-from tests.support.harness import CASHIER, CUSTOMER, BotHarness, make_config
+from tests.support.harness import CASHIER, CUSTOMER, STRANGER, BotHarness, make_config
 from tests.support.languages import SHIPPED, leaked
 
 pytestmark = pytest.mark.asyncio
@@ -255,3 +255,31 @@ async def test_a_refunds_questions_and_preview_in_the_cashiers_language(
     await bot.press(CASHIER, CONFIRM[language])
     assert (await bot.store.get_customer(ann["id"]))["balance"] == 0
     assert await bot.store.ledger_sum(ann["id"]) == 0
+
+
+# The customer's side of the card: what /card and an opened code say, in their own words.
+CARD_WORDS = {"en": "loyalty card", "es": "tarjeta de fidelidad", "ru": "карта лояльности"}
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+async def test_a_customers_qr_card_and_a_code_they_open_in_their_language(
+    bot: BotHarness, language: str
+) -> None:
+    await a_customer(bot, language)
+
+    await bot.send(CUSTOMER, "/card")
+    caption = bot.last_text(CUSTOMER)
+    assert CARD_WORDS[language] in caption and "/card" in caption
+    translated(caption, language)
+    assert [c.method for c in bot.said_to(CUSTOMER)][-1] == "sendPhoto"
+
+    await bot.send(CUSTOMER, "/start c_12345678")  # anyone's printed card: the one fixed reply
+    reply = bot.last_text(CUSTOMER)
+    assert CARD_WORDS[language] in reply and "/card" in reply
+    translated(reply, language)
+
+    bot.set_app_language(STRANGER, language)
+    await bot.send(STRANGER, "/card")
+    assert "/start" in bot.last_text(STRANGER)
+    translated(bot.last_text(STRANGER), language)
+    assert not bot.bad_requests()
