@@ -8,6 +8,7 @@ ledger holds the same whatever the languages.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator
 from decimal import Decimal
@@ -16,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from bot import i18n
+from bot import flows, i18n
 from bot.offline import keyboard_rows
 from core.card_tokens import sign
 from core.db.secret import card_secret
@@ -283,3 +284,30 @@ async def test_a_customers_qr_card_and_a_code_they_open_in_their_language(
     assert "/start" in bot.last_text(STRANGER)
     translated(bot.last_text(STRANGER), language)
     assert not bot.bad_requests()
+
+
+# An idle flow ends in a job, not an update: it still speaks the cashier's language.
+IDLE = {"en": "idle for 5 minutes", "es": "5 minutos sin actividad", "ru": "5 минут ничего"}
+EXPIRED = {"en": "has expired", "es": "ha caducado", "ru": "истёк"}
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+async def test_an_idle_flow_ends_in_the_cashiers_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, language: str
+) -> None:
+    monkeypatch.setattr(flows, "IDLE_TIMEOUT", 0.3)
+    async with BotHarness(make_config(tmp_path)) as bot:
+        ann = await a_customer(bot, other(language))
+        bot.set_app_language(CASHIER, language)
+        await bot.send(CASHIER, "/earn 07400123456 30")
+
+        def probe() -> str | None:
+            return next((t for t in bot.texts_to(CASHIER) if IDLE[language] in t), None)
+
+        async with asyncio.timeout(5):
+            notice = await bot.emulator.until(probe)
+
+        translated(notice, language)
+        await bot.press(CASHIER, CONFIRM[language])
+        assert EXPIRED[language] in bot.alerts()[-1] and "/earn" in bot.alerts()[-1]
+        assert (await bot.store.get_customer(ann["id"]))["balance"] == 0
