@@ -191,7 +191,7 @@ async def got_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flow
     entry_id = context.user_data[ENTRY_KEY]
     text = update.effective_message.text.strip()
     try:
-        if text.lower() in ALL_WORDS or text.lower() == _(ALL_WORD).lower():
+        if _means_all(text):
             amount = await svc.store.refundable(entry_id)
         else:
             amount = rules.parse_amount(text, svc.config.program)
@@ -233,6 +233,12 @@ async def got_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flow
         reply_markup=buttons,
     )
     return CONFIRM
+
+
+def _means_all(text: str) -> bool:
+    """'all' in English or in the cashier's language ('todo', 'всё', typed 'все' too)."""
+    word = text.lower().replace("ё", "е")
+    return word in ALL_WORDS or word == _(ALL_WORD).lower().replace("ё", "е")
 
 
 async def record_refund(

@@ -250,7 +250,8 @@ async def test_a_refunds_questions_and_preview_in_the_cashiers_language(
     await bot.press(CASHIER, f"#{ref}")
     translated(bot.last_text(CASHIER), language)
     assert ALL[language] in bot.last_text(CASHIER)  # the word for "all" it offers
-    await bot.send(CASHIER, ALL[language])  # "all" in the cashier's own language
+    # "all" in the cashier's own language (Russian typed without its ё)
+    await bot.send(CASHIER, ALL[language].replace("ё", "е"))
     in_language(bot.last_text(CASHIER), language)
     assert "40 → 0" in bot.last_text(CASHIER)
     await bot.press(CASHIER, CONFIRM[language])
