@@ -14,12 +14,19 @@ from core import rules, tiers
 from core.contact import mask_phone
 from core.types import Customer, LedgerEntry, Program
 
-from . import expiry
+from . import expiry, i18n
 from .flows import go_data
-from .format import customer_line, entry_lines, esc, points, split_message
+from .format import customer_line, date, entry_lines, esc, number, points, split_message
+from .i18n import N_, _
 from .services import Services
 
 RECENT = 5  # ledger entries shown on a card
+# What the points toward the next tier are counted over (core/tiers.py Progress "counted").
+_COUNTED = {
+    "in all": N_("{points} earned in all"),
+    "in the last 365 days": N_("{points} earned in the last 365 days"),
+    "this year": N_("{points} earned this year"),
+}
 
 
 def render_card(
@@ -40,41 +47,63 @@ def render_card(
     if for_staff:
         # None once the customer was forgotten (/forget): their card works without a name.
         phone = customer["phone"]
-        lines.append(f"Phone: {mask_phone(phone) if phone else '— (forgotten)'}")
+        shown = mask_phone(phone) if phone else _("— (forgotten)")
+        lines.append(_("Phone: {phone}").format(phone=shown))
     if standing is None:  # the lifetime basis needs no dated credits
         standing = tiers.standing_of(customer, dt.date.min)
     progress = tiers.progress(standing, program)
-    tier = esc(progress["tier"]) + (" (set by the shop)" if progress["pinned"] else "")
-    lines.append(f"Balance: <b>{points(customer['balance'])}</b> · {tier}")
+    tier = esc(progress["tier"]) + (" " + _("(set by the shop)") if progress["pinned"] else "")
+    lines.append(
+        _("Balance: <b>{points}</b> · {tier}").format(points=points(customer["balance"]), tier=tier)
+    )
     if for_staff and progress["pinned"]:
         why = customer.get("pinned_reason") or ""
-        lines.append(f"📌 Tier pinned by an admin: {esc(why)}" if why else "📌 Tier pinned")
+        lines.append(
+            _("📌 Tier pinned by an admin: {reason}").format(reason=esc(why))
+            if why
+            else _("📌 Tier pinned")
+        )
     if expiring is not None:
         lines.append(expiring)  # "⏳ 120 points expire on 31 Jan" (bot/expiry.py)
     lines.extend(_progress_lines(progress))
     lines.extend(_reward_lines(customer["balance"], program))
     lines.append("")
     if entries:
-        lines.append("<b>Recent</b>")
+        lines.append(_("<b>Recent</b>"))
         lines.extend(entry_lines(entries, program.currency))
     else:
-        lines.append("No activity yet.")
+        lines.append(_("No activity yet."))
     return "\n".join(lines)
 
 
 def _progress_lines(progress: tiers.Progress) -> list[str]:
     """The way to the next tier in what the customer can see: the points that count and over
     what period, never a total shown nowhere else (in reset mode the balance says 0)."""
-    counted = f"{points(progress['counted_points'])} earned {progress['counted']}"
+    counted = _(_COUNTED[progress["counted"]]).format(points=points(progress["counted_points"]))
     until = progress["held_until"]
-    held = f"{esc(progress['tier'])} until {until:%-d %b %Y}" if until is not None else ""
+    held = (
+        _("{tier} until {date}").format(tier=esc(progress["tier"]), date=_day(until))
+        if until is not None
+        else ""
+    )
+    in_brackets = f" ({held})" if held else ""
     nxt, to_next = progress["next_tier"], progress["points_to_next"]
     if nxt is None or to_next is None:
-        return [f"{counted} · top tier 🏆" + (f" ({held})" if held else "")]
+        return [f"{counted} · " + _("top tier 🏆") + in_brackets]
     if progress["goal"] == "keep":
-        return [f"{counted} · {to_next:,} more this year to keep {esc(nxt)} ({held})"]
-    more = f"{to_next:,} more" + (" this year" if progress["counted"] == "this year" else "")
-    return [f"{counted} · {more} to {esc(nxt)}" + (f" ({held})" if held else "")]
+        keep = _("{n} more this year to keep {tier}").format(n=number(to_next), tier=esc(nxt))
+        return [f"{counted} · {keep} ({held})"]
+    more = (
+        _("{n} more this year to {tier}")
+        if progress["counted"] == "this year"
+        else _("{n} more to {tier}")
+    ).format(n=number(to_next), tier=esc(nxt))
+    return [f"{counted} · {more}{in_brackets}"]
+
+
+def _day(day: dt.date) -> str:
+    """'5 Mar 2027' (no leading zero in English, as the card always wrote it)."""
+    return f"{day:%-d %b %Y}" if i18n.current() == i18n.SOURCE else date(day)
 
 
 def _reward_lines(balance: int, program: Program) -> list[str]:
@@ -83,10 +112,14 @@ def _reward_lines(balance: int, program: Program) -> list[str]:
         return []  # a program running points before it has decided on rewards
     affordable = [o for o in options if o["affordable"]]
     if affordable:
-        names = ", ".join(f"{esc(o['name'])} ({o['cost']:,})" for o in affordable)
-        return [f"Rewards available now: {names}"]
+        names = ", ".join(f"{esc(o['name'])} ({number(o['cost'])})" for o in affordable)
+        return [_("Rewards available now: {names}").format(names=names)]
     cheapest = options[0]  # options come cheapest first
-    return [f"Next reward: {esc(cheapest['name'])}, {points(cheapest['shortfall'])} to go"]
+    return [
+        _("Next reward: {reward}, {points} to go").format(
+            reward=esc(cheapest["name"]), points=points(cheapest["shortfall"])
+        )
+    ]
 
 
 async def card_text(svc: Services, customer: Customer, *, for_staff: bool) -> str:
@@ -135,9 +168,9 @@ def staff_buttons(customer: Customer) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("➕ Earn", callback_data=go_data("earn", cid)),
-                InlineKeyboardButton("🎁 Redeem", callback_data=go_data("redeem", cid)),
-                InlineKeyboardButton("🔄 Status", callback_data=go_data("status", cid)),
+                InlineKeyboardButton(_("➕ Earn"), callback_data=go_data("earn", cid)),
+                InlineKeyboardButton(_("🎁 Redeem"), callback_data=go_data("redeem", cid)),
+                InlineKeyboardButton(_("🔄 Status"), callback_data=go_data("status", cid)),
             ]
         ]
     )

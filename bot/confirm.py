@@ -55,7 +55,8 @@ from core.types import (
 )
 
 from . import delivery, texts
-from .i18n import _
+from .i18n import _, speaking
+from .languages import language_for
 from .replies import friendly
 from .roles import requires
 from .services import Services, services
@@ -123,7 +124,7 @@ UNDO_PREFIX: Final = "undo:"  # "↩ Undo" under a result: bot/handlers/void.py 
 def undo_buttons(entry_id: int, *, undo: bool) -> list[list[Button]] | None:
     """The "↩ Undo" button under an earn's or a redemption's result; None when turned off
     ([corrections] undo_minutes = 0)."""
-    return [[{"text": "↩ Undo", "data": f"{UNDO_PREFIX}{entry_id}"}]] if undo else None
+    return [[{"text": _("↩ Undo"), "data": f"{UNDO_PREFIX}{entry_id}"}]] if undo else None
 
 
 class Record(Protocol[P_contra, R_co]):
@@ -168,8 +169,8 @@ def remember(
     return InlineKeyboardMarkup(
         [
             [
-                InlineKeyboardButton("✅ Confirm", callback_data=Press(kind, True, key).data),
-                InlineKeyboardButton("✖ Cancel", callback_data=Press(kind, False, key).data),
+                InlineKeyboardButton(_("✅ Confirm"), callback_data=Press(kind, True, key).data),
+                InlineKeyboardButton(_("✖ Cancel"), callback_data=Press(kind, False, key).data),
             ]
         ]
     )
@@ -213,8 +214,9 @@ def handlers(
     """The CONFIRM state of `kind`'s flow: Confirm, Cancel, and text that points at them.
 
     `popup` answers the Confirm press once the change is written; `refused` follows the
-    friendly reason when the store refuses it. `role` is checked again on every press: someone
-    demoted after the preview can't confirm it.
+    friendly reason when the store refuses it. Both are marked with `N_` by the caller and
+    translated here, when sent, in the presser's language. `role` is checked again on every
+    press: someone demoted after the preview can't confirm it.
     """
 
     async def confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> object:
@@ -229,19 +231,19 @@ def handlers(
         drop(context)  # taken before anything else: a double tap finds nothing to confirm
         await quietly(query.edit_message_reply_markup(None), "take the buttons off")
         cashier = user.id
+        svc = services(context)
 
         def tell(result: R) -> list[Outgoing]:
-            told = describe(result)
+            told = describe(result)  # in the cashier's language (this update's)
             reply: Outgoing = {"chat_id": cashier, "text": told.reply}
             if told.reply_buttons:
                 reply["buttons"] = told.reply_buttons
             messages = [reply]
             if told.notify_chat is not None and told.notify_chat != cashier:
-                notice: Outgoing = {
-                    "chat_id": told.notify_chat,
-                    "text": told.notice,
-                    "notice": True,
-                }
+                # The customer reads the notice in their own language, not the cashier's.
+                with speaking(language_for(svc, told.notify_chat)):
+                    text = describe(result).notice
+                notice: Outgoing = {"chat_id": told.notify_chat, "text": text, "notice": True}
                 messages.append(notice)
             return messages
 
@@ -251,13 +253,15 @@ def handlers(
             )
         except LoyaltyError as exc:  # e.g. another cashier spent the points since the preview
             await quietly(query.answer(), "answer the button")
-            await context.bot.send_message(cashier, f"{friendly(exc)}{refused}")
+            await context.bot.send_message(
+                cashier, f"{friendly(exc)}{_(refused) if refused else ''}"
+            )
             return ConversationHandler.END
         # Committed. From here on every failure is retried, never reported as "nothing changed".
         queued = result["queued"]
         if result["replayed"]:  # recorded before (a racing copy): finish what it still owes
             queued = await delivery.claim_owed(services(context), pending.key)
-        await quietly(query.answer(popup), "answer the button")
+        await quietly(query.answer(_(popup)), "answer the button")
         await delivery.send_now(context.application, queued)
         return ConversationHandler.END
 
@@ -289,7 +293,7 @@ async def cancel_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> o
         await query.answer(_(texts.ALREADY_CLOSED))
         return None
     drop(context)
-    await query.answer("Cancelled")
+    await query.answer(_("Cancelled"))
     await query.edit_message_reply_markup(None)
     if query.message is not None:
         await context.bot.send_message(query.message.chat.id, _(texts.CANCELLED))
@@ -324,7 +328,9 @@ async def answer_stale(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await delivery.send_now(context.application, owed)
     else:
         await query.answer(
-            f"This confirmation has expired. Start again with /{_COMMAND[press.kind]}.",
+            _("This confirmation has expired. Start again with {command}.").format(
+                command=f"/{_COMMAND[press.kind]}"
+            ),
             show_alert=True,
         )
 

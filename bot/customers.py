@@ -29,7 +29,7 @@ async def find_or_explain(
     except LoyaltyError as exc:
         assert update.effective_message is not None
         await update.effective_message.reply_text(
-            f"{friendly(exc)}\nSend the card or phone number again, or /cancel."
+            f"{friendly(exc)}\n" + _("Send the card or phone number again, or /cancel.")
         )
         return None
 

@@ -32,7 +32,9 @@ from telegram.ext import (
 from core.types import Button
 
 from . import confirm, texts
-from .i18n import _
+from .i18n import _, speaking
+from .languages import language_for
+from .services import services
 
 # A conversation state: a step's name such as "earn.amount", or END (-1) when the flow is over.
 State: TypeAlias = str | int
@@ -122,8 +124,8 @@ def again_buttons(customer_id: int) -> list[list[Button]]:
     """Under an earn's result: the next purchase or a reward for the same customer, one tap."""
     return [
         [
-            {"text": "➕ Same customer again", "data": go_data("earn", customer_id)},
-            {"text": "🎁 Redeem", "data": go_data("redeem", customer_id)},
+            {"text": _("➕ Same customer again"), "data": go_data("earn", customer_id)},
+            {"text": _("🎁 Redeem"), "data": go_data("redeem", customer_id)},
         ]
     ]
 
@@ -204,9 +206,18 @@ async def idle_timeout(update: object, context: ContextTypes.DEFAULT_TYPE) -> St
     """Ends a flow left idle for IDLE_TIMEOUT seconds, and says so."""
     confirm.drop(context)
     if isinstance(update, Update) and update.effective_chat is not None:
-        await context.bot.send_message(
-            update.effective_chat.id,
-            "⌛ That was idle for 5 minutes, so I stopped it. Nothing was recorded. "
-            "Start again whenever you're ready.",
+        # A job, not an update: its task did not run set_language, so say it in the language
+        # of the person whose flow it was.
+        user = update.effective_user
+        language = (
+            language_for(services(context), user.id, user.language_code)
+            if user is not None
+            else services(context).config.shop.language
         )
+        with speaking(language):
+            text = _(
+                "⌛ That was idle for 5 minutes, so I stopped it. Nothing was recorded. "
+                "Start again whenever you're ready."
+            )
+        await context.bot.send_message(update.effective_chat.id, text)
     return END

@@ -27,6 +27,7 @@ from core.errors import LoyaltyError
 from .. import confirm
 from ..cards import card_text, send_card, staff_buttons
 from ..customers import customer_from_button
+from ..i18n import N_, _, ngettext
 from ..qr import card_png
 from ..replies import friendly
 from ..roles import requires, role_of
@@ -36,15 +37,16 @@ log = logging.getLogger(__name__)
 
 # The one answer a customer or stranger gets from a scanned link: the same for every code,
 # so opening someone's screenshot says nothing about them (not even whether it was valid).
-FOR_STAFF_ONLY = (
+# Marked with N_ and translated where sent.
+FOR_STAFF_ONLY = N_(
     "That code is a loyalty card, for the staff at the till to scan. "
     "To show your own card, send /card."
 )
-NOT_LINKED = (
+NOT_LINKED = N_(
     "Your Telegram account isn't linked to a loyalty card yet. Send /start and tap "
     "<b>Share my phone number</b> to link it."
 )
-STAFF_CARD = (
+STAFF_CARD = N_(
     "/card shows a customer their QR card for the till. To open a card, scan theirs, or use "
     "/status, /find or a card number."
 )
@@ -66,19 +68,24 @@ async def show_qr_card(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     confirm.drop(context)
     svc = services(context)
     if await role_of(svc, update.effective_user.id) != "customer":
-        await update.effective_message.reply_text(STAFF_CARD)
+        await update.effective_message.reply_text(_(STAFF_CARD))
         return
     own = await svc.store.customer_by_telegram(update.effective_user.id)
     if own is None:
-        await update.effective_message.reply_text(NOT_LINKED)
+        await update.effective_message.reply_text(_(NOT_LINKED))
         return
     token = card_tokens.sign(own["id"], await _secret(svc), now=svc.clock())
     link = card_tokens.deep_link(context.bot.username, token)
     minutes = int(card_tokens.TOKEN_TTL.total_seconds() // 60)
     await update.effective_message.reply_photo(
         card_png(link),
-        caption=f"💳 Your loyalty card. Show this code at the till: the cashier scans it.\n"
-        f"It works for {minutes} minutes; send /card again for a fresh one.",
+        caption=_("💳 Your loyalty card. Show this code at the till: the cashier scans it.")
+        + "\n"
+        + ngettext(
+            "It works for {n} minute; send /card again for a fresh one.",
+            "It works for {n} minutes; send /card again for a fresh one.",
+            minutes,
+        ).format(n=minutes),
     )
 
 
@@ -89,7 +96,7 @@ async def open_scanned(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     svc = services(context)
     if await role_of(svc, update.effective_user.id) == "customer":
         # Nothing read, nothing checked: the reply can't depend on whose code it is.
-        await update.effective_message.reply_text(FOR_STAFF_ONLY)
+        await update.effective_message.reply_text(_(FOR_STAFF_ONLY))
         return
     payload = (context.args or [""])[0]
     try:

@@ -25,8 +25,8 @@ from core.types import Customer, EarnQuote, EarnResult
 
 from .. import confirm, flows, referrals, texts
 from ..customers import customer_from_button, find_or_explain
-from ..format import customer_line, esc, money, points
-from ..i18n import _
+from ..format import customer_line, esc, money, number, points
+from ..i18n import N_, _
 from ..replies import friendly
 from ..roles import requires
 from ..services import services
@@ -123,10 +123,11 @@ async def _ask_amount(update: Update, context: ContextTypes.DEFAULT_TYPE, c: Cus
     assert update.effective_message is not None and context.user_data is not None
     context.user_data[CUSTOMER_KEY] = c["id"]
     currency = services(context).config.program.currency
+    ask = _(
+        "How much did they spend? Send the amount in {currency}, like 25.50 (/cancel to stop)."
+    ).format(currency=esc(currency))
     await update.effective_message.reply_text(
-        f"{customer_line(c)} · {esc(c['tier'])} · {points(c['balance'])}\n"
-        f"How much did they spend? Send the amount in {esc(currency)}, like 25.50 "
-        "(/cancel to stop)."
+        f"{customer_line(c)} · {esc(c['tier'])} · {points(c['balance'])}\n{ask}"
     )
     return ASK_AMOUNT
 
@@ -151,7 +152,7 @@ async def _preview(
         amount = rules.parse_amount(amount_text, program)
     except LoyaltyError as exc:
         await update.effective_message.reply_text(
-            f"{friendly(exc)}\nSend the amount again, like 25.50 (/cancel to stop)."
+            f"{friendly(exc)}\n" + _("Send the amount again, like 25.50 (/cancel to stop).")
         )
         return ASK_AMOUNT
     svc = services(context)
@@ -169,15 +170,18 @@ async def _preview(
         return flows.END
     buttons = confirm.remember(context, "earn", EarnPreview(customer["id"], amount))
     tier_up = (
-        f"\n🎉 This takes them to <b>{esc(quote['tier_after'])}</b>!"
+        "\n" + _("🎉 This takes them to <b>{tier}</b>!").format(tier=esc(quote["tier_after"]))
         if quote["tier_after"] != quote["tier_before"]
         else ""
+    )
+    balance = _("Balance {before} → {after}").format(
+        before=number(quote["balance_before"]), after=number(quote["balance_after"])
     )
     await update.effective_message.reply_text(
         f"{customer_line(customer)}\n"
         f"{money(quote['amount'], quote['currency'])} → <b>{points(quote['points'])}</b>, "
         f"{esc(quote['tier_before'])} ×{quote['multiplier']}{_campaigns(quote)}\n"
-        f"Balance {quote['balance_before']:,} → {quote['balance_after']:,}{tier_up}",
+        f"{balance}{tier_up}",
         reply_markup=buttons,
     )
     return CONFIRM
@@ -188,7 +192,7 @@ def _campaigns(quote: EarnQuote) -> str:
     parts = [
         f"{esc(c['name'])} ×{c['multiplier']}"
         if "multiplier" in c
-        else f"{esc(c['name'])} +{c['points']:,}"
+        else f"{esc(c['name'])} +{number(c['points'])}"
         for c in quote.get("campaigns", [])
     ]
     return "".join(f", {part}" for part in parts)
@@ -217,20 +221,30 @@ def describe_earn(result: EarnResult, *, undo: bool = True) -> confirm.Told:
     """'✅ +25 points for 25.50 GBP' to the cashier; '⭐ You earned…' to a linked customer."""
     tier = esc(result["tier_after"])
     moved = result["tier_after"] != result["tier_before"]
-    tier_up = f"\n🎉 Tier up: now <b>{tier}</b>!" if moved else ""
+    tier_up = "\n" + _("🎉 Tier up: now <b>{tier}</b>!").format(tier=tier) if moved else ""
     spent = money(result["amount"], result["currency"])
     campaigns = _campaigns(result).removeprefix(", ")
     if campaigns:
         spent += f" ({campaigns})"
+    earned, balance = points(result["points"]), points(result["balance_after"])
+    reply = "\n".join(
+        (
+            _("✅ <b>+{points}</b> for {spent}").format(points=earned, spent=spent),
+            _("New balance: <b>{balance}</b> · {tier}").format(balance=balance, tier=tier)
+            + tier_up,
+            _("Ref #{ref}").format(ref=result["entry_id"]),
+        )
+    )
+    notice = _(
+        "⭐ You earned <b>{points}</b> for your purchase of {spent}. "
+        "Balance: <b>{balance}</b> ({tier})."
+    ).format(points=earned, spent=spent, balance=balance, tier=tier)
     return confirm.Told(
-        reply=f"✅ <b>+{points(result['points'])}</b> for {spent}"
-        f"\nNew balance: <b>{points(result['balance_after'])}</b> · {tier}{tier_up}"
-        f"\nRef #{result['entry_id']}",
+        reply=reply,
         reply_buttons=(confirm.undo_buttons(result["entry_id"], undo=undo) or [])
         + flows.again_buttons(result["customer_id"]),
         notify_chat=result["notify_user_id"],
-        notice=f"⭐ You earned <b>{points(result['points'])}</b> for your purchase of {spent}. "
-        f"Balance: <b>{points(result['balance_after'])}</b> ({tier}).{tier_up}",
+        notice=notice + tier_up,
     )
 
 
@@ -247,7 +261,10 @@ def conversation(*, undo: bool) -> ConversationHandler:  # type: ignore[type-arg
             ASK_CUSTOMER: [MessageHandler(text, got_customer)],
             ASK_AMOUNT: [MessageHandler(text, got_amount)],
             CONFIRM: confirm.handlers(
-                "earn", record_earn, functools.partial(describe_earn, undo=undo), popup="Recorded ✔"
+                "earn",
+                record_earn,
+                functools.partial(describe_earn, undo=undo),
+                popup=N_("Recorded ✔"),
             ),
         },
         preview_kind="earn",

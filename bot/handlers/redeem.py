@@ -37,8 +37,8 @@ from core.types import Customer, Program, RedeemResult, Reward
 
 from .. import confirm, flows, texts
 from ..customers import customer_from_button, find_or_explain
-from ..format import card, customer_line, esc, money, points
-from ..i18n import _
+from ..format import card, customer_line, esc, money, number, points
+from ..i18n import N_, _, ngettext
 from ..replies import friendly
 from ..roles import requires
 from ..services import services
@@ -133,26 +133,32 @@ async def _show_rewards(
     header = f"{note}\n\n" if note else ""
     if not options:
         await context.bot.send_message(
-            update.effective_chat.id, f"{header}There are no rewards to redeem yet."
+            update.effective_chat.id, header + _("There are no rewards to redeem yet.")
         )
         return ConversationHandler.END
     context.user_data[CUSTOMER_KEY] = customer["id"]
     buttons = [
         [
             InlineKeyboardButton(
-                f"{o['name']} · {o['cost']:,}"  # button labels are plain text, never parsed
-                + ("" if o["affordable"] else f" (missing {o['shortfall']:,})"),
+                f"{o['name']} · {number(o['cost'])}"  # button labels are plain, never parsed
+                + (
+                    ""
+                    if o["affordable"]
+                    else " " + _("(missing {points})").format(points=number(o["shortfall"]))
+                ),
                 callback_data=f"{PICK_PREFIX}{o['id']}",
             )
         ]
         for o in options
     ]
-    reset = "\nRedeeming spends the whole balance." if program.reset_after_redemption else ""
+    reset = (
+        "\n" + _("Redeeming spends the whole balance.") if program.reset_after_redemption else ""
+    )
+    balance = _("Balance: <b>{points}</b>").format(points=points(customer["balance"]))
     await context.bot.send_message(
         update.effective_chat.id,
         f"{header}{customer_line(customer)} · {esc(customer['tier'])}\n"
-        f"Balance: <b>{points(customer['balance'])}</b>{reset}\n"
-        "Which reward? Tap one below (/cancel to stop).",
+        f"{balance}{reset}\n" + _("Which reward? Tap one below (/cancel to stop)."),
         reply_markup=InlineKeyboardMarkup(buttons),
     )
     return PICK
@@ -166,7 +172,9 @@ async def pick_reward(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flo
     try:
         reward = rules.find_reward(query.data.removeprefix(PICK_PREFIX), _program(context))
     except UnknownReward:  # forged data, or a reward removed from the config since
-        await query.answer("That reward isn't on offer. Pick one from the list.", show_alert=True)
+        await query.answer(
+            _("That reward isn't on offer. Pick one from the list."), show_alert=True
+        )
         return None
     customer = await _chosen_customer(update, context)
     try:
@@ -174,8 +182,16 @@ async def pick_reward(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flo
     except InsufficientPoints as exc:
         # Plain text: a popup is not HTML, so the reward name is not escaped here.
         await query.answer(
-            f"{reward.name} needs {exc.cost:,} points: the balance is {exc.balance:,}, "
-            f"{exc.shortfall:,} missing.",
+            ngettext(
+                "{reward} needs {cost} point: the balance is {balance}, {missing} missing.",
+                "{reward} needs {cost} points: the balance is {balance}, {missing} missing.",
+                exc.cost,
+            ).format(
+                reward=reward.name,
+                cost=number(exc.cost),
+                balance=number(exc.balance),
+                missing=number(exc.shortfall),
+            ),
             show_alert=True,
         )
         return None
@@ -192,7 +208,7 @@ async def typed_reward(update: Update, context: ContextTypes.DEFAULT_TYPE) -> fl
         reward = rules.find_reward(update.effective_message.text, _program(context))
     except UnknownReward as exc:
         await update.effective_message.reply_text(
-            f"{friendly(exc)}\nTap a reward above, or /cancel."
+            f"{friendly(exc)}\n" + _("Tap a reward above, or /cancel.")
         )
         return None
     customer = await _chosen_customer(update, context)
@@ -200,7 +216,7 @@ async def typed_reward(update: Update, context: ContextTypes.DEFAULT_TYPE) -> fl
         return await _preview(update, context, customer, reward)
     except InsufficientPoints as exc:
         await update.effective_message.reply_text(
-            f"{friendly(exc)}\nTap another reward above, or /cancel."
+            f"{friendly(exc)}\n" + _("Tap another reward above, or /cancel.")
         )
         return None
 
@@ -226,15 +242,17 @@ async def _preview(
     context.user_data[CUSTOMER_KEY] = customer["id"]
     buttons = confirm.remember(context, "redeem", RedeemPreview(customer["id"], reward.id))
     spend = (
-        f"Spends the whole balance, <b>{points(quote['points'])}</b> (the card restarts at 0)."
+        _("Spends the whole balance, <b>{points}</b> (the card restarts at 0).")
         if program.reset_after_redemption
-        else f"Spends <b>{points(quote['points'])}</b>."
+        else _("Spends <b>{points}</b>.")
+    ).format(points=points(quote["points"]))
+    question = _("Redeem <b>{reward}</b> ({cost})?").format(
+        reward=esc(quote["reward_name"]), cost=points(quote["cost"])
     )
     await context.bot.send_message(
         update.effective_chat.id,
-        f"{customer_line(customer)}\n"
-        f"Redeem <b>{esc(quote['reward_name'])}</b> ({points(quote['cost'])})? {spend}\n"
-        f"Balance {quote['balance_before']:,} → {quote['balance_after']:,}",
+        f"{customer_line(customer)}\n{question} {spend}\n"
+        + _balance(quote["balance_before"], quote["balance_after"]),
         reply_markup=buttons,
     )
     return CONFIRM
@@ -257,8 +275,13 @@ async def _ask_bill(
     await context.bot.send_message(
         update.effective_chat.id,
         f"{customer_line(customer)}\n<b>{esc(reward.name)}</b>: "
-        f"{rule.points_per_unit:,} points take 1.00 {esc(currency)} off.\n"
-        "How much is the bill? Send the amount, like 23.40 (/cancel to stop).",
+        + ngettext(
+            "{points} point takes {one} off.",
+            "{points} points take {one} off.",
+            rule.points_per_unit,
+        ).format(points=number(rule.points_per_unit), one=money(Decimal(1), currency))
+        + "\n"
+        + _("How much is the bill? Send the amount, like 23.40 (/cancel to stop)."),
     )
     return ASK_BILL
 
@@ -279,7 +302,7 @@ async def got_bill(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.
         return flows.END
     except (InvalidAmount, DiscountNotAllowed) as exc:
         await update.effective_message.reply_text(
-            f"{friendly(exc)}\nSend the bill again, or /cancel."
+            f"{friendly(exc)}\n" + _("Send the bill again, or /cancel.")
         )
         return None
     context.user_data[MONEY_KEY] = (reward.id, bill)
@@ -288,16 +311,22 @@ async def got_bill(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flows.
     buttons = [
         [
             InlineKeyboardButton(
-                f"{off:,.2f} {program.currency} off",  # a label: plain text, never parsed
+                # a label: plain text, never parsed, so the currency is not escaped
+                _("{amount} off").format(amount=f"{decimal(off)} {program.currency}"),
                 callback_data=f"{OFF_PREFIX}{int(off * 100)}",
             )
         ]
         for off in money_off.offers(least, most, step)
     ]
     await update.effective_message.reply_text(
-        f"Bill {money(bill, program.currency)} · balance {points(customer['balance'])}.\n"
-        f"Take how much off? From {least:,.2f} to {most:,.2f} {currency}, in steps of "
-        f"{step:,.2f}: tap one, or send the amount.",
+        _("Bill {bill} · balance {points}.").format(
+            bill=money(bill, program.currency), points=points(customer["balance"])
+        )
+        + "\n"
+        + _(
+            "Take how much off? From {least} to {most} {currency}, in steps of {step}: "
+            "tap one, or send the amount."
+        ).format(least=decimal(least), most=decimal(most), currency=currency, step=decimal(step)),
         reply_markup=InlineKeyboardMarkup(buttons),
     )
     return PICK_DISCOUNT
@@ -328,7 +357,7 @@ async def typed_discount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return await _money_preview(update, context, discount)
     except (InvalidAmount, DiscountNotAllowed, InsufficientPoints) as exc:
         await update.effective_message.reply_text(
-            f"{friendly(exc)}\nTap a discount above, send another amount, or /cancel."
+            f"{friendly(exc)}\n" + _("Tap a discount above, send another amount, or /cancel.")
         )
         return None
 
@@ -348,11 +377,16 @@ async def _money_preview(
     await context.bot.send_message(
         update.effective_chat.id,
         f"{customer_line(customer)}\n"
-        f"Take <b>{money(quote['discount'], program.currency)}</b> off the bill - "
-        f"{points(quote['points'])}?\n"
-        f"Bill {money(quote['bill'], program.currency)} → "
-        f"{money(quote['bill'] - quote['discount'], program.currency)} · "
-        f"Balance {quote['balance_before']:,} → {quote['balance_after']:,}",
+        + _("Take <b>{discount}</b> off the bill - {points}?").format(
+            discount=money(quote["discount"], program.currency), points=points(quote["points"])
+        )
+        + "\n"
+        + _("Bill {before} → {after}").format(
+            before=money(quote["bill"], program.currency),
+            after=money(quote["bill"] - quote["discount"], program.currency),
+        )
+        + " · "
+        + _balance(quote["balance_before"], quote["balance_after"]),
         reply_markup=buttons,
     )
     return CONFIRM
@@ -394,29 +428,59 @@ def describe_redeem(result: RedeemResult, *, reset: bool, undo: bool = True) -> 
     """The code for the cashier to hand over; the same to a linked customer. For money off,
     the discount the cashier takes off the bill, first."""
     reward, code = esc(result["reward_name"]), esc(result["code"])
+    spent, balance = points(result["points"]), points(result["balance_after"])
+    number_ = card(result["card_number"])
+    code_line = _("Code: <code>{code}</code> · Ref #{ref}").format(
+        code=code, ref=result["entry_id"]
+    )
     if "discount" in result:
         off = money(result["discount"], result.get("currency", ""))
+        reply = "\n".join(
+            (
+                _("💷 Take <b>{discount}</b> off the bill · card {card}").format(
+                    discount=off, card=number_
+                ),
+                _("{reward}: <b>{points}</b> spent").format(reward=reward, points=spent),
+                _("New balance: <b>{balance}</b>").format(balance=balance),
+                code_line,
+            )
+        )
         return confirm.Told(
-            reply=f"💷 Take <b>{off}</b> off the bill · card {card(result['card_number'])}\n"
-            f"{reward}: <b>{points(result['points'])}</b> spent\n"
-            f"New balance: <b>{points(result['balance_after'])}</b>\n"
-            f"Code: <code>{code}</code> · Ref #{result['entry_id']}",
+            reply=reply,
             reply_buttons=confirm.undo_buttons(result["entry_id"], undo=undo),
             notify_chat=result["notify_user_id"],
-            notice=f"💷 <b>{off}</b> off your bill for {points(result['points'])}. Balance: "
-            f"<b>{points(result['balance_after'])}</b>.",
+            notice=_(
+                "💷 <b>{discount}</b> off your bill for {points}. Balance: <b>{balance}</b>."
+            ).format(discount=off, points=spent, balance=balance),
         )
-    restarts = " (reset to 0 after a redemption)" if reset else ""
+    restarts = " " + _("(reset to 0 after a redemption)") if reset else ""
+    reply = "\n".join(
+        (
+            _("🎁 Redeemed <b>{reward}</b> · card {card}").format(reward=reward, card=number_),
+            _("Points spent: <b>{points}</b>").format(points=spent),
+            _("New balance: <b>{balance}</b>").format(balance=balance) + restarts,
+            code_line,
+        )
+    )
     return confirm.Told(
-        reply=f"🎁 Redeemed <b>{reward}</b> · card {card(result['card_number'])}\n"
-        f"Points spent: <b>{points(result['points'])}</b>\n"
-        f"New balance: <b>{points(result['balance_after'])}</b>{restarts}\n"
-        f"Code: <code>{code}</code> · Ref #{result['entry_id']}",
+        reply=reply,
         reply_buttons=confirm.undo_buttons(result["entry_id"], undo=undo),
         notify_chat=result["notify_user_id"],
-        notice=f"🎁 You redeemed <b>{reward}</b> for {points(result['points'])}. Balance: "
-        f"<b>{points(result['balance_after'])}</b>. Your code: <code>{code}</code>",
+        notice=_(
+            "🎁 You redeemed <b>{reward}</b> for {points}. Balance: <b>{balance}</b>. "
+            "Your code: <code>{code}</code>"
+        ).format(reward=reward, points=spent, balance=balance, code=code),
     )
+
+
+def _balance(before: int, after: int) -> str:
+    """'Balance 300 → 50' in a preview."""
+    return _("Balance {before} → {after}").format(before=number(before), after=number(after))
+
+
+def decimal(amount: Decimal) -> str:
+    """'11.50', '1,150.00': an amount of money without its currency, the reader's way."""
+    return money(amount, "").rstrip()
 
 
 def _program(context: ContextTypes.DEFAULT_TYPE) -> Program:
@@ -447,7 +511,7 @@ def conversation(program: Program, *, undo: bool) -> ConversationHandler:  # typ
                 "redeem",
                 record_redeem,
                 functools.partial(describe_redeem, reset=program.reset_after_redemption, undo=undo),
-                popup="Redeemed ✔",
+                popup=N_("Redeemed ✔"),
             ),
         },
         preview_kind="redeem",

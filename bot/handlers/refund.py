@@ -37,8 +37,8 @@ from core.types import CorrectionResult, Customer
 from .. import confirm, flows, texts
 from ..corrections import describe_correction
 from ..customers import find_or_explain
-from ..format import customer_line, money, points
-from ..i18n import _
+from ..format import customer_line, day_time, money, number, points, signed
+from ..i18n import N_, _
 from ..replies import friendly
 from ..roles import requires
 from ..services import services
@@ -55,6 +55,8 @@ PICK_PREFIX: Final = "refund:pick:"
 PICK_PATTERN: Final = rf"^{PICK_PREFIX}[0-9]{{1,12}}$"
 REF: Final = re.compile(r"#([0-9]{1,12})")
 ALL_WORDS: Final = ("all", "full", "everything")
+# The word for "all" offered in the reader's language (the English ones always work too).
+ALL_WORD: Final = N_("all")
 
 
 @dataclass(frozen=True)
@@ -107,15 +109,15 @@ async def _show_purchases(
     if not purchases:
         await context.bot.send_message(
             update.effective_chat.id,
-            f"{customer_line(customer)}\nNo recent purchase on this card can be refunded.",
+            f"{customer_line(customer)}\n" + _("No recent purchase on this card can be refunded."),
         )
         return flows.END
     context.user_data[CUSTOMER_KEY] = customer["id"]
     buttons = [
         [
             InlineKeyboardButton(  # a button label: plain text, never parsed
-                f"{e['created_at']:%d %b %H:%M} · {e['amount']:,.2f} {currency} · "
-                f"{e['points']:+,} · #{e['entry_id']}",
+                f"{day_time(e['created_at'])} · {money(e['amount'] or Decimal(0), currency)} · "
+                f"{signed(e['points'])} · #{e['entry_id']}",
                 callback_data=f"{PICK_PREFIX}{e['entry_id']}",
             )
         ]
@@ -123,7 +125,7 @@ async def _show_purchases(
     ]
     await context.bot.send_message(
         update.effective_chat.id,
-        f"{customer_line(customer)}\nWhich purchase? Tap it (/cancel to stop).",
+        f"{customer_line(customer)}\n" + _("Which purchase? Tap it (/cancel to stop)."),
         reply_markup=InlineKeyboardMarkup(buttons),
     )
     return PICK
@@ -144,7 +146,7 @@ async def pick_purchase(update: Update, context: ContextTypes.DEFAULT_TYPE) -> f
         await query.answer(_(texts.NO_LONGER_ACTIVE), show_alert=True)
         return None
     if entry["customer_id"] != context.user_data.get(CUSTOMER_KEY):
-        await query.answer("That purchase isn't on this card. Pick one from the list.", True)
+        await query.answer(_("That purchase isn't on this card. Pick one from the list."), True)
         return None
     await query.answer()
     await confirm.quietly(query.edit_message_reply_markup(None), "take the buttons off")
@@ -167,9 +169,15 @@ async def _ask_amount(
     currency = svc.config.program.currency
     await context.bot.send_message(
         update.effective_chat.id,
-        f"Refund of the purchase of {money(entry['amount'] or Decimal(0), currency)} "
-        f"(ref #{entry_id}). How much was returned? Up to {money(left, currency)}, "
-        'or "all" (/cancel to stop).',
+        _(
+            "Refund of the purchase of {amount} (ref #{ref}). How much was returned? "
+            'Up to {left}, or "{all}" (/cancel to stop).'
+        ).format(
+            amount=money(entry["amount"] or Decimal(0), currency),
+            ref=entry_id,
+            left=money(left, currency),
+            all=_(ALL_WORD),
+        ),
     )
     return ASK_AMOUNT
 
@@ -183,7 +191,7 @@ async def got_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flow
     entry_id = context.user_data[ENTRY_KEY]
     text = update.effective_message.text.strip()
     try:
-        if text.lower() in ALL_WORDS:
+        if _means_all(text):
             amount = await svc.store.refundable(entry_id)
         else:
             amount = rules.parse_amount(text, svc.config.program)
@@ -191,27 +199,46 @@ async def got_amount(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flow
         customer = await svc.store.get_customer(entry["customer_id"])
     except LoyaltyError as exc:
         await update.effective_message.reply_text(
-            f"{friendly(exc)}\nSend the amount returned again, or /cancel."
+            f"{friendly(exc)}\n" + _("Send the amount returned again, or /cancel.")
         )
         return ASK_AMOUNT
     currency = svc.config.program.currency
     owed = (
-        f"\nThe card holds only {points(quote['balance_before'])}: "
-        f"{points(quote['owed_added'])} will be owed, paid from the next purchases."
+        "\n"
+        + _(
+            "The card holds only {balance}: {owed} will be owed, paid from the next purchases."
+        ).format(balance=points(quote["balance_before"]), owed=points(quote["owed_added"]))
         if quote["owed_added"]
         else ""
     )
-    rule = f"{quote.get('points_per_unit', '?')} per {currency} ×{quote.get('multiplier', '?')}"
+    rule = _("{points} per {currency} ×{multiplier}").format(
+        points=quote.get("points_per_unit", "?"),
+        currency=currency,
+        multiplier=quote.get("multiplier", "?"),
+    )
     buttons = confirm.remember(context, "refund", RefundPreview(entry_id, amount))
+    question = _("↩ Refund {amount} of the {purchase} purchase (ref #{ref})?").format(
+        amount=money(amount, currency),
+        purchase=money(entry["amount"] or amount, currency),
+        ref=entry_id,
+    )
+    takes = _("Takes back <b>{points}</b> (its rule: {rule}).").format(
+        points=points(-quote["gross"]), rule=rule
+    )
+    balance = _("Balance {before} → {after}").format(
+        before=number(quote["balance_before"]), after=number(quote["balance_after"])
+    )
     await update.effective_message.reply_text(
-        f"{customer_line(customer)}\n"
-        f"↩ Refund {money(amount, currency)} of the {money(entry['amount'] or amount, currency)} "
-        f"purchase (ref #{entry_id})?\n"
-        f"Takes back <b>{points(-quote['gross'])}</b> (its rule: {rule}).{owed}\n"
-        f"Balance {quote['balance_before']:,} → {quote['balance_after']:,}",
+        f"{customer_line(customer)}\n{question}\n{takes}{owed}\n{balance}",
         reply_markup=buttons,
     )
     return CONFIRM
+
+
+def _means_all(text: str) -> bool:
+    """'all' in English or in the cashier's language ('todo', 'всё', typed 'все' too)."""
+    word = text.lower().replace("ё", "е")
+    return word in ALL_WORDS or word == _(ALL_WORD).lower().replace("ё", "е")
 
 
 async def record_refund(
@@ -241,7 +268,7 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
             PICK: [CallbackQueryHandler(pick_purchase, pattern=PICK_PATTERN)],
             ASK_AMOUNT: [MessageHandler(text, got_amount)],
             CONFIRM: confirm.handlers(
-                "refund", record_refund, describe_correction, popup="Refunded ✔"
+                "refund", record_refund, describe_correction, popup=N_("Refunded ✔")
             ),
         },
         preview_kind="refund",
