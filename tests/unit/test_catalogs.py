@@ -8,6 +8,7 @@ entries in bot/locale/<lang>/LC_MESSAGES/messages.po, and run it again to compil
 
 from __future__ import annotations
 
+import ast
 import gettext
 import re
 from html.parser import HTMLParser
@@ -125,3 +126,20 @@ def test_russian_counts_take_their_three_forms() -> None:
     with i18n.speaking("ru"):
         shown = [i18n.ngettext("{n} point", "{n} points", n).format(n=n) for n in (1, 3, 5, 21)]
     assert shown == ["1 балл", "3 балла", "5 баллов", "21 балл"]
+
+
+def test_no_marked_text_hides_inside_an_f_string() -> None:
+    """Babel's extractor (on Python 3.11) skips calls written inside an f-string, so
+    `f"{_('Balance')}: ..."` would reach no catalog and stay English in every language, and
+    the tests above, which extract the same way, could not see it."""
+    marks = {"_", "N_", "ngettext", "gettext"}
+    hidden = []
+    for folder in ("bot", "core"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for fstring in (n for n in ast.walk(tree) if isinstance(n, ast.JoinedStr)):
+                for call in (n for n in ast.walk(fstring) if isinstance(n, ast.Call)):
+                    name = getattr(call.func, "id", None) or getattr(call.func, "attr", None)
+                    if name in marks and call.args and isinstance(call.args[0], ast.Constant):
+                        hidden.append(f"{path.relative_to(ROOT)}:{call.lineno}")
+    assert not hidden, f"marked texts inside f-strings (move them out): {hidden}"
