@@ -312,3 +312,29 @@ async def test_an_idle_flow_ends_in_the_cashiers_language(
         await bot.press(CASHIER, CONFIRM[language])
         assert EXPIRED[language] in bot.alerts()[-1] and "/earn" in bot.alerts()[-1]
         assert (await bot.store.get_customer(ann["id"]))["balance"] == 0
+
+
+async def test_the_notice_follows_the_customers_app_language_when_they_never_chose(
+    bot: BotHarness,
+) -> None:
+    """A customer whose phone is in Spanish, who never sent /language, hears of the points a
+    cashier in English records in Spanish, once the bot has seen their app's language."""
+    now = bot.services.clock()
+    result = await bot.store.register(
+        {"name": "Ann Lee", "phone": PHONE, "email": None}, actor_id=CASHIER, now=now
+    )
+    await bot.store.link_telegram(PHONE, CUSTOMER)
+    bot.set_app_language(CUSTOMER, "es-419")
+    await bot.send(CUSTOMER, "/status")
+    in_language(bot.last_text(CUSTOMER), "es")
+
+    await bot.send(CASHIER, "/earn")
+    await bot.send(CASHIER, "07400 123456")
+    await bot.send(CASHIER, "25.50")
+    await bot.press(CASHIER, CONFIRM["en"])
+
+    in_language(bot.last_text(CASHIER), "en")
+    notice = bot.last_text(CUSTOMER)
+    in_language(notice, "es")
+    assert "25" in notice
+    assert (await bot.store.get_customer(result["customer"]["id"]))["balance"] == 25
