@@ -8,22 +8,28 @@ language, no English sentence left in the engine's line) and that nothing was wr
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import datetime as dt
 from decimal import Decimal
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from bot import i18n
-from bot.expiry import reminder_text
+from bot import delivery, expiry, i18n
 from bot.offline import SentCall
+from core.expiry import ExpiryPolicy
 from core.types import Customer
-from tests.support.harness import CASHIER, CUSTOMER, BotHarness
+from tests.support.harness import CASHIER, CUSTOMER, BotHarness, make_config
 from tests.support.languages import SHIPPED, leaked
 
 pytestmark = pytest.mark.asyncio
 
 PHONE = "+447400123456"
+JAN_1 = dt.datetime(2026, 1, 1, 12, 0, tzinfo=dt.UTC)  # London is on GMT in January
+AFTER_30 = ExpiryPolicy(policy="after_days", days=30, remind_days=14)
 
 # A known phrase of each language, per reply.
 BAD_AMOUNT = {"en": "That amount won't work", "es": "Ese importe no vale", "ru": "Эта сумма не"}
@@ -158,10 +164,31 @@ async def test_an_unexpected_error_apologises_in_the_senders_language(
 
 
 @pytest.mark.parametrize("language", SHIPPED)
-async def test_an_expiry_reminder_is_written_in_the_recipients_language(language: str) -> None:
-    with i18n.speaking(language):
-        text = reminder_text("48213379", dt.date(2027, 1, 31), 120)
+async def test_an_expiry_reminder_is_written_in_the_recipients_language(
+    tmp_path: Path, language: str
+) -> None:
+    """The daily job serves nobody in particular: the reminder takes the language the customer
+    chose (/language), not the job's."""
+    config = dataclasses.replace(make_config(tmp_path), expiry=AFTER_30)
+    async with BotHarness(config) as bot:
+        done = bot.services.notes[expiry.CATCH_UP_NOTE]
+        assert isinstance(done, asyncio.Event)
+        await asyncio.wait_for(done.wait(), timeout=10)  # the start-up run, on no cards
+        bot.services.notes[expiry.SINCE_NOTE] = JAN_1 - dt.timedelta(days=365)
+        ann = await customer_with(bot)
+        await bot.store.link_telegram(PHONE, CUSTOMER)
+        await bot.send(CUSTOMER, f"/language {language}")
+        await bot.store.earn(ann["id"], Decimal(120), actor_id=CASHIER, now=JAN_1)
+        before = len(bot.texts_to(CUSTOMER))
 
-    assert "4821 3379" in text and "/status" in text
-    assert {"en": "expire on", "es": "caducan el", "ru": "сгорят"}[language] in text
-    assert_own_language(language, text)
+        due = dt.datetime(2026, 1, 17, 10, 0, tzinfo=dt.UTC)  # 14 days before 31 Jan
+        bot.services.clock = lambda: due
+        queued = await expiry.run(bot.services, due)
+        await delivery.deliver_due(SimpleNamespace(application=bot.app))  # type: ignore[arg-type]
+
+        assert queued.reminders == 1 and len(bot.texts_to(CUSTOMER)) == before + 1
+        text = bot.last_text(CUSTOMER)
+        assert "/status" in text
+        assert {"en": "expire on", "es": "caducan el", "ru": "сгорят"}[language] in text
+        assert {"en": "31 Jan 2026", "es": "31 ene 2026", "ru": "31 янв. 2026"}[language] in text
+        assert_own_language(language, text)
