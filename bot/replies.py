@@ -135,7 +135,7 @@ def friendly(exc: LoyaltyError) -> str:
             why = esc(_sentence(reason(exc)))
             if exc.reason.template == _CANT_READ_PERIOD:
                 return _("{why}.").format(why=why)
-            return _("{why}. Try {examples}.").format(why=why, examples=EXAMPLES)
+            return _("{why}. Try {examples}.").format(why=why, examples=_(EXAMPLES))
         case AlreadyLinked():
             return _(
                 "That card is already linked to another Telegram account. Please ask at the till."

@@ -35,7 +35,8 @@ __all__ = [
 ]
 
 DEFAULT_PERIOD: Final = "30d"
-EXAMPLES: Final = "30d, 7d, 2026-10, 2026-10-01..2026-10-31 or all"
+# Marked: a reply translates it (its "or"); the CLI shows it as it is.
+EXAMPLES: Final = N_("30d, 7d, 2026-10, 2026-10-01..2026-10-31 or all")
 MAX_DAYS: Final = 3660  # ten years: anything longer is "all"
 # "all" starts here rather than at datetime.min, which can't be converted to every time zone.
 ALL_TIME_START: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -123,7 +124,7 @@ def parse_period(text: str | None, *, now: dt.datetime, tz: ZoneInfo) -> Period:
         text or "",
         Reason(
             N_("can't read {typed} as a period: try {examples}"),
-            {"typed": repr(_short(text or "")), "examples": EXAMPLES},
+            {"typed": repr(_short(text or "")), "examples": Reason(EXAMPLES)},
         ),
     )
 

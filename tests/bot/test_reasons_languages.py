@@ -22,7 +22,7 @@ from bot import delivery, expiry, i18n
 from bot.offline import SentCall
 from core.expiry import ExpiryPolicy
 from core.types import Customer
-from tests.support.harness import CASHIER, CUSTOMER, BotHarness, make_config
+from tests.support.harness import ADMIN, CASHIER, CUSTOMER, BotHarness, make_config
 from tests.support.languages import SHIPPED, leaked
 
 pytestmark = pytest.mark.asyncio
@@ -140,6 +140,20 @@ async def test_a_customer_refused_a_staff_command_reads_why_in_their_language(
     assert STAFF_ONLY[language] in reply and "/help" in reply
     assert_own_language(language, reply)
     assert (await bot.store.get_customer(customer["id"]))["balance"] == 30
+
+
+@pytest.mark.parametrize("language", SHIPPED)
+async def test_a_period_that_cant_be_read_gets_examples_in_the_admins_language(
+    bot: BotHarness, language: str
+) -> None:
+    bot.set_app_language(ADMIN, language)
+
+    await bot.send(ADMIN, "/report 2026-13")
+
+    line = line_with(bot.last_text(ADMIN), "2026-13")
+    assert {"en": "is not a month", "es": "no es un mes", "ru": "не месяц"}[language] in line
+    assert {"en": " or all", "es": " o all", "ru": " или all"}[language] in line
+    assert_own_language(language, line)
 
 
 async def _boom(*args: object, **kwargs: object) -> Any:
