@@ -38,7 +38,7 @@ from core.db.migrate import upgrade
 from core.db.staff import StaffStore
 from core.db.store import Store
 
-from . import confirm, delivery, expiry, flows, languages, network
+from . import confirm, delivery, expiry, flows, i18n, languages, network
 from .backups import schedule_daily_backup
 from .birthdays import schedule_birthdays
 from .concurrency import PerUserUpdateProcessor
@@ -69,6 +69,7 @@ from .handlers import (
     tier,
     void,
 )
+from .i18n import _
 from .menus import set_command_menus
 from .persistence import DatabasePersistence, PersistentApplication
 from .services import SERVICES_KEY, Services
@@ -247,10 +248,14 @@ def _post_init(
         if not config.staff.admins and not svc.extra_admins and not await svc.staff.admin_count():
             svc.claim_code = secrets.token_hex(4)
             if announce is not None:
-                announce(
-                    f"No admin yet. Send this to the bot from the owner's Telegram account "
-                    f"to become its first admin:  /claim {svc.claim_code}"
-                )
+                # For whoever starts the bot: in the shop's language.
+                with i18n.speaking(config.shop.language):
+                    announce(
+                        _(
+                            "No admin yet. Send this to the bot from the owner's Telegram account "
+                            "to become its first admin:  /claim {code}"
+                        ).format(code=svc.claim_code)
+                    )
         await set_command_menus(app)
         schedule_daily_backup(app)  # [backup]: a verified copy of the database every day
         schedule_tier_job(app)  # tiers whose points aged out drop (not under lifetime points)

@@ -22,10 +22,12 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from core.db.engine import count_commits
 
+from .i18n import N_, _
+
 log = logging.getLogger(__name__)
 
-SORRY = "Sorry, something went wrong on our side and nothing was changed. Please try again."
-SORRY_AFTER_SAVING = (
+SORRY = N_("Sorry, something went wrong on our side and nothing was changed. Please try again.")
+SORRY_AFTER_SAVING = N_(
     "Sorry, something went wrong on our side after your change was saved, so I couldn't finish "
     "the reply. It IS recorded: check with /status before doing it again."
 )
@@ -54,7 +56,8 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     if not isinstance(update, Update):
         return
-    text = SORRY_AFTER_SAVING if saved else SORRY
+    # In the sender's language (bot/languages.set_language ran first for this update).
+    text = _(SORRY_AFTER_SAVING if saved else SORRY)
     try:
         if update.callback_query is not None:
             await update.callback_query.answer(text, show_alert=True)

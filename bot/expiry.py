@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 from dataclasses import dataclass
 from typing import Any, Final
 
+from babel.dates import format_date
 from telegram.ext import Application, ContextTypes, Job
 
 from core import expiry
@@ -28,8 +30,11 @@ from core.db import lots
 from core.db.statements import utc
 from core.types import Customer
 
+from . import i18n
 from .daily import schedule_daily
 from .format import card, points
+from .i18n import _
+from .languages import language_for
 from .services import Services, services, services_of
 
 log = logging.getLogger(__name__)
@@ -139,7 +144,7 @@ async def run(svc: Services, now: dt.datetime) -> Run:
                 since=since,
                 now=now,
                 due_at=due_at,
-                text=reminder_text,
+                text=functools.partial(_reminder_to, svc),
             )
             reminders += len(owed)
     if cards or reminders:
@@ -153,7 +158,7 @@ async def run(svc: Services, now: dt.datetime) -> Run:
 
 
 async def _expire(svc: Services, customer_id: int, now: dt.datetime) -> list[tuple[dt.date, int]]:
-    for _ in range(MAX_ATTEMPTS):
+    for _attempt in range(MAX_ATTEMPTS):
         written = await svc.store.unit.write(
             lots.expire_once,
             customer_id,
@@ -181,17 +186,34 @@ def _remind_at(now: dt.datetime, tz: Any) -> dt.datetime:
 
 
 def day_text(day: dt.date, today: dt.date) -> str:
-    """'31 Jan', with the year when it is not this one ('31 Dec 2027')."""
-    text = f"{day.day} {day:%b}"
-    return text if day.year == today.year else f"{text} {day.year}"
+    """'31 Jan', with the year when it is not this one ('31 Dec 2027'), the reader's way."""
+    if i18n.current() == i18n.SOURCE:
+        text = f"{day.day} {day:%b}"
+        return text if day.year == today.year else f"{text} {day.year}"
+    pattern = "d MMM" if day.year == today.year else "d MMM y"
+    return format_date(day, pattern, locale=i18n.current())
+
+
+def full_day(day: dt.date) -> str:
+    """'31 Jan 2027', the reader's way."""
+    if i18n.current() == i18n.SOURCE:
+        return f"{day.day} {day:%b} {day.year}"
+    return format_date(day, "d MMM y", locale=i18n.current())
 
 
 def reminder_text(card_number: str, day: dt.date, expiring: int) -> str:
-    """The customer's reminder (HTML; nothing in it is user text)."""
-    return (
-        f"⏳ <b>{points(expiring)}</b> on your card {card(card_number)} expire on "
-        f"<b>{day.day} {day:%b} {day.year}</b>. Use them before then: /status shows your rewards."
-    )
+    """The customer's reminder in the current language (HTML; nothing in it is user text)."""
+    return _(
+        "⏳ <b>{points}</b> on your card {card} expire on <b>{day}</b>. "
+        "Use them before then: /status shows your rewards."
+    ).format(points=points(expiring), card=card(card_number), day=full_day(day))
+
+
+def _reminder_to(svc: Services, chat_id: int, card_number: str, day: dt.date, n: int) -> str:
+    """The reminder in the language of the customer it goes to (queued by the daily job, which
+    serves nobody in particular)."""
+    with i18n.speaking(language_for(svc, chat_id)):
+        return reminder_text(card_number, day, n)
 
 
 async def status_line(svc: Services, customer: Customer) -> str | None:
@@ -216,7 +238,9 @@ async def status_line(svc: Services, customer: Customer) -> str | None:
     if soonest is None:
         return None
     day, expiring = soonest
-    return f"⏳ {points(expiring)} expire on {day_text(day, now.astimezone(tz).date())}"
+    return _("⏳ {points} expire on {day}").format(
+        points=points(expiring), day=day_text(day, now.astimezone(tz).date())
+    )
 
 
 def _lots_and_card(conn: Any, customer_id: int) -> tuple[list[expiry.Lot], Any]:

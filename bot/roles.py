@@ -17,14 +17,15 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes, ConversationHandl
 
 from core.types import Role
 
+from .i18n import N_, _
 from .services import Services, services
 
 log = logging.getLogger(__name__)
 
 _RANK: dict[Role, int] = {"customer": 0, "cashier": 1, "admin": 2}
 _REFUSAL = {
-    "cashier": "Only shop staff can do that. Send /help to see what you can do.",
-    "admin": "Only an admin (owner or manager) can do that.",
+    "cashier": N_("Only shop staff can do that. Send /help to see what you can do."),
+    "admin": N_("Only an admin (owner or manager) can do that."),
 }
 
 Callback = Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[Any]]
@@ -67,7 +68,7 @@ def requires(needed: Role) -> Callable[[F], F]:
             role = await role_of(services(context), user.id)
             if not at_least(role, needed):
                 log.info("refused %s for user %s (role %s)", callback.__name__, user.id, role)
-                await refuse(update, _REFUSAL[needed])
+                await refuse(update, _(_REFUSAL[needed]))
                 # Stop here: no later handler group may act on a refused update.
                 raise ApplicationHandlerStop(ConversationHandler.END)
             return await callback(update, context)

@@ -18,11 +18,27 @@ import datetime as dt
 import re
 from typing import Final
 
-from core.errors import InvalidBirthday
+from core.errors import InvalidBirthday, Reason
+from core.marks import N_
 
 NO_YEAR: Final = 4
 OLDEST: Final = 1900
 EXAMPLE: Final = "like 14/03 or 14/03/1990"
+# The months by number, for "February has no day 30" in the reader's language.
+MONTHS: Final = (
+    N_("January"),
+    N_("February"),
+    N_("March"),
+    N_("April"),
+    N_("May"),
+    N_("June"),
+    N_("July"),
+    N_("August"),
+    N_("September"),
+    N_("October"),
+    N_("November"),
+    N_("December"),
+)
 
 _DAY_MONTH = re.compile(r"(\d{1,2})\s*[./\-\s]\s*(\d{1,2})(?:\s*[./\-\s]\s*(\d{2,4}))?")
 _ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
@@ -36,21 +52,32 @@ def parse_birthday(text: str, today: dt.date) -> dt.date:
     elif match := _DAY_MONTH.fullmatch(typed):
         day, month = int(match[1]), int(match[2])
         if match[3] is not None and len(match[3]) != 4:
-            raise InvalidBirthday(f"write the year in full, {EXAMPLE}")
+            raise InvalidBirthday(Reason(N_("write the year in full, like 14/03 or 14/03/1990")))
         year = int(match[3]) if match[3] is not None else NO_YEAR
     else:
-        raise InvalidBirthday(f"send the day and the month, {EXAMPLE}")
+        raise InvalidBirthday(Reason(N_("send the day and the month, like 14/03 or 14/03/1990")))
     if not 1 <= month <= 12:
-        raise InvalidBirthday(f"there is no month {month}: send the day first, {EXAMPLE}")
+        raise InvalidBirthday(
+            Reason(
+                N_("there is no month {month}: send the day first, like 14/03 or 14/03/1990"),
+                {"month": str(month)},
+            )
+        )
     if year != NO_YEAR and not OLDEST <= year <= today.year:
-        raise InvalidBirthday(f"{year} can't be the year you were born")
+        raise InvalidBirthday(
+            Reason(N_("{year} can't be the year you were born"), {"year": str(year)})
+        )
     leap_or_given = year if year != NO_YEAR else NO_YEAR  # year 4 was a leap year
     if not 1 <= day <= calendar.monthrange(leap_or_given, month)[1]:
-        month_name = calendar.month_name[month]
-        raise InvalidBirthday(f"{month_name} has no day {day}")
+        raise InvalidBirthday(
+            Reason(
+                N_("{month} has no day {day}"),
+                {"month": Reason(MONTHS[month - 1]), "day": str(day)},
+            )
+        )
     born = dt.date(year, month, day)
     if year != NO_YEAR and born > today:
-        raise InvalidBirthday("that date hasn't happened yet")
+        raise InvalidBirthday(Reason(N_("that date hasn't happened yet")))
     return born
 
 

@@ -13,17 +13,20 @@ import re
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from core.errors import InvalidContact
+from core.errors import InvalidContact, Reason
+from core.marks import N_
 
 MAX_NAME_LENGTH = 100
 
 _REASONS = {
-    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: "the country code is not valid",
-    phonenumbers.ValidationResult.TOO_SHORT: "it is too short",
+    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: N_("the country code is not valid"),
+    phonenumbers.ValidationResult.TOO_SHORT: N_("it is too short"),
     # Digits that could only be dialled inside one area ("123456" in a UK shop).
-    phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY: "it is too short: include the area code",
-    phonenumbers.ValidationResult.TOO_LONG: "it is too long",
-    phonenumbers.ValidationResult.INVALID_LENGTH: "it has the wrong number of digits",
+    phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY: N_(
+        "it is too short: include the area code"
+    ),
+    phonenumbers.ValidationResult.TOO_LONG: N_("it is too long"),
+    phonenumbers.ValidationResult.INVALID_LENGTH: N_("it has the wrong number of digits"),
 }
 
 
@@ -31,11 +34,16 @@ def normalize_name(text: str) -> str:
     """Trims and folds white space; refuses empty, over-long or digits-only names."""
     name = " ".join(text.split())
     if not name:
-        raise InvalidContact("name", "the name is empty")
+        raise InvalidContact("name", Reason(N_("the name is empty")))
     if len(name) > MAX_NAME_LENGTH:
-        raise InvalidContact("name", f"the name is longer than {MAX_NAME_LENGTH} characters")
+        raise InvalidContact(
+            "name",
+            Reason(
+                N_("the name is longer than {limit} characters"), {"limit": str(MAX_NAME_LENGTH)}
+            ),
+        )
     if not any(ch.isalpha() for ch in name):
-        raise InvalidContact("name", "a name needs at least one letter")
+        raise InvalidContact("name", Reason(N_("a name needs at least one letter")))
     return name
 
 
@@ -48,9 +56,9 @@ def normalize_phone(text: str, region: str, *, international: bool = False) -> s
     """
     raw = text.strip()
     if not raw:
-        raise InvalidContact("phone", "the phone number is empty")
+        raise InvalidContact("phone", Reason(N_("the phone number is empty")))
     if re.search(r"[A-Za-z]", raw):
-        raise InvalidContact("phone", "a phone number has only digits, spaces and +")
+        raise InvalidContact("phone", Reason(N_("a phone number has only digits, spaces and +")))
     digits_only = re.sub(r"[\s().-]", "", raw)
     candidates = [raw]
     if international and not digits_only.startswith("+"):
@@ -60,21 +68,27 @@ def normalize_phone(text: str, region: str, *, international: bool = False) -> s
         candidates.append("+" + digits_only)
     # The reason given is about the first reading that parses: what was typed, not the "+" we
     # guessed ("482133790" in a UK shop is not a valid UK number, not "not valid for Poland").
-    why = ""
+    why: Reason | None = None
     for candidate in candidates:
         try:
             number = phonenumbers.parse(candidate, region)
         except phonenumbers.NumberParseException as exc:
             if exc.error_type == exc.INVALID_COUNTRY_CODE and candidate is candidates[0]:
-                why = _REASONS[phonenumbers.ValidationResult.INVALID_COUNTRY_CODE]
+                why = Reason(_REASONS[phonenumbers.ValidationResult.INVALID_COUNTRY_CODE])
             continue
         if phonenumbers.is_valid_number(number):
             return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
         reason = phonenumbers.is_possible_number_with_reason(number)
-        why = why or _REASONS.get(
-            reason, f"it is not a valid number for {_region_of(number, region)}"
-        )
-    raise InvalidContact("phone", why or "it is not a valid phone number")
+        if why is None:
+            why = (
+                Reason(_REASONS[reason])
+                if reason in _REASONS
+                else Reason(
+                    N_("it is not a valid number for {region}"),
+                    {"region": _region_of(number, region)},
+                )
+            )
+    raise InvalidContact("phone", why or Reason(N_("it is not a valid phone number")))
 
 
 def _region_of(number: phonenumbers.PhoneNumber, default: str) -> str:
@@ -105,5 +119,10 @@ def normalize_email(text: str | None) -> str | None:
     try:
         result = validate_email(text.strip(), check_deliverability=False)
     except EmailNotValidError as exc:
-        raise InvalidContact("email", str(exc)) from None
+        # email_validator says precisely what is wrong, in English only: English readers get
+        # its words, everyone else our own (core/errors.Reason.english).
+        raise InvalidContact(
+            "email",
+            Reason(N_("it is not a valid e-mail address, like name@example.com"), english=str(exc)),
+        ) from None
     return str(result.normalized)

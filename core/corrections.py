@@ -33,9 +33,12 @@ from core.errors import (
     InvalidAmount,
     NotAPurchase,
     NotReversible,
+    Reason,
     ReasonRequired,
     RefundTooLarge,
 )
+from core.marks import N_
+from core.rules import NOT_A_NUMBER, TWO_DECIMALS
 from core.types import (
     CorrectionKind,
     CorrectionQuote,
@@ -200,10 +203,13 @@ def quote_adjust(customer: Customer, points: int, reason: str, program: Program)
     if why is None:
         raise ReasonRequired()
     if points == 0:
-        raise InvalidAmount("an adjustment must add or take away at least one point")
+        raise InvalidAmount(Reason(N_("an adjustment must add or take away at least one point")))
     if abs(points) > MAX_ADJUSTMENT:
         raise InvalidAmount(
-            f"{points:,} points is beyond the {MAX_ADJUSTMENT:,} limit (probably a typo)"
+            Reason(
+                N_("{points} points is beyond the {limit} limit (probably a typo)"),
+                {"points": points, "limit": MAX_ADJUSTMENT},
+            )
         )
     return _quote(
         customer,
@@ -276,10 +282,10 @@ def _reason(text: str | None) -> str | None:
 def _refund_amount(amount: Decimal) -> Decimal:
     """A refund's amount: finite, above zero, at most two decimals (InvalidAmount says why)."""
     if not amount.is_finite():
-        raise InvalidAmount("that is not a number")
+        raise InvalidAmount(Reason(NOT_A_NUMBER))
     if amount <= 0:
-        raise InvalidAmount("a refund must be more than zero")
+        raise InvalidAmount(Reason(N_("a refund must be more than zero")))
     exponent = amount.normalize().as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:
-        raise InvalidAmount("use at most two decimal places, like 12.34")
+        raise InvalidAmount(Reason(TWO_DECIMALS))
     return amount.quantize(CENT)

@@ -29,15 +29,95 @@
 
 Handlers in bot/ map each of these to a one-line reply; anything else is a bug and goes to the
 one error handler.
+
+Each exception says why twice: `str(exc)` (and `exc.why`) in English, for logs and the CLI, and
+`exc.reason`, a `Reason`: the same words as a template marked for the translation catalogs
+(core/marks.py) with its named values, which bot/ renders in the reader's language
+(`exc.reason.render(words)`). Core never translates (it does not know who reads); it marks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Union
+
+from core.marks import ENGLISH, Words
+
+# A value in a reason: words as they are (what was typed, a card number), a number written the
+# reader's way when shown (an int as a count, a Decimal as an amount of money), or another
+# reason translated with this one ("not a phone number (it is too short)").
+Value = Union[str, int, Decimal, "Reason"]
+
+
+def english_number(value: int | Decimal) -> str:
+    """1,250 and 1,250.00: how English writes a count and an amount."""
+    return f"{value:,.2f}" if isinstance(value, Decimal) else f"{value:,}"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """Why something was refused, ready for any language: a template marked with `N_` and the
+    named values for its `{placeholders}`, filled in AFTER translation so a translation may
+    reorder them.
+
+    `translated=False` for words that are in no catalog (a reason a caller wrote as plain text):
+    shown as they are. `english` holds a library's own English words that say more than our
+    template (email_validator's "The part after the @-sign is not valid."): shown instead of
+    the template wherever the template has no translation, i.e. to English readers.
+    """
+
+    template: str
+    values: Mapping[str, Value] = field(default_factory=dict)
+    translated: bool = True
+    english: str | None = None
+
+    @classmethod
+    def verbatim(cls, text: str) -> Reason:
+        """Words from elsewhere, shown as they are in every language."""
+        return cls("{text}", {"text": text}, translated=False)
+
+    def render(
+        self,
+        words: Words = ENGLISH,
+        number: Callable[[int | Decimal], str] = english_number,
+    ) -> str:
+        """The reason in `words`' language, its numbers written by `number`."""
+        text = words.gettext(self.template) if self.translated else self.template
+        if self.english is not None and text == self.template:
+            return self.english
+        shown = {
+            key: (
+                value.render(words, number)
+                if isinstance(value, Reason)
+                else number(value)
+                if isinstance(value, (int, Decimal)) and not isinstance(value, bool)
+                else str(value)
+            )
+            for key, value in self.values.items()
+        }
+        return text.format(**shown)
+
+    def __str__(self) -> str:
+        return self.render()
+
+
+def _reason(why: str | Reason) -> Reason:
+    return why if isinstance(why, Reason) else Reason.verbatim(why)
 
 
 class LoyaltyError(Exception):
-    """Base of every expected, user-facing failure of the loyalty engine."""
+    """Base of every expected, user-facing failure of the loyalty engine.
+
+    `reason`: what went wrong, translatable (see the module's docstring). An exception whose
+    reply bot/replies.py words from its fields (UnknownCustomer: the reference) keeps its
+    English message here as it is.
+    """
+
+    def __init__(self, why: str | Reason = "") -> None:
+        self.reason = _reason(why)
+        super().__init__(str(self.reason))
 
 
 class UnknownCustomer(LoyaltyError):
@@ -64,15 +144,15 @@ class InsufficientPoints(LoyaltyError):
 class DiscountNotAllowed(LoyaltyError):
     """A money-off discount the reward does not allow on this bill and balance."""
 
-    def __init__(self, why: str) -> None:
+    def __init__(self, why: str | Reason) -> None:
         super().__init__(why)
-        self.why = why
+        self.why = str(self.reason)
 
 
 class InvalidAmount(LoyaltyError):
-    def __init__(self, why: str) -> None:
+    def __init__(self, why: str | Reason) -> None:
         super().__init__(why)
-        self.why = why
+        self.why = str(self.reason)
 
 
 class NothingToEarn(LoyaltyError):
@@ -88,19 +168,22 @@ class NothingToEarn(LoyaltyError):
 
 
 class InvalidContact(LoyaltyError):
-    def __init__(self, field: str, why: str) -> None:
-        super().__init__(f"{field}: {why}")
+    """`reason` is why the value won't do, without the field (`field` names it)."""
+
+    def __init__(self, field: str, why: str | Reason) -> None:
+        super().__init__(why)
         self.field = field
-        self.why = why
+        self.why = str(self.reason)
+        self.args = (f"{field}: {self.why}",)
 
 
 class InvalidReference(LoyaltyError):
     """What was typed is neither a valid card number nor a phone number."""
 
-    def __init__(self, reference: str, why: str) -> None:
+    def __init__(self, reference: str, why: str | Reason) -> None:
         super().__init__(why)
         self.reference = reference
-        self.why = why
+        self.why = str(self.reason)
 
 
 class UnknownReward(LoyaltyError):
@@ -121,18 +204,18 @@ class AlreadyLinked(LoyaltyError):
 class InvalidBirthday(LoyaltyError):
     """A birthday that can't be read or can't exist (core/birthdays.py): why, with an example."""
 
-    def __init__(self, why: str) -> None:
+    def __init__(self, why: str | Reason) -> None:
         super().__init__(why)
-        self.why = why
+        self.why = str(self.reason)
 
 
 class InvalidPeriod(LoyaltyError):
     """A report period that can't be read ("/report 2026-13"): what was typed and why."""
 
-    def __init__(self, text: str, why: str) -> None:
+    def __init__(self, text: str, why: str | Reason) -> None:
         super().__init__(why)
         self.text = text
-        self.why = why
+        self.why = str(self.reason)
 
 
 class ConfigError(LoyaltyError):

@@ -17,7 +17,8 @@ import phonenumbers
 
 from core.cards import CARD_DIGITS, is_valid_card
 from core.contact import normalize_phone
-from core.errors import InvalidContact, InvalidReference
+from core.errors import InvalidContact, InvalidReference, Reason
+from core.marks import N_
 
 Reference = tuple[Literal["card", "phone"], str]
 
@@ -29,14 +30,20 @@ def parse_reference(text: str, region: str) -> Reference:
     if compact.isdigit() and len(compact) == CARD_DIGITS and is_valid_card(compact):
         return ("card", compact)
     card_shaped = compact.isdigit() and len(compact) == CARD_DIGITS
-    typo = InvalidReference(raw, "that card number doesn't check out: a digit is probably mistyped")
+    typo = InvalidReference(
+        raw, Reason(N_("that card number doesn't check out: a digit is probably mistyped"))
+    )
     try:
         phone = normalize_phone(raw, region)
     except InvalidContact as exc:
         if card_shaped:
             raise typo from None
         raise InvalidReference(
-            raw, f"“{raw[:30]}” is not a card number or a phone number ({exc.why})"
+            raw,
+            Reason(
+                N_("“{typed}” is not a card number or a phone number ({why})"),
+                {"typed": raw[:30], "why": exc.reason},
+            ),
         ) from None
     # Eight bare digits are a phone only as a local number: read with a guessed "+" they are
     # often valid abroad ("49793481" -> +49 793481), which would hide a mistyped card number.

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
-from core.errors import DiscountNotAllowed, InsufficientPoints
+from core.errors import DiscountNotAllowed, InsufficientPoints, Reason
+from core.marks import N_
 from core.rules import validate_amount
 from core.types import Customer, MoneyOff, Program, RedeemQuote, Reward
 
@@ -62,8 +63,19 @@ def discount_range(
         share = f"{rule.max_share * 100:f}"
         share = (share.rstrip("0").rstrip(".") if "." in share else share) + "%"  # 50%, 33.5%
         raise DiscountNotAllowed(
-            f"at most {share} of a {bill:,.2f} {program.currency} bill can come off, "
-            f"{by_share:,.2f}; this reward starts at {least:,.2f} off"
+            Reason(
+                N_(
+                    "at most {share} of a {bill} {currency} bill can come off, {most}; "
+                    "this reward starts at {least} off"
+                ),
+                {
+                    "share": share,
+                    "bill": bill,
+                    "currency": program.currency,
+                    "most": by_share,
+                    "least": least,
+                },
+            )
         )
     return least, most
 
@@ -93,8 +105,19 @@ def quote_money_off(
     least, most = discount_range(customer["balance"], bill, reward, program)
     if not discount.is_finite() or discount % rule.step != 0 or not least <= discount <= most:
         raise DiscountNotAllowed(
-            f"{discount:,.2f} off is not on offer: from {least:,.2f} to {most:,.2f} "
-            f"{program.currency}, in steps of {rule.step:,.2f}"
+            Reason(
+                N_(
+                    "{discount} off is not on offer: from {least} to {most} {currency}, "
+                    "in steps of {step}"
+                ),
+                {
+                    "discount": discount,
+                    "least": least,
+                    "most": most,
+                    "currency": program.currency,
+                    "step": rule.step,
+                },
+            )
         )
     discount = discount.quantize(Decimal("0.01"))
     spent = points_for(discount, rule)

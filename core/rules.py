@@ -19,7 +19,8 @@ import unicodedata
 from decimal import ROUND_FLOOR, Decimal
 
 from core import campaigns, tiers
-from core.errors import InsufficientPoints, InvalidAmount, NothingToEarn, UnknownReward
+from core.errors import InsufficientPoints, InvalidAmount, NothingToEarn, Reason, UnknownReward
+from core.marks import N_
 from core.tiers import Standing, by_points
 from core.types import (
     AppliedCampaign,
@@ -104,7 +105,9 @@ _COMMA = re.compile(r"\d+,\d{0,2}|,\d{1,2}")  # "25,50", "12,", ",5": a decimal 
 _COMMA_THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d*)?")  # "1,250", "1,250.00"
 _POINT_THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:\.\d{3})+(?:,\d{0,2})?")  # "1.250,00"
 _EITHER = re.compile(r"[1-9]\d{0,2}\.\d{2}0")  # "1.250": 1.25 here, 1250 in much of Europe
-_EXAMPLE = "like 25.50"
+# Reasons an amount is refused, shared with core/corrections.py (marked: bot/ translates them).
+NOT_A_NUMBER = N_("that is not a number")
+TWO_DECIMALS = N_("use at most two decimal places, like 12.34")
 
 
 def currency_signs(currency: str) -> tuple[str, ...]:
@@ -121,7 +124,7 @@ def parse_amount(text: str, program: Program) -> Decimal:
     typed = _plain(text)
     parts = _PARTS.fullmatch(typed)
     if parts is None:  # no digit at all: "abc", "NaN", ""
-        raise InvalidAmount(f"{shown} is not an amount: send digits {_EXAMPLE}")
+        raise InvalidAmount(_not_an_amount(shown))
     before, number, after = parts["before"].strip(), parts["number"].strip(), parts["after"]
     negative = before.startswith(_MINUS) or number.startswith(_MINUS)
     before, number = before.lstrip("".join(_MINUS)).strip(), number.lstrip("".join(_MINUS))
@@ -130,20 +133,30 @@ def parse_amount(text: str, program: Program) -> Decimal:
     if foreign:
         mark = foreign[0].upper() if _is_code(foreign[0]) else foreign[0]
         raise InvalidAmount(
-            f"this shop counts in {program.currency}, not {mark}: "
-            f"send the amount in {program.currency}, {_EXAMPLE}"
+            Reason(
+                N_(
+                    "this shop counts in {currency}, not {mark}: "
+                    "send the amount in {currency}, like 25.50"
+                ),
+                {"currency": program.currency, "mark": mark},
+            )
         )
     if any(_mark(m, program) is None for m in marks):  # "12 pounds", "12p", "+12"
-        raise InvalidAmount(f"{shown} is not an amount: send digits {_EXAMPLE}")
+        raise InvalidAmount(_not_an_amount(shown))
     number = number.strip()
     symbol = next((c for c in number if not (c.isalnum() or c.isspace() or c in ".,")), None)
     if symbol is not None:  # "1£2", "12-50", "12'50"
         raise InvalidAmount(
-            f"{shown} has “{symbol}” between its digits: "
-            f"send only digits and a decimal point, {_EXAMPLE}"
+            Reason(
+                N_(
+                    "{shown} has “{symbol}” between its digits: "
+                    "send only digits and a decimal point, like 25.50"
+                ),
+                {"shown": shown, "symbol": symbol},
+            )
         )
     if any(c.isalpha() for c in number):  # "1e309", "1o0"
-        raise InvalidAmount(f"{shown} is not an amount: send digits {_EXAMPLE}")
+        raise InvalidAmount(_not_an_amount(shown))
     if any(c.isspace() for c in number):  # "12 50": 12.50 or 1250?
         raise InvalidAmount(_spaced(shown, number, program))
     amount = _number(number, shown)
@@ -185,7 +198,10 @@ def _number(number: str, shown: str) -> Decimal:
     if _EITHER.fullmatch(number):
         whole, _, part = number.partition(".")
         raise InvalidAmount(
-            f"{shown} could mean {whole}.{part[:2]} or {whole}{part}: send the one you meant"
+            Reason(
+                N_("{shown} could mean {one} or {other}: send the one you meant"),
+                {"shown": shown, "one": f"{whole}.{part[:2]}", "other": f"{whole}{part}"},
+            )
         )
     if _POINT.fullmatch(number):
         cleaned = number
@@ -196,11 +212,15 @@ def _number(number: str, shown: str) -> Decimal:
     elif _POINT_THOUSANDS.fullmatch(number):
         cleaned = number.replace(".", "").replace(",", ".")  # "1.250,00": the European way
     else:
-        raise InvalidAmount(f"{shown} is not an amount: send digits {_EXAMPLE}")
+        raise InvalidAmount(_not_an_amount(shown))
     return Decimal(cleaned)
 
 
-def _spaced(shown: str, number: str, program: Program) -> str:
+def _not_an_amount(shown: str) -> Reason:
+    return Reason(N_("{shown} is not an amount: send digits like 25.50"), {"shown": shown})
+
+
+def _spaced(shown: str, number: str, program: Program) -> Reason:
     """Why "12 50" is refused, with the readings that would be accepted."""
     groups = number.split()
     readings = []
@@ -216,32 +236,48 @@ def _spaced(shown: str, number: str, program: Program) -> str:
             continue
         valid.append(reading)
     if len(valid) == 2:
-        return f"{shown} has a space inside: send {valid[0]} or {valid[1]}, whichever you meant"
+        return Reason(
+            N_("{shown} has a space inside: send {one} or {other}, whichever you meant"),
+            {"shown": shown, "one": valid[0], "other": valid[1]},
+        )
     if valid:
-        return f"{shown} has a space inside: send {valid[0]} if that is what you meant"
-    return f"{shown} has a space inside: send the amount without spaces, {_EXAMPLE}"
+        return Reason(
+            N_("{shown} has a space inside: send {one} if that is what you meant"),
+            {"shown": shown, "one": valid[0]},
+        )
+    return Reason(
+        N_("{shown} has a space inside: send the amount without spaces, like 25.50"),
+        {"shown": shown},
+    )
 
 
 def validate_amount(amount: Decimal, program: Program) -> Decimal:
     """Refuses NaN/Infinity, zero, negative, more than two decimals, or above max_purchase."""
     if not amount.is_finite():
-        raise InvalidAmount("that is not a number")
+        raise InvalidAmount(Reason(NOT_A_NUMBER))
     if amount < 0:
-        raise InvalidAmount("the amount can't be negative")
+        raise InvalidAmount(Reason(N_("the amount can't be negative")))
     if amount == 0:
-        raise InvalidAmount("the amount must be more than zero")
+        raise InvalidAmount(Reason(N_("the amount must be more than zero")))
     if amount > program.max_purchase:
-        shown = f"{amount:,.2f} {program.currency}"
-        if len(shown) > 40:
+        limit = program.max_purchase
+        if len(f"{amount:,.2f} {program.currency}") > 40:
             # A pasted wall of digits: quoted back whole it made the reply longer than Telegram
             # takes (4096 characters), so the cashier got an apology instead of the reason.
-            shown = "that amount"
+            raise InvalidAmount(
+                Reason(
+                    N_("that amount is above the {limit} limit (probably a typo)"), {"limit": limit}
+                )
+            )
         raise InvalidAmount(
-            f"{shown} is above the {program.max_purchase:,.2f} limit (probably a typo)"
+            Reason(
+                N_("{amount} {currency} is above the {limit} limit (probably a typo)"),
+                {"amount": amount, "currency": program.currency, "limit": limit},
+            )
         )
     exponent = amount.normalize().as_tuple().exponent
     if isinstance(exponent, int) and exponent < -2:  # "12.3400" is fine, "12.345" is not
-        raise InvalidAmount("use at most two decimal places, like 12.34")
+        raise InvalidAmount(Reason(TWO_DECIMALS))
     return amount.quantize(CENT)
 
 

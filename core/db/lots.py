@@ -259,12 +259,12 @@ def remind_once(
     since: dt.datetime | None,
     now: dt.datetime,
     due_at: dt.datetime,
-    text: Callable[[str, dt.date, int], str],
+    text: Callable[[int, str, dt.date, int], str],
 ) -> list[Owed]:
     """Queues the customer's reminder of their soonest expiry within remind_days, once per card
     and last day: the audit trail keeps that it was sent (the outbox forgets after 7 days),
     which also answers "nobody told me". Only to a card linked to a Telegram account.
-    `text(card_number, day, points)` writes it."""
+    `text(chat_id, card_number, day, points)` writes it (in the language of `chat_id`)."""
     row = card(conn, customer_id)
     if row.telegram_user_id is None or policy.remind_days <= 0:
         return []
@@ -295,7 +295,7 @@ def remind_once(
     )
     message: Outgoing = {
         "chat_id": int(row.telegram_user_id),
-        "text": text(row.card_number, day, points),
+        "text": text(int(row.telegram_user_id), row.card_number, day, points),
         "notice": True,  # /notifications off: not sent (core/db/outbox.py)
     }
     return outbox.enqueue(

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
-from core.errors import InvalidPeriod
+from core.errors import InvalidPeriod, Reason
+from core.marks import N_
 
 __all__ = [
     "DEFAULT_PERIOD",
@@ -34,7 +35,8 @@ __all__ = [
 ]
 
 DEFAULT_PERIOD: Final = "30d"
-EXAMPLES: Final = "30d, 7d, 2026-10, 2026-10-01..2026-10-31 or all"
+# Marked: a reply translates it (its "or"); the CLI shows it as it is.
+EXAMPLES: Final = N_("30d, 7d, 2026-10, 2026-10-01..2026-10-31 or all")
 MAX_DAYS: Final = 3660  # ten years: anything longer is "all"
 # "all" starts here rather than at datetime.min, which can't be converted to every time zone.
 ALL_TIME_START: Final = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -84,13 +86,18 @@ def parse_period(text: str | None, *, now: dt.datetime, tz: ZoneInfo) -> Period:
     if match := _DAYS.fullmatch(cleaned):
         count = int(match[1])
         if not 1 <= count <= MAX_DAYS:
-            raise InvalidPeriod(text or "", f"choose 1 to {MAX_DAYS} days, or all")
+            raise InvalidPeriod(
+                text or "", Reason(N_("choose 1 to {most} days, or all"), {"most": str(MAX_DAYS)})
+            )
         label = "last 24 hours" if count == 1 else f"last {count} days"
         return Period(now - dt.timedelta(days=count), now, f"{count}d", label, tz)
     if match := _MONTH.fullmatch(cleaned):
         year, month = int(match[1]), int(match[2])
         if not 1 <= month <= 12:
-            raise InvalidPeriod(text or "", f"{cleaned} is not a month: use YYYY-MM, like 2026-10")
+            raise InvalidPeriod(
+                text or "",
+                Reason(N_("{typed} is not a month: use YYYY-MM, like 2026-10"), {"typed": cleaned}),
+            )
         first = _date(f"{year}-{month}-1", text or "")
         following = dt.date(year + month // 12, month % 12 + 1, 1)
         return Period(
@@ -105,10 +112,20 @@ def parse_period(text: str | None, *, now: dt.datetime, tz: ZoneInfo) -> Period:
         first = _date(first_text, text or "")
         last = _date(last_text, text or "") if dots else first
         if last < first:
-            raise InvalidPeriod(text or "", f"{last} is before {first}: put the earlier day first")
+            raise InvalidPeriod(
+                text or "",
+                Reason(
+                    N_("{last} is before {first}: put the earlier day first"),
+                    {"last": str(last), "first": str(first)},
+                ),
+            )
         return _days(first, last, tz)
     raise InvalidPeriod(
-        text or "", f"can't read {_short(text or '')!r} as a period: try {EXAMPLES}"
+        text or "",
+        Reason(
+            N_("can't read {typed} as a period: try {examples}"),
+            {"typed": repr(_short(text or "")), "examples": Reason(EXAMPLES)},
+        ),
     )
 
 
@@ -143,11 +160,16 @@ def _days(first: dt.date, last: dt.date, tz: ZoneInfo, *, key: str | None = None
 def _date(text: str, original: str) -> dt.date:
     year, month, day = (int(part) for part in text.split("-"))
     if not 1970 <= year <= 9998:
-        raise InvalidPeriod(original, f"{year} is out of range: use a year from 1970")
+        raise InvalidPeriod(
+            original,
+            Reason(N_("{year} is out of range: use a year from 1970"), {"year": str(year)}),
+        )
     try:
         return dt.date(year, month, day)
     except ValueError:
-        raise InvalidPeriod(original, f"{text} is not a date: use YYYY-MM-DD") from None
+        raise InvalidPeriod(
+            original, Reason(N_("{typed} is not a date: use YYYY-MM-DD"), {"typed": text})
+        ) from None
 
 
 def _midnight(day: dt.date, tz: ZoneInfo) -> dt.datetime:
