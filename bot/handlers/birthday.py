@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from babel.dates import format_date
+from babel.dates import format_skeleton
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -124,5 +124,5 @@ def _shown(birthday: dt.date) -> str:
     language = i18n.current()
     if language == i18n.SOURCE:
         return shown(birthday)
-    pattern = "d MMMM" if birthday.year == NO_YEAR else "d MMMM y"
-    return format_date(birthday, pattern, locale=language)
+    skeleton = "MMMMd" if birthday.year == NO_YEAR else "yMMMMd"  # "14 de marzo", "14 марта"
+    return format_skeleton(skeleton, birthday, locale=language)
