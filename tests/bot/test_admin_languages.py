@@ -180,3 +180,52 @@ async def test_the_birthday_bonus_notice_is_in_the_customers_language(
         in_language(bot.last_text(CUSTOMER), lang)
         stored = await bot.store.get_customer(customer["id"])
         assert (stored["balance"], await bot.store.ledger_sum(customer["id"])) == (100, 100)
+
+
+INVITE = {
+    "en": "you each get 50 points",
+    "es": "cada uno recibirá 50 puntos",
+    "ru": "каждый из вас получит 50 баллов",
+}
+WELCOME = {
+    "en": "your friend 50 points each",
+    "es": "recibiréis 50 puntos cada uno",
+    "ru": "получите по 50 баллов",
+}
+
+
+@pytest.mark.parametrize("lang", SHIPPED)
+async def test_invite_and_the_welcome_each_in_their_readers_language(
+    tmp_path: Path, lang: str
+) -> None:
+    config = make_config(tmp_path, referral_bonus=50)
+    async with BotHarness(config) as bot:
+        ann = await bot.store.register(
+            {"name": "Ann Lee", "phone": PHONE, "email": None},
+            actor_id=CASHIER,
+            now=bot.services.clock(),
+        )
+        await bot.share_contact(CUSTOMER, PHONE)
+        await speaks(bot, CUSTOMER, lang)
+        await bot.send(CUSTOMER, "/invite")
+        invite = bot.last_text(CUSTOMER)
+        assert INVITE[lang] in invite
+        in_language(invite, lang)
+        payload = invite.split("start=")[1].split()[0]
+
+        bot.set_app_language(STRANGER, OTHER[lang])
+        await bot.send(STRANGER, f"/start {payload}")
+        assert WELCOME[OTHER[lang]] in bot.last_text(STRANGER)
+        in_language(bot.last_text(STRANGER), OTHER[lang])
+        bob = await bot.store.register(
+            {"name": "Bob Ray", "phone": "+447400222333", "email": None},
+            actor_id=CASHIER,
+            now=bot.services.clock(),
+        )
+        await bot.share_contact(STRANGER, "+447400222333")
+        await speaks(bot, STRANGER, OTHER[lang])
+        await bot.send(CASHIER, "/earn 07400222333 10")
+        await bot.press(CASHIER, "✅")
+        for customer, points in ((ann["customer"], 50), (bob["customer"], 60)):
+            stored = await bot.store.get_customer(customer["id"])
+            assert stored["balance"] == points == await bot.store.ledger_sum(customer["id"])
