@@ -21,6 +21,8 @@ from core.types import BonusResult, Outgoing
 from . import delivery
 from .daily import schedule_daily
 from .format import points
+from .i18n import _, speaking
+from .languages import language_for
 from .services import Services, services, services_of
 
 log = logging.getLogger(__name__)
@@ -70,7 +72,7 @@ async def credit_birthdays(svc: Services, app: Application) -> int:  # type: ign
             key=f"birthday:{customer_id}:{year}",
             now=now,
             details={"year": year},
-            tell=_tell,
+            tell=lambda result: _tell(svc, result),
         )
         if not result["replayed"]:
             credited += 1
@@ -80,15 +82,21 @@ async def credit_birthdays(svc: Services, app: Application) -> int:  # type: ign
     return credited
 
 
-def _tell(result: BonusResult) -> list[Outgoing]:
-    """'🎂 Happy birthday!' to a linked customer; nothing for a card not linked to Telegram."""
-    if result["notify_user_id"] is None:
+def _tell(svc: Services, result: BonusResult) -> list[Outgoing]:
+    """'🎂 Happy birthday!' to a linked customer, in their language; nothing for a card not
+    linked to Telegram."""
+    chat = result["notify_user_id"]
+    if chat is None:
         return []
+    with speaking(language_for(svc, chat)):
+        text = _(
+            "🎂 Happy birthday! We've added <b>{points}</b> to your card. "
+            "Balance: <b>{balance}</b>."
+        ).format(points=points(result["gross"]), balance=points(result["balance_after"]))
     return [
         {
-            "chat_id": result["notify_user_id"],
-            "text": f"🎂 Happy birthday! We've added <b>{points(result['gross'])}</b> to your "
-            f"card. Balance: <b>{points(result['balance_after'])}</b>.",
+            "chat_id": chat,
+            "text": text,
             "notice": True,  # /notifications off: not sent (core/db/outbox.py)
         }
     ]

@@ -10,25 +10,36 @@ from __future__ import annotations
 from core.types import BonusResult, Outgoing
 
 from .format import points
+from .i18n import _, speaking
+from .languages import language_for
 from .services import Services
 
 
 async def after_purchase(svc: Services, customer_id: int) -> None:
     """Gives a waiting referral's bonuses (nothing when the card has none, or it was given)."""
     if svc.config.program.referral_bonus:
-        await svc.store.reward_referral(customer_id, now=svc.clock(), tell=tell)
+
+        def told(result: BonusResult) -> list[Outgoing]:
+            return tell(svc, result)
+
+        await svc.store.reward_referral(customer_id, now=svc.clock(), tell=told)
 
 
-def tell(result: BonusResult) -> list[Outgoing]:
-    """One line to each linked side; a card not linked to Telegram hears nothing."""
+def tell(svc: Services, result: BonusResult) -> list[Outgoing]:
+    """One line to each linked side, in that customer's language; a card not linked to
+    Telegram hears nothing."""
     chat = result["notify_user_id"]
     if chat is None:
         return []
+    with speaking(language_for(svc, chat)):
+        text = _(
+            "🤝 Referral bonus: <b>+{points}</b>, thanks to an invite that led to a first "
+            "purchase. Balance: <b>{balance}</b>."
+        ).format(points=points(result["gross"]), balance=points(result["balance_after"]))
     return [
         {
             "chat_id": chat,
-            "text": f"🤝 Referral bonus: <b>+{points(result['gross'])}</b>, thanks to an invite "
-            f"that led to a first purchase. Balance: <b>{points(result['balance_after'])}</b>.",
+            "text": text,
             "notice": True,  # /notifications off: not sent (core/db/outbox.py)
         }
     ]

@@ -34,9 +34,10 @@ from core.errors import InvalidAmount, LoyaltyError, ReasonRequired, UnknownCust
 from core.types import CorrectionQuote, CorrectionResult, Customer
 
 from .. import confirm, flows, texts
+from ..corrections import in_their_language
 from ..customers import find_or_explain
-from ..format import card, customer_line, esc, points, signed
-from ..i18n import _
+from ..format import card, customer_line, esc, number, points, signed
+from ..i18n import N_, _, ngettext
 from ..logs import redact
 from ..replies import friendly
 from ..roles import requires
@@ -51,17 +52,19 @@ ASK_CUSTOMER, ASK_POINTS, ASK_REASON, CONFIRM = (
 CUSTOMER_KEY = "adjust_customer_id"  # user_data: whose card, between the questions
 POINTS_KEY = "adjust_points"  # user_data: the signed points, while the reason is asked
 
-ASK_POINTS_TEXT = (
+# Marked with N_ and translated where sent: `_(ASK_POINTS_TEXT)`.
+ASK_POINTS_TEXT = N_(
     "How many points? Send <b>+50</b> to add or <b>-20</b> to take away (/cancel to stop)."
 )
-POINTS_AGAIN = "Send the points again, like +50 or -20 (/cancel to stop)."
-ASK_REASON_TEXT = (
+POINTS_AGAIN = N_("Send the points again, like +50 or -20 (/cancel to stop).")
+ASK_REASON_TEXT = N_(
     "Why? Send the reason in a few words, e.g. <i>goodwill for the late order</i>. "
     "It is kept in the audit trail, and a linked customer sees it (/cancel to stop)."
 )
-REDACTED_NOTE = (
+REDACTED_NOTE = N_(
     "(Phone numbers and e-mails are left out of a reason: it is kept in the audit trail.)"
 )
+ADJUSTED = N_("Adjusted ✔")  # the popup once it is written (confirm.py answers with it)
 
 # "+50", "-20", "−20" (a typographic minus), "+1,000", "+ 50"; digits are capped before int()
 # so a pasted wall of digits is "beyond the limit", not a conversion error.
@@ -90,15 +93,23 @@ def parse_points(text: str) -> int:
         digits = match[2].replace(",", "")
         if len(digits) > len(str(corrections.MAX_ADJUSTMENT)):
             raise InvalidAmount(
-                f"that is beyond the {corrections.MAX_ADJUSTMENT:,} limit (probably a typo)"
+                _("that is beyond the {limit} limit (probably a typo)").format(
+                    limit=number(corrections.MAX_ADJUSTMENT)
+                )
             )
         return int(digits) if match[1] == "+" else -int(digits)
     shown = typed if len(typed) <= 20 else typed[:20] + "…"
     if _UNSIGNED.fullmatch(typed):
         raise InvalidAmount(
-            f"“{shown}” has no sign: send +{shown} to add points or -{shown} to take them away"
+            _(
+                "“{typed}” has no sign: send +{typed} to add points or -{typed} to take them away"
+            ).format(typed=shown)
         )
-    raise InvalidAmount(f"“{shown}” is not a number of points: send +50 to add or -20 to take away")
+    raise InvalidAmount(
+        _("“{typed}” is not a number of points: send +50 to add or -20 to take away").format(
+            typed=shown
+        )
+    )
 
 
 # --- the steps -------------------------------------------------------------------------------
@@ -158,14 +169,14 @@ async def got_customer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> fl
 async def _ask_points(update: Update, context: ContextTypes.DEFAULT_TYPE, c: Customer) -> str:
     assert update.effective_message is not None and context.user_data is not None
     context.user_data[CUSTOMER_KEY] = c["id"]
-    await update.effective_message.reply_text(f"{_card_line(c)}\n{ASK_POINTS_TEXT}")
+    await update.effective_message.reply_text(f"{_card_line(c)}\n{_(ASK_POINTS_TEXT)}")
     return ASK_POINTS
 
 
 def _card_line(c: Customer) -> str:
     """'Ann Lee · card 4821 3379 · Bronze · 120 points', and what the card owes, if anything."""
     owed = c.get("points_owed", 0)
-    owes = f" · owes {points(owed)}" if owed else ""
+    owes = " · " + _("owes {points}").format(points=points(owed)) if owed else ""
     return f"{customer_line(c)} · {esc(c['tier'])} · {points(c['balance'])}{owes}"
 
 
@@ -190,11 +201,11 @@ async def _got_points_text(
     try:
         change = parse_points(points_text)
     except InvalidAmount as exc:
-        await update.effective_message.reply_text(f"{friendly(exc)}\n{POINTS_AGAIN}")
+        await update.effective_message.reply_text(f"{friendly(exc)}\n{_(POINTS_AGAIN)}")
         return ASK_POINTS
     context.user_data[POINTS_KEY] = change
     if not reason.strip():
-        await update.effective_message.reply_text(ASK_REASON_TEXT)
+        await update.effective_message.reply_text(_(ASK_REASON_TEXT))
         return ASK_REASON
     return await _preview(update, context, customer, change, reason)
 
@@ -229,23 +240,29 @@ async def _preview(
     try:
         quote = corrections.quote_adjust(customer, change, reason, services(context).config.program)
     except ReasonRequired as exc:
-        await update.effective_message.reply_text(f"{friendly(exc)}\n{ASK_REASON_TEXT}")
+        await update.effective_message.reply_text(f"{friendly(exc)}\n{_(ASK_REASON_TEXT)}")
         return ASK_REASON
     except InvalidAmount as exc:  # zero, or beyond the limit
-        await update.effective_message.reply_text(f"{friendly(exc)}\n{POINTS_AGAIN}")
+        await update.effective_message.reply_text(f"{friendly(exc)}\n{_(POINTS_AGAIN)}")
         return ASK_POINTS
     why = quote["reason"] or ""
     buttons = confirm.remember(context, "adjust", AdjustPreview(customer["id"], change, why))
     lines = [
-        f"{customer_line(customer)} · Adjust <b>{_signed_points(change)}</b>: "
-        f"{_sentence(esc(why))}",
-        f"Balance {quote['balance_before']:,} → {quote['balance_after']:,}",
+        f"{customer_line(customer)} · "
+        + _("Adjust <b>{change}</b>: {reason}").format(
+            change=_signed_points(change), reason=_sentence(esc(why))
+        ),
+        _("Balance {before} → {after}").format(
+            before=number(quote["balance_before"]), after=number(quote["balance_after"])
+        ),
         *_owed_preview(quote),
     ]
     if quote["tier_after"] != quote["tier_before"]:
-        lines.append(f"🎉 This takes them to <b>{esc(quote['tier_after'])}</b>!")
+        lines.append(
+            _("🎉 This takes them to <b>{tier}</b>!").format(tier=esc(quote["tier_after"]))
+        )
     if reason != typed_reason:
-        lines.append(REDACTED_NOTE)
+        lines.append(_(REDACTED_NOTE))
     await update.effective_message.reply_text("\n".join(lines), reply_markup=buttons)
     return CONFIRM
 
@@ -255,16 +272,26 @@ def _owed_preview(quote: CorrectionQuote) -> list[str]:
     lines = []
     if quote["owed_added"]:
         taken = -quote["points"]
-        now = f"only {points(taken)} can" if taken else "nothing can"
+        holds, owed = points(quote["balance_before"]), points(quote["owed_added"])
         lines.append(
-            f"⚠️ The card holds {points(quote['balance_before'])}, so {now} come off now: "
-            f"{points(quote['owed_added'])} will be owed, taken from the next points they get."
+            _(
+                "⚠️ The card holds {balance}, so only {taken} can come off now: {owed} will be "
+                "owed, taken from the next points they get."
+            ).format(balance=holds, taken=points(taken), owed=owed)
+            if taken
+            else _(
+                "⚠️ The card holds {balance}, so nothing can come off now: {owed} will be "
+                "owed, taken from the next points they get."
+            ).format(balance=holds, owed=owed)
         )
     if quote["owed_paid"]:
-        rest = f", and {quote['points']:,} reach the card" if quote["points"] else ""
+        owe, paid = points(quote["points_owed_before"]), number(quote["owed_paid"])
         lines.append(
-            f"They owe {points(quote['points_owed_before'])}: {quote['owed_paid']:,} of these "
-            f"pay that{rest}."
+            _("They owe {owed}: {paid} of these pay that, and {rest} reach the card.").format(
+                owed=owe, paid=paid, rest=number(quote["points"])
+            )
+            if quote["points"]
+            else _("They owe {owed}: {paid} of these pay that.").format(owed=owe, paid=paid)
         )
     return lines
 
@@ -290,7 +317,7 @@ async def record_adjust(
         actor_id=actor_id,
         now=svc.clock(),
         key=key,
-        tell=tell,
+        tell=in_their_language(svc, tell, describe_adjust),
     )
 
 
@@ -301,29 +328,52 @@ def describe_adjust(result: CorrectionResult) -> confirm.Told:
     why = _sentence(esc(result["reason"] or ""))
     tier = esc(result["tier_after"])
     tier_up = (
-        f"\n🎉 Tier up: now <b>{tier}</b>!" if result["tier_after"] != result["tier_before"] else ""
+        "\n" + _("🎉 Tier up: now <b>{tier}</b>!").format(tier=tier)
+        if result["tier_after"] != result["tier_before"]
+        else ""
     )
+    balance = points(result["balance_after"])
     reply = [
-        f"✅ Adjusted card {card(result['card_number'])} by <b>{change}</b>: {why}",
-        f"New balance: <b>{points(result['balance_after'])}</b> · {tier} · entry "
-        f"#{result['entry_id']}",
+        _("✅ Adjusted card {card} by <b>{change}</b>: {reason}").format(
+            card=card(result["card_number"]), change=change, reason=why
+        ),
+        _("New balance: <b>{balance}</b> · {tier} · entry #{entry}").format(
+            balance=balance, tier=tier, entry=result["entry_id"]
+        ),
     ]
-    notice = (
-        f"🛠 Your card was adjusted by <b>{change}</b>: {why} "
-        f"Balance: <b>{points(result['balance_after'])}</b>."
-    )
+    notice = _(
+        "🛠 Your card was adjusted by <b>{change}</b>: {reason} Balance: <b>{balance}</b>."
+    ).format(change=change, reason=why, balance=balance)
     owed_after = result["points_owed_after"]
     if result["owed_added"]:
         reply.append(
-            f"⚠️ {points(result['owed_added'])} could not come off (the card held only "
-            f"{points(result['balance_before'])}): it owes {points(owed_after)}, taken from the "
-            "next points they get."
+            _(
+                "⚠️ {points} could not come off (the card held only {balance}): it owes {owed}, "
+                "taken from the next points they get."
+            ).format(
+                points=points(result["owed_added"]),
+                balance=points(result["balance_before"]),
+                owed=points(owed_after),
+            )
         )
-        notice += f" You owe {points(owed_after)}, taken from the next points you get."
+        notice += " " + _("You owe {owed}, taken from the next points you get.").format(
+            owed=points(owed_after)
+        )
     if result["owed_paid"]:
-        still = f" Still owed: {points(owed_after)}." if owed_after else " Nothing is owed now."
-        reply.append(f"{points(result['owed_paid'])} paid what the card owed.{still}")
-        notice += f" {result['owed_paid']:,} of them paid points you owed.{still}"
+        still = " " + (
+            _("Still owed: {owed}.").format(owed=points(owed_after))
+            if owed_after
+            else _("Nothing is owed now.")
+        )
+        reply.append(
+            _("{points} paid what the card owed.").format(points=points(result["owed_paid"]))
+            + still
+        )
+        notice += (
+            " "
+            + _("{paid} of them paid points you owed.").format(paid=number(result["owed_paid"]))
+            + still
+        )
     return confirm.Told(
         reply="\n".join(reply) + tier_up,
         notify_chat=result["notify_user_id"],
@@ -333,7 +383,7 @@ def describe_adjust(result: CorrectionResult) -> confirm.Told:
 
 def _signed_points(n: int) -> str:
     """'+50 points', '-1 point'."""
-    return f"{signed(n)} point" + ("" if abs(n) == 1 else "s")
+    return ngettext("{n} point", "{n} points", abs(n)).format(n=signed(n))
 
 
 def _sentence(text: str) -> str:
@@ -351,7 +401,7 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
             ASK_POINTS: [MessageHandler(text, got_points)],
             ASK_REASON: [MessageHandler(text, got_reason)],
             CONFIRM: confirm.handlers(
-                "adjust", record_adjust, describe_adjust, popup="Adjusted ✔", role="admin"
+                "adjust", record_adjust, describe_adjust, popup=ADJUSTED, role="admin"
             ),
         },
         preview_kind="adjust",

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 
+from babel.dates import get_day_names
 from telegram import Update
 from telegram.ext import ContextTypes
 
 from core import campaigns
 from core.types import Campaign
 
-from ..format import esc, money
+from .. import i18n
+from ..format import date, esc, money, number, weekday_time
+from ..i18n import N_, _, ngettext
 from ..roles import role_of
 from ..services import services
 
-NONE_RUNNING = "No offers are running or planned just now. Check again soon!"
-_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+NONE_RUNNING = N_("No offers are running or planned just now. Check again soon!")
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")  # English; CLDR's for the others
 
 
 async def campaigns_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -33,15 +36,15 @@ async def campaigns_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     program = svc.config.program
     listed = campaigns.schedule(program.campaigns, svc.clock(), program.timezone, everything=admin)
     if not listed:
-        await update.effective_message.reply_text(NONE_RUNNING)
+        await update.effective_message.reply_text(_(NONE_RUNNING))
         return
     now = [item for item in listed if item.on_now]
     later = [item for item in listed if not item.on_now]
     lines: list[str] = []
     if now:
-        lines += ["<b>Running now</b>", *(_line(i.campaign, program.currency) for i in now)]
+        lines += [_("<b>Running now</b>"), *(_line(i.campaign, program.currency) for i in now)]
     if later:
-        lines += ["", "<b>Coming up</b>"] if now else ["<b>Coming up</b>"]
+        lines += ["", _("<b>Coming up</b>")] if now else [_("<b>Coming up</b>")]
         lines += [_line(i.campaign, program.currency, i.next_start) for i in later]
     await update.effective_message.reply_text("\n".join(lines))
 
@@ -50,28 +53,43 @@ def _line(c: Campaign, currency: str, starts: dt.datetime | None = None) -> str:
     """'• Double Tuesday: ×2 points · Tue 10:00–14:00 · until 31 Dec 2026'."""
     parts = [_effect(c, currency), *_when(c)]
     if starts is not None:
-        parts.append(f"next from {starts:%a %d %b %H:%M}")
-    staff_only = "" if c.public else " (staff only)"
+        parts.append(_("next from {when}").format(when=weekday_time(starts)))
+    staff_only = "" if c.public else " " + _("(staff only)")
     return f"• <b>{esc(c.name)}</b>{staff_only}: {' · '.join(parts)}"
 
 
 def _effect(c: Campaign, currency: str) -> str:
     if c.multiplier is not None:
-        return f"×{c.multiplier} points"
+        return _("×{multiplier} points").format(multiplier=c.multiplier)
     if c.bill_bonus:
         steps = ", ".join(
-            f"+{level.points:,} from {money(level.bill, currency)}" for level in c.bill_bonus
+            _("+{points} from {bill}").format(
+                points=number(level.points), bill=money(level.bill, currency)
+            )
+            for level in c.bill_bonus
         )
-        return f"bonus points on a bigger bill ({steps})"
-    return f"+{c.first_purchase_bonus:,} points on your first purchase"
+        return _("bonus points on a bigger bill ({steps})").format(steps=steps)
+    return ngettext(
+        "+{points} point on your first purchase",
+        "+{points} points on your first purchase",
+        c.first_purchase_bonus,
+    ).format(points=number(c.first_purchase_bonus))
 
 
 def _when(c: Campaign) -> list[str]:
     when: list[str] = []
     if c.weekdays:
-        when.append(", ".join(_DAYS[d] for d in sorted(c.weekdays)))
+        when.append(", ".join(_day(d) for d in sorted(c.weekdays)))
     if c.hours is not None:
         when.append(f"{c.hours[0]:%H:%M}–{c.hours[1]:%H:%M}")
     if c.end is not None:
-        when.append(f"until {c.end:%d %b %Y}")
+        when.append(_("until {day}").format(day=date(c.end)))
     return when
+
+
+def _day(weekday: int) -> str:
+    """'Tue' (0 is Monday), the reader's way: 'mar', 'вт'."""
+    language = i18n.current()
+    if language == i18n.SOURCE:
+        return _DAYS[weekday]
+    return str(get_day_names("abbreviated", locale=language)[weekday])

@@ -22,25 +22,29 @@ from core import referrals
 
 from ..customers import share_keyboard
 from ..format import esc, points
+from ..i18n import N_, _
 from ..services import services
 
 log = logging.getLogger(__name__)
 
-OFF = "Invitations aren't running just now."
-NOT_LINKED = (
+# Marked with N_ and translated where sent.
+OFF = N_("Invitations aren't running just now.")
+NOT_LINKED = N_(
     "Your Telegram account isn't linked to a loyalty card yet. Send /start and tap "
     "<b>Share my phone number</b> to link it; then send /invite."
 )
-WELCOME = (
+WELCOME = N_(
     "Welcome to our loyalty program! 👋\n"
     "Register at the till, then tap <b>Share my phone number</b> below to link your card: "
     "your first purchase then earns you and your friend <b>{bonus}</b> each."
 )
 _CLICKS = {
-    "unknown": "That invite link doesn't work (it may have been mistyped).",
-    "own": "That's your own invite link: send it to a friend instead. 🙂",
-    "linked": "You already have a loyalty card, so this invite can't count; invites are for "
-    "new customers. Send /status to see your card.",
+    "unknown": N_("That invite link doesn't work (it may have been mistyped)."),
+    "own": N_("That's your own invite link: send it to a friend instead. 🙂"),
+    "linked": N_(
+        "You already have a loyalty card, so this invite can't count; invites are for "
+        "new customers. Send /status to see your card."
+    ),
 }
 
 
@@ -50,17 +54,19 @@ async def invite_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     svc = services(context)
     bonus = svc.config.program.referral_bonus
     if not bonus:
-        await update.effective_message.reply_text(OFF)
+        await update.effective_message.reply_text(_(OFF))
         return
     own = await svc.store.customer_by_telegram(update.effective_user.id)
     if own is None:
-        await update.effective_message.reply_text(NOT_LINKED)
+        await update.effective_message.reply_text(_(NOT_LINKED))
         return
     code = await svc.store.referral_code(own["id"])
     link = referrals.link(context.bot.username, code)
     await update.effective_message.reply_text(
-        f"Invite a friend with this link:\n{esc(link)}\n\n"
-        f"When they join and make their first purchase, you each get <b>{points(bonus)}</b>."
+        _(
+            "Invite a friend with this link:\n{link}\n\n"
+            "When they join and make their first purchase, you each get <b>{points}</b>."
+        ).format(link=esc(link), points=points(bonus))
     )
 
 
@@ -78,9 +84,9 @@ async def open_referral(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     )
     log.info("referral link opened by user %s: %s", update.effective_user.id, outcome)
     if outcome in _CLICKS:
-        await update.effective_message.reply_text(_CLICKS[outcome])
+        await update.effective_message.reply_text(_(_CLICKS[outcome]))
         return
     # "recorded", or "already" (a second link: the first one stands, and says nothing new)
     await update.effective_message.reply_text(
-        WELCOME.format(bonus=points(bonus)), reply_markup=share_keyboard()
+        _(WELCOME).format(bonus=points(bonus)), reply_markup=share_keyboard()
     )

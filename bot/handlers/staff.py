@@ -29,6 +29,8 @@ from core.types import AuditAction, Role
 
 from .. import confirm
 from ..format import esc, split_message
+from ..i18n import N_, _, speaking
+from ..languages import language_for
 from ..menus import refresh_menu
 from ..roles import requires, role_of
 from ..services import Services, services
@@ -36,10 +38,57 @@ from ..texts import help_for
 
 log = logging.getLogger(__name__)
 
-USAGE = (
+USAGE = N_(
     "Usage: /staff · /staff add &lt;telegram id&gt; [admin] · /staff remove &lt;telegram id&gt; · "
     "/staff invite [admin]"
 )
+ONLY_ADMIN = N_("You're the only admin: add another admin first, or the bot would have none.")
+# Whole sentences per role, so each language words the role its own way. Marked with N_ and
+# translated where sent.
+ALREADY: dict[Role, str] = {
+    "admin": N_("<code>{user}</code> is already admin."),
+    "cashier": N_("<code>{user}</code> is already cashier."),
+}
+NOW: dict[Role, str] = {
+    "admin": N_("✅ <code>{user}</code> is now admin."),
+    "cashier": N_("✅ <code>{user}</code> is now cashier."),
+}
+YOU_ARE_NOW: dict[Role, str] = {
+    "admin": N_("You're now admin here."),
+    "cashier": N_("You're now cashier here."),
+}
+IN_CONFIG: dict[Role, str] = {
+    "admin": N_(
+        "<code>{user}</code> is admin in the config file: remove them from its [staff] section "
+        "and restart the bot."
+    ),
+    "cashier": N_(
+        "<code>{user}</code> is cashier in the config file: remove them from its [staff] "
+        "section and restart the bot."
+    ),
+}
+STILL: dict[Role, str] = {
+    "admin": N_("They are still admin from the config file."),
+    "cashier": N_("They are still cashier from the config file."),
+}
+INVITE: dict[Role, str] = {
+    "admin": N_(
+        "One-time invite for a new <b>admin</b>, valid for {days} days:\n{link}\n"
+        "Send it privately: the first person to open it becomes admin."
+    ),
+    "cashier": N_(
+        "One-time invite for a new <b>cashier</b>, valid for {days} days:\n{link}\n"
+        "Send it privately: the first person to open it becomes cashier."
+    ),
+}
+ALREADY_STAFF: dict[Role, str] = {
+    "admin": N_("You're already admin here, so I left that invite unused for someone new."),
+    "cashier": N_("You're already cashier here, so I left that invite unused for someone new."),
+}
+WELCOME: dict[Role, str] = {
+    "admin": N_("Welcome to the team, {name}! You're now admin here."),
+    "cashier": N_("Welcome to the team, {name}! You're now cashier here."),
+}
 # Telegram user ids are positive integers below 2**52; anything else is a typo.
 _ID = re.compile(r"[0-9]{1,16}")
 # What StaffStore.create_invite makes ("inv" + url-safe letters and digits); anything else is
@@ -53,8 +102,11 @@ _CLAIM_FAILURES = "claim_failures"
 _ROLES: dict[str, Role] = {"admin": "admin", "cashier": "cashier"}
 
 
-async def _tell(context: ContextTypes.DEFAULT_TYPE, user_id: int, text: str) -> None:
-    """A courtesy note to the person whose role changed; they may never have opened the bot."""
+async def _tell(context: ContextTypes.DEFAULT_TYPE, user_id: int, role: Role) -> None:
+    """A courtesy note to the person whose role changed, in their language; they may never
+    have opened the bot."""
+    with speaking(language_for(services(context), user_id)):
+        text = f"{_(YOU_ARE_NOW[role])}\n\n{help_for(role)}"
     try:
         await context.bot.send_message(user_id, text)
     except TelegramError as exc:
@@ -106,7 +158,7 @@ async def staff_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     elif action == "invite" and len(args) <= 2:
         await invite_staff(update, context, args[1] if len(args) == 2 else "cashier")
     else:
-        await update.effective_message.reply_text(USAGE)
+        await update.effective_message.reply_text(_(USAGE))
 
 
 async def list_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -122,14 +174,18 @@ async def list_staff(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             continue
         known = names.get(user_id)
         name = f" {esc(known)}" if known else ""
-        source = " · from config file" if _in_config(svc, user_id) else ""
+        source = " · " + _("from config file") if _in_config(svc, user_id) else ""
         lines[role].append(f"• <code>{user_id}</code>{name}{source}")
     text = (
-        "<b>Admins</b>\n"
-        + ("\n".join(lines["admin"]) or "none")
-        + "\n\n<b>Cashiers</b>\n"
-        + ("\n".join(lines["cashier"]) or "none")
-        + "\n\nAdd: <code>/staff add 123456789</code> · invite link: <code>/staff invite</code>"
+        _("<b>Admins</b>")
+        + "\n"
+        + ("\n".join(lines["admin"]) or _("none"))
+        + "\n\n"
+        + _("<b>Cashiers</b>")
+        + "\n"
+        + ("\n".join(lines["cashier"]) or _("none"))
+        + "\n\n"
+        + _("Add: <code>/staff add 123456789</code> · invite link: <code>/staff invite</code>")
     )
     for chunk in split_message(text):
         await update.effective_message.reply_text(chunk)
@@ -143,29 +199,29 @@ async def add_staff(
     svc = services(context)
     user_id, role = _parse_id(id_text), _ROLES.get(role_text.lower())
     if user_id is None or role is None:
-        await update.effective_message.reply_text(USAGE)
+        await update.effective_message.reply_text(_(USAGE))
         return
     current = await role_of(svc, user_id)
     if current == role:
-        await update.effective_message.reply_text(f"<code>{user_id}</code> is already {role}.")
+        await update.effective_message.reply_text(_(ALREADY[role]).format(user=user_id))
         return
     if _in_config(svc, user_id) == "admin":  # the file wins over the database (bot/roles.py)
         await update.effective_message.reply_text(
-            f"<code>{user_id}</code> is an admin in the config file; change it there."
+            _("<code>{user}</code> is an admin in the config file; change it there.").format(
+                user=user_id
+            )
         )
         return
     if role == "cashier" and await _last_admin(svc, user_id):
-        await update.effective_message.reply_text(
-            "You're the only admin: add another admin first, or the bot would have none."
-        )
+        await update.effective_message.reply_text(_(ONLY_ADMIN))
         return
     await svc.staff.add(user_id, role, by=update.effective_user.id, now=svc.clock())
     await _audit(svc, "staff_add", update.effective_user.id, user_id=user_id, role=role)
     log.info("user %s made user %s %s", update.effective_user.id, user_id, role)
     await refresh_menu(context.application, user_id)
-    await update.effective_message.reply_text(f"✅ <code>{user_id}</code> is now {role}.")
+    await update.effective_message.reply_text(_(NOW[role]).format(user=user_id))
     if user_id != update.effective_user.id:
-        await _tell(context, user_id, f"You're now {role} here.\n\n{help_for(role)}")
+        await _tell(context, user_id, role)
 
 
 async def remove_staff(update: Update, context: ContextTypes.DEFAULT_TYPE, id_text: str) -> None:
@@ -174,29 +230,28 @@ async def remove_staff(update: Update, context: ContextTypes.DEFAULT_TYPE, id_te
     svc = services(context)
     user_id = _parse_id(id_text)
     if user_id is None:
-        await update.effective_message.reply_text(USAGE)
+        await update.effective_message.reply_text(_(USAGE))
         return
     stored = await svc.staff.role_of(user_id)
     in_config = _in_config(svc, user_id)
     if stored is None:
         await update.effective_message.reply_text(
-            f"<code>{user_id}</code> is {in_config} in the config file: remove them from its "
-            "[staff] section and restart the bot."
+            _(IN_CONFIG[in_config]).format(user=user_id)
             if in_config
-            else f"<code>{user_id}</code> isn't staff."
+            else _("<code>{user}</code> isn't staff.").format(user=user_id)
         )
         return
     if await _last_admin(svc, user_id):
-        await update.effective_message.reply_text(
-            "You're the only admin: add another admin first, or the bot would have none."
-        )
+        await update.effective_message.reply_text(_(ONLY_ADMIN))
         return
     await svc.staff.remove(user_id)
     await _audit(svc, "staff_remove", update.effective_user.id, user_id=user_id, role=stored)
     log.info("user %s removed staff member %s", update.effective_user.id, user_id)
     await refresh_menu(context.application, user_id)
-    still = f" They are still {in_config} from the config file." if in_config else ""
-    await update.effective_message.reply_text(f"✅ Removed <code>{user_id}</code>.{still}")
+    still = f" {_(STILL[in_config])}" if in_config else ""
+    await update.effective_message.reply_text(
+        _("✅ Removed <code>{user}</code>.").format(user=user_id) + still
+    )
 
 
 async def invite_staff(update: Update, context: ContextTypes.DEFAULT_TYPE, role_text: str) -> None:
@@ -204,15 +259,14 @@ async def invite_staff(update: Update, context: ContextTypes.DEFAULT_TYPE, role_
     assert update.effective_message is not None and update.effective_user is not None
     role = _ROLES.get(role_text.lower())
     if role is None:
-        await update.effective_message.reply_text(USAGE)
+        await update.effective_message.reply_text(_(USAGE))
         return
     svc = services(context)
     code = await svc.staff.create_invite(role, by=update.effective_user.id, now=svc.clock())
     await _audit(svc, "staff_invite", update.effective_user.id, role=role)
     link = f"https://t.me/{context.bot.username}?start={code}"
     await update.effective_message.reply_text(
-        f"One-time invite for a new <b>{role}</b>, valid for {INVITE_TTL.days} days:\n{link}\n"
-        f"Send it privately: the first person to open it becomes {role}."
+        _(INVITE[role]).format(days=INVITE_TTL.days, link=link)
     )
 
 
@@ -226,24 +280,24 @@ async def accept_invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     current = await role_of(svc, user.id)
     if current != "customer":
         # Using it would only burn the link (or demote an admin who opened a cashier invite).
-        await update.effective_message.reply_text(
-            f"You're already {current} here, so I left that invite unused for someone new."
-        )
+        await update.effective_message.reply_text(_(ALREADY_STAFF[current]))
         return
     role = None
     if INVITE_CODE.fullmatch(code):
         role = await svc.staff.use_invite(code, user.id, now=svc.clock(), name=user.full_name)
     if role is None:
         await update.effective_message.reply_text(
-            "That invite link isn't valid (already used, expired or mistyped): ask an admin "
-            "for a new one."
+            _(
+                "That invite link isn't valid (already used, expired or mistyped): ask an admin "
+                "for a new one."
+            )
         )
         return
     await _audit(svc, "invite_use", user.id, role=role)
     log.info("user %s joined as %s through an invite", user.id, role)
     await refresh_menu(context.application, user.id)
     await update.effective_message.reply_text(
-        f"Welcome to the team, {esc(user.first_name)}! You're now {role} here.\n\n{help_for(role)}"
+        f"{_(WELCOME[role]).format(name=esc(user.first_name))}\n\n{help_for(role)}"
     )
 
 
@@ -257,12 +311,12 @@ async def claim(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user_id = update.effective_user.id
     expected = svc.claim_code
     if expected is None:
-        await update.effective_message.reply_text("This bot already has an admin.")
+        await update.effective_message.reply_text(_("This bot already has an admin."))
         return
     failures = cast(dict[int, int], svc.notes.setdefault(_CLAIM_FAILURES, {}))
     if failures.get(user_id, 0) >= MAX_CLAIM_FAILURES:
         await update.effective_message.reply_text(
-            "Too many wrong codes from this account. Restart the bot to get a new code."
+            _("Too many wrong codes from this account. Restart the bot to get a new code.")
         )
         return
     args = context.args or []
@@ -271,7 +325,7 @@ async def claim(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if not sent or not secrets.compare_digest(sent.encode(), expected.encode()):
         failures[user_id] = failures.get(user_id, 0) + 1
         log.warning("wrong /claim code from user %s", user_id)
-        await update.effective_message.reply_text("That code isn't valid.")
+        await update.effective_message.reply_text(_("That code isn't valid."))
         return
     # Cleared before the first await, so two people racing with the code can't both win.
     svc.claim_code = None
@@ -283,4 +337,5 @@ async def claim(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await _audit(svc, "staff_add", user_id, user_id=user_id, role="admin", via="claim")
     log.info("user %s claimed the bot as its first admin", user_id)
     await refresh_menu(context.application, user_id)
-    await update.effective_message.reply_text(f"✅ You're the admin now.\n\n{help_for('admin')}")
+    now_admin = _("✅ You're the admin now.")
+    await update.effective_message.reply_text(f"{now_admin}\n\n{help_for('admin')}")

@@ -25,6 +25,7 @@ from core.errors import LoyaltyError
 from core.types import Tier
 
 from ..format import customer_line, esc
+from ..i18n import _
 from ..logs import redact
 from ..replies import friendly
 from ..roles import requires
@@ -39,12 +40,11 @@ _REFERENCE_WORD = re.compile(r"[+(]?[\d().\-]+")
 
 def usage(tiers: tuple[Tier, ...]) -> str:
     names = ", ".join(esc(t.name) for t in tiers)
-    return (
+    return _(
         "Send <code>/tier &lt;card or phone&gt; &lt;tier&gt; &lt;reason&gt;</code>, e.g. "
-        f"<code>/tier 4821 3379 {esc(tiers[-1].name)} founding member</code>; "
-        "<code>auto</code> instead of a tier unpins it. "
-        f"Tiers: {names}."
-    )
+        "<code>/tier 4821 3379 {tier} founding member</code>; "
+        "<code>auto</code> instead of a tier unpins it. Tiers: {tiers}."
+    ).format(tier=esc(tiers[-1].name), tiers=names)
 
 
 def match_tier(word: str, tiers: tuple[Tier, ...]) -> Tier | None:
@@ -74,13 +74,19 @@ async def tier_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     tier = None if unpin else match_tier(wanted, program.tiers)
     if not unpin and tier is None:
         names = ", ".join(esc(t.name) for t in program.tiers)
-        await reply(f"“{esc(wanted[:30])}” is not a tier here: the tiers are {names} (or auto).")
+        await reply(
+            _("“{word}” is not a tier here: the tiers are {tiers} (or auto).").format(
+                word=esc(wanted[:30]), tiers=names
+            )
+        )
         return
     reason = redact(" ".join(reason.split()))[:REASON_LENGTH]
     if not reason:
         await reply(
-            "Say why, after the tier: it goes into the audit trail. "
-            f"E.g. <code>/tier {esc(reference)} {esc(wanted)} founding member</code>"
+            _(
+                "Say why, after the tier: it goes into the audit trail. "
+                "E.g. <code>/tier {reference} {tier} founding member</code>"
+            ).format(reference=esc(reference), tier=esc(wanted))
         )
         return
     try:
@@ -89,7 +95,11 @@ async def tier_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await reply(friendly(exc))
         return
     if unpin and customer.get("pinned_tier") is None:
-        await reply(f"{customer_line(customer)} isn't pinned: the tier policy already decides.")
+        await reply(
+            _("{customer} isn't pinned: the tier policy already decides.").format(
+                customer=customer_line(customer)
+            )
+        )
         return
     before, after = await svc.store.pin_tier(
         customer["id"],
@@ -98,14 +108,19 @@ async def tier_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         actor_id=update.effective_user.id,
         now=svc.clock(),
     )
-    was = f"was {esc(before['tier'])}"
+    was = esc(before["tier"])
     if tier is None:
         await reply(
-            f"✅ {customer_line(after)} follows the tier policy again: "
-            f"<b>{esc(after['tier'])}</b> ({was}, pinned)."
+            _(
+                "✅ {customer} follows the tier policy again: <b>{tier}</b> (was {was}, pinned)."
+            ).format(customer=customer_line(after), tier=esc(after["tier"]), was=was)
         )
         return
     await reply(
-        f"📌 {customer_line(after)} is now <b>{esc(tier.name)}</b>, pinned ({was}). "
-        f"The tier policy leaves it until <code>/tier {esc(reference)} auto &lt;reason&gt;</code>."
+        _(
+            "📌 {customer} is now <b>{tier}</b>, pinned (was {was}). The tier policy leaves it "
+            "until <code>/tier {reference} auto &lt;reason&gt;</code>."
+        ).format(
+            customer=customer_line(after), tier=esc(tier.name), was=was, reference=esc(reference)
+        )
     )

@@ -42,10 +42,10 @@ from core.types import (
 )
 
 from .. import confirm, flows, texts
-from ..corrections import describe_correction
+from ..corrections import describe_correction, in_their_language
 from ..customers import find_or_explain
-from ..format import customer_line, esc, money, points
-from ..i18n import _
+from ..format import a_kind, customer_line, day_time, esc, money, number, points
+from ..i18n import N_, _, ngettext
 from ..replies import friendly
 from ..roles import at_least, requires, role_of
 from ..services import services
@@ -58,6 +58,8 @@ PICK_PATTERN: Final = rf"^{PICK_PREFIX}[0-9]{{1,12}}$"
 UNDO_PATTERN: Final = rf"^{confirm.UNDO_PREFIX}[0-9]{{1,12}}$"
 REF: Final = re.compile(r"#([0-9]{1,12})")  # an entry's reference, as results show it
 UNDO_REASON: Final = "undo"
+# The popup once a void is written (confirm.py answers the button with it).
+VOIDED: Final = N_("Voided ✔")
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,7 @@ async def _show_entries(
     if not entries:
         await context.bot.send_message(
             update.effective_chat.id,
-            f"{customer_line(customer)}\nNothing on this card can be voided.",
+            f"{customer_line(customer)}\n" + _("Nothing on this card can be voided."),
         )
         return flows.END
     context.user_data[CUSTOMER_KEY] = customer["id"]
@@ -116,7 +118,7 @@ async def _show_entries(
     ]
     await context.bot.send_message(
         update.effective_chat.id,
-        f"{customer_line(customer)}\nWhich one should be voided? Tap it (/cancel to stop).",
+        f"{customer_line(customer)}\n" + _("Which one should be voided? Tap it (/cancel to stop)."),
         reply_markup=InlineKeyboardMarkup(buttons),
     )
     return PICK
@@ -124,13 +126,15 @@ async def _show_entries(
 
 def _label(e: CorrectableEntry, currency: str) -> str:
     """'25 Nov 14:02 · Purchase 25.50 GBP · +25 · #41' (a button label: plain text)."""
-    when = e["created_at"].strftime("%d %b %H:%M")
-    what = (
-        f"Purchase {e['amount']:,.2f} {currency}"
-        if e["kind"] == "earn" and e["amount"] is not None
-        else f"Reward {e['reward_id'] or ''}".rstrip()
-    )
-    return f"{when} · {what} · {e['points']:+,} · #{e['entry_id']}"
+    when = day_time(e["created_at"])
+    if e["kind"] == "earn" and e["amount"] is not None:
+        what = _("Purchase {amount}").format(amount=html.unescape(money(e["amount"], currency)))
+    elif e["reward_id"]:
+        what = _("Reward {reward}").format(reward=e["reward_id"])
+    else:
+        what = _("Reward")
+    change = f"+{number(e['points'])}" if e["points"] >= 0 else number(e["points"])
+    return f"{when} · {what} · {change} · #{e['entry_id']}"
 
 
 @requires("admin")
@@ -149,7 +153,7 @@ async def pick_entry(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flow
         return None
     if entry["customer_id"] != context.user_data.get(CUSTOMER_KEY):
         await query.answer(
-            "That entry isn't on this card. Pick one from the list.", show_alert=True
+            _("That entry isn't on this card. Pick one from the list."), show_alert=True
         )
         return None
     await query.answer()
@@ -175,14 +179,19 @@ async def start_undo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> flow
     admin = at_least(await role_of(svc, user.id), "admin")
     if not admin and entry["actor_id"] != user.id:
         await query.answer(
-            "Only the cashier who recorded it, or an admin, can undo it.", show_alert=True
+            _("Only the cashier who recorded it, or an admin, can undo it."), show_alert=True
         )
         return None
     window = dt.timedelta(minutes=svc.config.corrections.undo_minutes)
     if not admin and svc.clock() - entry["created_at"] > window:
         await query.answer(
-            f"Undo works for {svc.config.corrections.undo_minutes} minutes after recording. "
-            f"Ask an admin to void it: /void #{entry_id}",
+            ngettext(
+                "Undo works for {n} minute after recording. Ask an admin to void it: "
+                "/void #{entry}",
+                "Undo works for {n} minutes after recording. Ask an admin to void it: "
+                "/void #{entry}",
+                svc.config.corrections.undo_minutes,
+            ).format(n=svc.config.corrections.undo_minutes, entry=entry_id),
             show_alert=True,
         )
         return None
@@ -207,41 +216,54 @@ async def _preview(
     await context.bot.send_message(
         update.effective_chat.id,
         f"{customer_line(customer)}\n"
-        f"↩ Void {_what(entry, svc.config.program.currency)} (ref #{entry_id})?\n"
-        f"{_effect(quote)}\n"
-        f"Balance {quote['balance_before']:,} → {quote['balance_after']:,}",
+        + _("↩ Void {what} (ref #{entry})?").format(
+            what=_what(entry, svc.config.program.currency), entry=entry_id
+        )
+        + f"\n{_effect(quote)}\n"
+        + _("Balance {before} → {after}").format(
+            before=number(quote["balance_before"]), after=number(quote["balance_after"])
+        ),
         reply_markup=buttons,
     )
     return CONFIRM_UNDO if reason == UNDO_REASON else CONFIRM
 
 
 def _what(entry: LedgerEntry, currency: str) -> str:
-    when = entry["created_at"].strftime("%d %b %H:%M")
+    when = day_time(entry["created_at"])
     if entry["kind"] == "earn" and entry["amount"] is not None:
-        return f"the purchase of {money(entry['amount'], currency)} on {when}"
+        return _("the purchase of {amount} on {when}").format(
+            amount=money(entry["amount"], currency), when=when
+        )
     if entry["kind"] == "redeem":
         name = esc(str(entry["details"].get("reward_name", entry["reward_id"])))
-        return f"the redemption of <b>{name}</b> on {when}"
-    return f"the {entry['kind'].replace('_', ' ')} on {when}"
+        return _("the redemption of <b>{reward}</b> on {when}").format(reward=name, when=when)
+    return _("{what} on {when}").format(what=a_kind(entry["kind"]), when=when)
 
 
 def _effect(quote: CorrectionQuote) -> str:
     """What the void does to the card, in words, including points that become owed."""
     moved = quote["gross"]
     lines = [
-        f"Takes back <b>{points(-moved)}</b>."
+        _("Takes back <b>{points}</b>.").format(points=points(-moved))
         if moved < 0
-        else f"Gives back <b>{points(moved)}</b>."
+        else _("Gives back <b>{points}</b>.").format(points=points(moved))
     ]
     if quote["owed_added"]:
         lines.append(
-            f"The card holds only {points(quote['balance_before'])}: "
-            f"{points(quote['owed_added'])} will be owed, paid from the next purchases."
+            _(
+                "The card holds only {balance}: {owed} will be owed, paid from the next purchases."
+            ).format(balance=points(quote["balance_before"]), owed=points(quote["owed_added"]))
         )
     if quote["code"]:
-        lines.append(f"Code <code>{esc(quote['code'])}</code> will no longer be valid.")
+        lines.append(
+            _("Code <code>{code}</code> will no longer be valid.").format(code=esc(quote["code"]))
+        )
     if quote["tier_after"] != quote["tier_before"]:
-        lines.append(f"Tier: {esc(quote['tier_before'])} → {esc(quote['tier_after'])}.")
+        lines.append(
+            _("Tier: {before} → {after}.").format(
+                before=esc(quote["tier_before"]), after=esc(quote["tier_after"])
+            )
+        )
     return "\n".join(lines)
 
 
@@ -263,7 +285,7 @@ async def record_void(
         now=svc.clock(),
         key=key,
         reason=preview.reason,
-        tell=tell,
+        tell=in_their_language(svc, tell, describe_correction),
     )
 
 
@@ -304,11 +326,9 @@ def conversation() -> ConversationHandler:  # type: ignore[type-arg]
             ASK_CUSTOMER: [MessageHandler(text, got_customer)],
             PICK: [CallbackQueryHandler(pick_entry, pattern=PICK_PATTERN)],
             CONFIRM: confirm.handlers(
-                "void", record_void, describe_correction, popup="Voided ✔", role="admin"
+                "void", record_void, describe_correction, popup=VOIDED, role="admin"
             ),
-            CONFIRM_UNDO: confirm.handlers(
-                "void", record_void, describe_correction, popup="Voided ✔"
-            ),
+            CONFIRM_UNDO: confirm.handlers("void", record_void, describe_correction, popup=VOIDED),
         },
         preview_kind="void",
     )
