@@ -20,10 +20,13 @@ from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes, Job
 
+from core.marks import Words
 from core.reports import queries, text
 from core.reports.periods import digest_period
 
 from ..format import split_message
+from ..i18n import N_, _, ngettext, speaking
+from ..languages import language_for
 from ..roles import requires, role_of
 from ..services import Services, services, services_of
 
@@ -33,11 +36,16 @@ Kind = Literal["daily", "weekly"]
 CHOICES: Final = ("daily", "weekly", "off")
 EVERY_DAY: Final = tuple(range(7))
 MONDAY: Final = 1  # PTB counts days from Sunday = 0, like cron
-USAGE: Final = "Send /digest daily, /digest weekly or /digest off."
-_SAYS = {
-    "daily": "every day at {time}, covering the day before",
-    "weekly": "on Mondays at {time}, covering the seven days before",
+USAGE: Final = N_("Send /digest daily, /digest weekly or /digest off.")
+_SAYS: Final = {
+    "daily": N_("every day at {time}, covering the day before"),
+    "weekly": N_("on Mondays at {time}, covering the seven days before"),
 }
+_HEADING: Final = {
+    "daily": N_("📬 Your daily digest (/digest off to stop)"),
+    "weekly": N_("📬 Your weekly digest (/digest off to stop)"),
+}
+WORDS: Final = Words(gettext=_, ngettext=ngettext)  # the language in force when a text is written
 
 
 def setting_key(user_id: int) -> str:
@@ -58,30 +66,37 @@ async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if not args:
         current = await _setting(svc, user_id)
         if current is None:
-            await update.effective_message.reply_text(f"Your digest is off. {USAGE}")
+            await update.effective_message.reply_text(
+                _("Your digest is off. {usage}").format(usage=_(USAGE))
+            )
         else:
             await update.effective_message.reply_text(
-                f"Your digest comes {_when(svc, current)}. {USAGE}"
+                _("Your digest comes {when}. {usage}").format(
+                    when=_when(svc, current), usage=_(USAGE)
+                )
             )
         return
     if len(args) != 1 or args[0] not in CHOICES:
-        await update.effective_message.reply_text(f"I didn't understand that. {USAGE}")
+        await update.effective_message.reply_text(
+            _("I didn't understand that. {usage}").format(usage=_(USAGE))
+        )
         return
     choice = args[0]
     await svc.staff.set_setting(setting_key(user_id), choice)
     schedule(context.application, user_id, None if choice == "off" else cast(Kind, choice))
     if choice == "off":
-        await update.effective_message.reply_text("Digest off: I won't send it any more.")
+        await update.effective_message.reply_text(_("Digest off: I won't send it any more."))
     else:
         await update.effective_message.reply_text(
-            f"✅ Digest on: I'll send a short summary {_when(svc, cast(Kind, choice))}. "
-            "/report shows it any time."
+            _("✅ Digest on: I'll send a short summary {when}. /report shows it any time.").format(
+                when=_when(svc, cast(Kind, choice))
+            )
         )
 
 
 def _when(svc: Services, kind: Kind) -> str:
     reports = svc.config.reports
-    return _SAYS[kind].format(time=f"{reports.digest_time:%H:%M} ({reports.timezone})")
+    return _(_SAYS[kind]).format(time=f"{reports.digest_time:%H:%M} ({reports.timezone})")
 
 
 async def _setting(svc: Services, user_id: int) -> Kind | None:
@@ -150,8 +165,10 @@ async def send_digest(context: ContextTypes.DEFAULT_TYPE) -> None:
     summary = await queries.summary(
         svc.engine, period, program, now=now, point_value=queries.assumed_point_value(program)
     )
-    heading = f"📬 Your {kind} digest (/digest off to stop)"
-    for chunk in split_message("\n".join([heading, *text.summary_text(summary, program)])):
+    with speaking(language_for(svc, user_id)):  # a job has no sender: the admin's language
+        heading = _(_HEADING[kind])
+        body = text.summary_text(summary, program, words=WORDS)
+    for chunk in split_message("\n".join([heading, *body])):
         try:
             await context.bot.send_message(user_id, chunk)
         except TelegramError as exc:  # e.g. they blocked the bot: try again next time

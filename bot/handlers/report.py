@@ -33,36 +33,47 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from core.errors import InvalidPeriod
+from core.marks import Words
 from core.reports import csv_export, queries, sections, series, text
 from core.reports.periods import Period, parse_period, quick_periods
 from core.reports.queries import TierCount
 from core.reports.series import Week
 
 from ..format import esc
+from ..i18n import N_, _, ngettext
 from ..replies import friendly
 from ..roles import requires
 from ..services import Services, services
 
 log = logging.getLogger(__name__)
 
+# core/reports words its texts with these: the reader's language, read when each text is written.
+WORDS: Final = Words(gettext=_, ngettext=ngettext)
+# Button labels, marked with N_ and translated when the keyboard is drawn.
 SECTIONS: Final = {
-    "summary": "Summary",
-    "customers": "Customers",
-    "rewards": "Rewards",
-    "staff": "Staff",
+    "summary": N_("Summary"),
+    "customers": N_("Customers"),
+    "rewards": N_("Rewards"),
+    "staff": N_("Staff"),
 }
 CHARTS: Final = "charts"
 CSV_MENU: Final = "csv"
 # export -> (button, file name part, caption); "contacts" is the only one with phones/e-mails.
+# The button and caption are translated when sent; the file name and the CSV's column names stay
+# English in every language: spreadsheets and scripts read them (machine-readable, as the CLI).
 EXPORTS: Final = {
-    "customers": ("👥 Customers with totals", "customers", "👥 Customers with their totals"),
-    "contacts": (
-        "📇 Customers + contacts (phone, e-mail)",
-        "customers-contacts",
-        "📇 Customers with phone numbers and e-mails: personal data, handle with care",
+    "customers": (
+        N_("👥 Customers with totals"),
+        "customers",
+        N_("👥 Customers with their totals"),
     ),
-    "ledger": ("📒 Ledger (every entry)", "ledger", "📒 Every ledger entry"),
-    "redemptions": ("🎁 Redemption history", "redemptions", "🎁 Redemption history"),
+    "contacts": (
+        N_("📇 Customers + contacts (phone, e-mail)"),
+        "customers-contacts",
+        N_("📇 Customers with phone numbers and e-mails: personal data, handle with care"),
+    ),
+    "ledger": (N_("📒 Ledger (every entry)"), "ledger", N_("📒 Every ledger entry")),
+    "redemptions": (N_("🎁 Redemption history"), "redemptions", N_("🎁 Redemption history")),
 }
 _WHAT = "|".join([*SECTIONS, CHARTS, CSV_MENU, *(f"csv-{name}" for name in EXPORTS)])
 # Period keys are what parse_period makes ("30d", "2026-10", "2026-10-01..2026-10-31", "all"):
@@ -73,8 +84,10 @@ _DATA: Final = re.compile(PATTERN)
 PAGE_SIZE: Final = 10  # customers per page: the full list is the customers CSV
 MAX_PAGE: Final = 999  # what PATTERN accepts
 MAX_UPLOAD: Final = 50 * 1024 * 1024  # the largest file a bot may send
-BAD_BUTTON: Final = "That report button is not valid. Send /report to start again."
-UP_TO_DATE: Final = "Already up to date ✔"
+BAD_BUTTON: Final = N_("That report button is not valid. Send /report to start again.")
+UP_TO_DATE: Final = N_("Already up to date ✔")
+# The quick periods' buttons; a month's button is its period label.
+QUICK: Final = {"7d": N_("7 days"), "30d": N_("30 days"), "all": N_("All time")}
 _SHOWN = "report_shown"  # user_data: (message id, fingerprint) of the report last put on screen
 
 
@@ -111,7 +124,7 @@ async def report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     try:
         period = parse_period(key, now=svc.clock(), tz=svc.config.reports.tzinfo)
     except InvalidPeriod:  # the pattern lets "2026-99" through: only parse_period knows
-        await query.answer(BAD_BUTTON, show_alert=True)
+        await query.answer(_(BAD_BUTTON), show_alert=True)
         return
     if what == CHARTS:
         await _send_charts(update, context, period)
@@ -119,7 +132,7 @@ async def report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await query.answer()
         await context.bot.send_message(
             _chat(update),
-            f"📄 Which export for <b>{esc(period.label)}</b>?",
+            _("📄 Which export for <b>{period}</b>?").format(period=esc(period.label)),
             reply_markup=_exports_keyboard(period),
         )
     elif what.startswith("csv-"):
@@ -143,13 +156,13 @@ async def _show(
     if query is not None and isinstance(pressed, Message) and len(chunks) == 1:
         mark = _fingerprint(chunks[0], markup)
         if _shown(context) == (pressed.message_id, mark):  # Telegram refuses a same-text edit
-            await query.answer(UP_TO_DATE)
+            await query.answer(_(UP_TO_DATE))
             return
         try:
             await query.edit_message_text(chunks[0], reply_markup=markup)
         except BadRequest as exc:
             if "not modified" in exc.message.lower():  # shown before a restart: nothing new
-                await query.answer(UP_TO_DATE)
+                await query.answer(_(UP_TO_DATE))
                 return
             log.info("could not edit a report message, sending it anew: %s", exc.message)
         else:
@@ -175,14 +188,15 @@ async def _section_text(
     if section == "customers":
         offset = (page - 1) * PAGE_SIZE
         rows = await sections.top_customers(engine, period, limit=PAGE_SIZE + 1, offset=offset)
-        chunks = text.customers_text(rows[:PAGE_SIZE], period, first_rank=offset + 1)
+        chunks = text.customers_text(rows[:PAGE_SIZE], period, first_rank=offset + 1, words=WORDS)
         return chunks, len(rows) > PAGE_SIZE
     if section == "rewards":
         counts = await sections.reward_counts(engine, period, program)
         history = await sections.redemption_history(engine, period, program, limit=PAGE_SIZE)
-        return text.rewards_text(counts, history, period), False
+        return text.rewards_text(counts, history, period, words=WORDS), False
     if section == "staff":
-        return text.staff_text(await sections.staff_activity(engine, period), period), False
+        staff = await sections.staff_activity(engine, period)
+        return text.staff_text(staff, period, words=WORDS), False
     summary = await queries.summary(
         engine,
         period,
@@ -191,7 +205,7 @@ async def _section_text(
         # A stated assumption, printed under the figure: see docs/reports.md.
         point_value=queries.assumed_point_value(program),
     )
-    return text.summary_text(summary, program), False
+    return text.summary_text(summary, program, words=WORDS), False
 
 
 def _keyboard(
@@ -199,17 +213,22 @@ def _keyboard(
 ) -> InlineKeyboardMarkup:
     """Sections for this period, pages of customers, quick periods for this section, extras."""
 
-    rows = [[_button(label, name, period, on=name == section) for name, label in SECTIONS.items()]]
+    rows = [
+        [_button(_(label), name, period, on=name == section) for name, label in SECTIONS.items()]
+    ]
     if section == "customers" and (page > 1 or more):
-        pages = [_button("‹ Previous", section, period, page=page - 1)] if page > 1 else []
+        pages = [_button(_("‹ Previous"), section, period, page=page - 1)] if page > 1 else []
         if more and page < MAX_PAGE:
-            pages.append(_button(f"Next {PAGE_SIZE} ›", section, period, page=page + 1))
+            next_page = _("Next {count} ›").format(count=PAGE_SIZE)
+            pages.append(_button(next_page, section, period, page=page + 1))
         rows.append(pages)
     quick = quick_periods(now=svc.clock(), tz=svc.config.reports.tzinfo)
-    names = {"7d": "7 days", "30d": "30 days", "all": "All time"}
-    by_key = [_button(names.get(q.key, q.label), section, q, on=q.key == period.key) for q in quick]
+    by_key = [
+        _button(_(QUICK[q.key]) if q.key in QUICK else q.label, section, q, on=q.key == period.key)
+        for q in quick
+    ]
     rows += [[by_key[0], by_key[1], by_key[4]], by_key[2:4]]  # 7d, 30d, all / this, last month
-    rows.append([_button("📈 Charts", CHARTS, period), _button("📄 CSV", CSV_MENU, period)])
+    rows.append([_button(_("📈 Charts"), CHARTS, period), _button(_("📄 CSV"), CSV_MENU, period)])
     return InlineKeyboardMarkup(rows)
 
 
@@ -247,12 +266,13 @@ def _chat(update: Update) -> int:
 async def _send_charts(update: Update, context: ContextTypes.DEFAULT_TYPE, period: Period) -> None:
     """Sends the three charts as photos, each captioned with the period."""
     assert update.callback_query is not None
-    await update.callback_query.answer("Drawing the charts…")
+    await update.callback_query.answer(_("Drawing the charts…"))
     svc = services(context)
     now = svc.clock()
     weeks = await series.weekly(svc.engine, period, now=now)
     summary = await queries.summary(svc.engine, period, svc.config.program, now=now)
     # matplotlib is CPU-bound: a worker thread keeps the bot answering everyone else meanwhile.
+    # (to_thread runs it in a copy of this context: the charts are in the reader's language.)
     pictures = await asyncio.to_thread(_draw, weeks, summary["tiers"], period)
     for caption, png in pictures:
         await context.bot.send_photo(_chat(update), png, caption=f"{caption} · {esc(period.label)}")
@@ -266,9 +286,12 @@ def _draw(
     from core.reports import charts
 
     return [
-        ("📈 Points issued vs redeemed per week", charts.points_chart(weeks, period)),
-        ("👥 Active members per week", charts.active_chart(weeks, period)),
-        ("🏅 Members by tier (today)", charts.tier_chart(tiers, period)),
+        (
+            _("📈 Points issued vs redeemed per week"),
+            charts.points_chart(weeks, period, words=WORDS),
+        ),
+        (_("👥 Active members per week"), charts.active_chart(weeks, period, words=WORDS)),
+        (_("🏅 Members by tier (today)"), charts.tier_chart(tiers, period, words=WORDS)),
     ]
 
 
@@ -278,8 +301,8 @@ def _draw(
 def _exports_keyboard(period: Period) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(label, callback_data=button_data(f"csv-{name}", period))]
-            for name, (label, _, _) in EXPORTS.items()
+            [InlineKeyboardButton(_(label), callback_data=button_data(f"csv-{name}", period))]
+            for name, (label, _file, _caption) in EXPORTS.items()
         ]
     )
 
@@ -289,7 +312,7 @@ async def _send_export(
 ) -> None:
     """Sends one export as a CSV document; phones and e-mails only in the contacts export."""
     assert update.callback_query is not None and update.effective_user is not None
-    await update.callback_query.answer("Preparing the file…")
+    await update.callback_query.answer(_("Preparing the file…"))
     svc = services(context)
     engine, program = svc.engine, svc.config.program
     if export == "ledger":
@@ -299,13 +322,14 @@ async def _send_export(
     else:
         chunks = csv_export.customers_csv(engine, period, include_contacts=export == "contacts")
     body = await _collect(chunks)
-    _, file_part, caption = EXPORTS[export]
+    _button_label, file_part, caption = EXPORTS[export]
     if body is None:
         await context.bot.send_message(
             _chat(update),
-            f"That export is over Telegram's {MAX_UPLOAD // 2**20} MB limit for a bot's file: "
-            "choose a shorter period, or run <code>loyalty-bot report --format csv</code> "
-            "on the server.",
+            _(
+                "That export is over Telegram's {limit} MB limit for a bot's file: choose a "
+                "shorter period, or run <code>loyalty-bot report --format csv</code> on the server."
+            ).format(limit=MAX_UPLOAD // 2**20),
         )
         return
     if export == "contacts":  # who took personal data out, and when: never the data itself
@@ -321,7 +345,7 @@ async def _send_export(
         _chat(update),
         body,
         filename=f"loyalty-{file_part}-{period.key.replace('..', '_to_')}.csv",
-        caption=f"{caption} · {esc(period.label)}",
+        caption=f"{_(caption)} · {esc(period.label)}",
     )
 
 

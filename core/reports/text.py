@@ -15,9 +15,10 @@ from decimal import Decimal
 from typing import Final
 
 from core.cards import format_card
+from core.marks import ENGLISH, N_, Words
 from core.types import Program
 
-from .periods import SHORT_MONTHS, Period
+from .periods import Period
 from .queries import Summary, cheapest_reward
 from .sections import CustomerRow, RedemptionRow, RewardCount, StaffRow
 
@@ -25,6 +26,7 @@ __all__ = [
     "MESSAGE_LIMIT",
     "NO_DATA",
     "customers_text",
+    "day_month",
     "money",
     "rewards_text",
     "split_messages",
@@ -33,9 +35,15 @@ __all__ = [
 ]
 
 MESSAGE_LIMIT: Final = 4096
-NO_DATA: Final = "No data for this period."
+NO_DATA: Final = N_("No data for this period.")
 _SYMBOLS: Final = {"GBP": "£", "EUR": "€", "USD": "$"}
 _DOT: Final = " · "
+# A day of a month, by month: whole, so a language may write "14 мар." or "14 de mar".
+_DAY_OF: Final = (
+    N_("{day} Jan"), N_("{day} Feb"), N_("{day} Mar"), N_("{day} Apr"),
+    N_("{day} May"), N_("{day} Jun"), N_("{day} Jul"), N_("{day} Aug"),
+    N_("{day} Sep"), N_("{day} Oct"), N_("{day} Nov"), N_("{day} Dec"),
+)  # fmt: skip
 
 
 class _Style:
@@ -62,68 +70,111 @@ class _Style:
 # --- Summary -------------------------------------------------------------------------------
 
 
-def summary_text(s: Summary, program: Program, *, html: bool = True) -> list[str]:
+def summary_text(
+    s: Summary, program: Program, *, html: bool = True, words: Words = ENGLISH
+) -> list[str]:
     """The Summary section: members, purchases, points, redemptions, tiers."""
     st = _Style(html)
     period = s["period"]
-    lines = st.heading("Summary", period)
+    lines = st.heading(words.gettext("Summary"), period)
     if not s["has_data"]:
-        lines += [NO_DATA, f"Members: {s['members']:,} in total"]
+        lines += [
+            words.gettext(NO_DATA),
+            words.gettext("Members: {count} in total").format(count=_n(s["members"])),
+        ]
         return split_messages(lines)
     currency = program.currency
     average = s["average_purchase"]
     # Activity is counted back from the report's time, not the period's: say to when.
-    to_day = _day_month(s["active_as_of"], period)
+    to_day = _day_month(s["active_as_of"], period, words)
+    purchasers = s["purchasers"]
     lines += [
         "",
-        st.title("Members"),
-        f"Total: {s['members']:,} ({s['new_members']:,} new)",
-        f"Active, 30 days to {to_day}: {s['active_30d']:,}",
-        f"Active, 90 days to {to_day}: {s['active_90d']:,}",
+        st.title(words.gettext("Members")),
+        words.gettext("Total: {count} ({new} new)").format(
+            count=_n(s["members"]), new=_n(s["new_members"])
+        ),
+        words.gettext("Active, 30 days to {day}: {count}").format(
+            day=to_day, count=_n(s["active_30d"])
+        ),
+        words.gettext("Active, 90 days to {day}: {count}").format(
+            day=to_day, count=_n(s["active_90d"])
+        ),
         "",
-        st.title("Purchases"),
-        f"Purchases: {s['purchases']:,} by {_plural(s['purchasers'], 'customer')}",
-        *_voided(s["voided_purchases"], "purchase"),
-        f"Repeat customers: {s['repeat_customers']:,}",
-        f"One-off customers: {s['one_off_customers']:,}",
-        f"Average purchase: {money(average, currency) if average is not None else '–'}",
-        f"Purchases per customer: {s['purchases_per_customer'] or '–'}",
+        st.title(words.gettext("Purchases")),
+        words.ngettext(
+            "Purchases: {count} by {n} customer", "Purchases: {count} by {n} customers", purchasers
+        ).format(count=_n(s["purchases"]), n=_n(purchasers)),
+        *_voided_purchases(s["voided_purchases"], words),
+        words.gettext("Repeat customers: {count}").format(count=_n(s["repeat_customers"])),
+        words.gettext("One-off customers: {count}").format(count=_n(s["one_off_customers"])),
+        words.gettext("Average purchase: {amount}").format(
+            amount=money(average, currency) if average is not None else "–"
+        ),
+        words.gettext("Purchases per customer: {count}").format(
+            count=s["purchases_per_customer"] or "–"
+        ),
         "",
-        st.title("Points"),
-        f"Issued: {s['points_issued']:,}",
+        st.title(words.gettext("Points")),
+        words.gettext("Issued: {count}").format(count=_n(s["points_issued"])),
     ]
     if s["points_reversed"]:
-        lines.append(f"Reversed by corrections: {s['points_reversed']:,}")
-        lines.append(f"Net issued: {s['points_net']:,}")
-    lines.append(f"Redeemed: {s['points_redeemed']:,}")
+        lines.append(
+            words.gettext("Reversed by corrections: {count}").format(count=_n(s["points_reversed"]))
+        )
+        lines.append(words.gettext("Net issued: {count}").format(count=_n(s["points_net"])))
+    lines.append(words.gettext("Redeemed: {count}").format(count=_n(s["points_redeemed"])))
     if s["points_returned"]:
-        lines.append(f"Given back by voids: {s['points_returned']:,}")
+        lines.append(
+            words.gettext("Given back by voids: {count}").format(count=_n(s["points_returned"]))
+        )
     if s["points_expired"]:
-        lines.append(f"Expired (breakage): {s['points_expired']:,}")
-    lines.append(f"Outstanding: {s['points_outstanding']:,}")
+        lines.append(
+            words.gettext("Expired (breakage): {count}").format(count=_n(s["points_expired"]))
+        )
+    lines.append(words.gettext("Outstanding: {count}").format(count=_n(s["points_outstanding"])))
     value, point_value = s["outstanding_value"], s["point_value"]
     if value is not None and point_value is not None:
-        lines.append(f"≈ {money(value, currency)} at {_rate(point_value, currency)} a point")
-        lines.append("(assumed: the cheapest reward's value per point)")
+        lines.append(
+            words.gettext("≈ {value} at {rate} a point").format(
+                value=money(value, currency), rate=_rate(point_value, currency)
+            )
+        )
+        lines.append(words.gettext("(assumed: the cheapest reward's value per point)"))
     ratio = s["earn_to_burn"]
     if ratio is None:
-        lines.append("Earn-to-burn: nothing redeemed")
+        lines.append(words.gettext("Earn-to-burn: nothing redeemed"))
     else:
-        lines.append(f"Earn-to-burn: {ratio} : 1")
-    lines += ["", st.title("Redemptions"), f"Redemptions: {s['redemptions']:,}"]
-    lines += _voided(s["voided_redemptions"], "redemption")
+        lines.append(words.gettext("Earn-to-burn: {ratio} : 1").format(ratio=ratio))
+    lines += [
+        "",
+        st.title(words.gettext("Redemptions")),
+        words.gettext("Redemptions: {count}").format(count=_n(s["redemptions"])),
+    ]
+    lines += _voided_redemptions(s["voided_redemptions"], words)
     rate = s["redemption_rate"]
     if rate is None:
-        lines.append("Redemption rate: nobody could afford a reward")
+        lines.append(words.gettext("Redemption rate: nobody could afford a reward"))
     else:
-        lines.append(f"Redemption rate: {_percent(rate)}")
-        lines.append(f"({s['redeemers']:,} of {s['redemption_base']:,} who could afford one)")
+        lines.append(words.gettext("Redemption rate: {rate}").format(rate=_percent(rate)))
+        lines.append(
+            words.gettext("({count} of {base} who could afford one)").format(
+                count=_n(s["redeemers"]), base=_n(s["redemption_base"])
+            )
+        )
     if cheapest_reward(program) is None:
-        lines.append("(no rewards are offered)")
-    lines += ["", st.title("Tiers (today)")]
+        lines.append(words.gettext("(no rewards are offered)"))
+    lines += ["", st.title(words.gettext("Tiers (today)"))]
     for tier in s["tiers"]:
-        moved = f" (+{tier['tier_ups']:,} moved up)" if tier["tier_ups"] else ""
-        lines.append(f"{st.esc(tier['tier'])}: {tier['members']:,}{moved}")
+        name, members = st.esc(tier["tier"]), _n(tier["members"])
+        if tier["tier_ups"]:
+            lines.append(
+                words.gettext("{tier}: {count} (+{up} moved up)").format(
+                    tier=name, count=members, up=_n(tier["tier_ups"])
+                )
+            )
+        else:
+            lines.append(f"{name}: {members}")
     return split_messages(lines)
 
 
@@ -131,23 +182,39 @@ def summary_text(s: Summary, program: Program, *, html: bool = True) -> list[str
 
 
 def customers_text(
-    rows: list[CustomerRow], period: Period, *, first_rank: int = 1, html: bool = True
+    rows: list[CustomerRow],
+    period: Period,
+    *,
+    first_rank: int = 1,
+    html: bool = True,
+    words: Words = ENGLISH,
 ) -> list[str]:
     """Top customers by points earned in the period, three short lines each."""
     st = _Style(html)
-    lines = st.heading("Top customers", period)
+    lines = st.heading(words.gettext("Top customers"), period)
     if not rows:
-        return split_messages([*lines, NO_DATA])
-    lines.append("by points earned in the period")
+        return split_messages([*lines, words.gettext(NO_DATA)])
+    lines.append(words.gettext("by points earned in the period"))
     for rank, row in enumerate(rows, start=first_rank):
-        visit = _day(row["last_visit"], period) if row["last_visit"] else "never"
+        visit = _day(row["last_visit"], period, words) if row["last_visit"] else None
+        purchases = row["purchases"]
         lines += [
             "",
             f"{rank}. {st.bold(st.esc(row['name']))}{_DOT}{format_card(row['card_number'])}",
-            f"earned {row['earned']:,}{_DOT}redeemed {row['redeemed']:,}"
-            f"{_DOT}balance {row['balance']:,}",
-            f"{st.esc(row['tier'])}{_DOT}{_plural(row['purchases'], 'purchase')}"
-            f"{_DOT}last visit {visit}",
+            words.gettext("earned {earned} · redeemed {redeemed} · balance {balance}").format(
+                earned=_n(row["earned"]), redeemed=_n(row["redeemed"]), balance=_n(row["balance"])
+            ),
+            _DOT.join(
+                [
+                    st.esc(row["tier"]),
+                    words.ngettext("{n} purchase", "{n} purchases", purchases).format(
+                        n=_n(purchases)
+                    ),
+                    words.gettext("last visit {day}").format(day=visit)
+                    if visit
+                    else words.gettext("last visit never"),
+                ]
+            ),
         ]
     return split_messages(lines)
 
@@ -156,28 +223,48 @@ def customers_text(
 
 
 def rewards_text(
-    counts: list[RewardCount], history: list[RedemptionRow], period: Period, *, html: bool = True
+    counts: list[RewardCount],
+    history: list[RedemptionRow],
+    period: Period,
+    *,
+    html: bool = True,
+    words: Words = ENGLISH,
 ) -> list[str]:
     """Redemptions per reward, the favourite, and the latest redemptions."""
     st = _Style(html)
-    lines = st.heading("Rewards", period)
+    lines = st.heading(words.gettext("Rewards"), period)
     if not counts:
-        return split_messages([*lines, "No rewards were redeemed in this period."])
+        return split_messages([*lines, words.gettext("No rewards were redeemed in this period.")])
     top = counts[0]
-    lines += ["", f"Most popular: {st.bold(st.esc(top['name']))}", ""]
+    most = words.gettext("Most popular: {reward}").format(reward=st.bold(st.esc(top["name"])))
+    lines += ["", most, ""]
     for c in counts:
-        off = f"{_DOT}{c['money_off']:,.2f} off bills" if "money_off" in c else ""
-        lines.append(
-            f"{st.esc(c['name'])}: {c['redemptions']:,} by {_plural(c['customers'], 'customer')}"
-            f"{_DOT}{c['points']:,} points{off}"
-        )
-    lines += ["", st.title("Latest redemptions")]
+        parts = [
+            words.ngettext(
+                "{reward}: {count} by {n} customer",
+                "{reward}: {count} by {n} customers",
+                c["customers"],
+            ).format(reward=st.esc(c["name"]), count=_n(c["redemptions"]), n=_n(c["customers"])),
+            _points(c["points"], words),
+        ]
+        if "money_off" in c:
+            parts.append(
+                words.gettext("{amount} off bills").format(amount=f"{c['money_off']:,.2f}")
+            )
+        lines.append(_DOT.join(parts))
+    lines += ["", st.title(words.gettext("Latest redemptions"))]
     for r in history:
-        cashier = r["cashier"] or (f"id {r['cashier_id']}" if r["cashier_id"] else "system")
+        if r["cashier"]:
+            cashier = st.esc(r["cashier"])
+        elif r["cashier_id"]:
+            cashier = f"id {r['cashier_id']}"
+        else:
+            cashier = words.gettext("system")
+        customer = f"{st.esc(r['customer'])} ({format_card(r['card_number'])})"
         lines += [
             "",
-            f"{_moment(r['when'], period)}{_DOT}{st.esc(r['reward'])}",
-            f"{st.esc(r['customer'])} ({format_card(r['card_number'])}){_DOT}by {st.esc(cashier)}",
+            f"{_moment(r['when'], period, words)}{_DOT}{st.esc(r['reward'])}",
+            customer + _DOT + words.gettext("by {cashier}").format(cashier=cashier),
         ]
     return split_messages(lines)
 
@@ -185,28 +272,39 @@ def rewards_text(
 # --- Staff ---------------------------------------------------------------------------------
 
 
-def staff_text(rows: list[StaffRow], period: Period, *, html: bool = True) -> list[str]:
+def staff_text(
+    rows: list[StaffRow], period: Period, *, html: bool = True, words: Words = ENGLISH
+) -> list[str]:
     """Per cashier: entries recorded, points issued, redemptions, first and last entry."""
     st = _Style(html)
-    lines = st.heading("Staff", period)
+    lines = st.heading(words.gettext("Staff"), period)
     if not rows:
-        return split_messages([*lines, NO_DATA])
+        return split_messages([*lines, words.gettext(NO_DATA)])
     for r in rows:
         if r["actor_id"] is None:
-            who = "No cashier (system)"
+            who = words.gettext("No cashier (system)")
         elif r["name"]:
             who = f"{st.esc(r['name'])} (id {r['actor_id']})"
         else:
             who = f"id {r['actor_id']}"
+        entries, purchases, redemptions = r["transactions"], r["purchases"], r["redemptions"]
         lines += [
             "",
             st.bold(who),
-            f"{_plural(r['transactions'], 'entry', 'entries')}"
-            f"{_DOT}{_plural(r['purchases'], 'purchase')}",
-            f"{r['points_issued']:,} points issued",
-            f"{_plural(r['redemptions'], 'redemption')} ({r['points_redeemed']:,} points)",
-            *_corrections(r),
-            f"first {_moment(r['first'], period)}{_DOT}last {_moment(r['last'], period)}",
+            words.ngettext("{n} entry", "{n} entries", entries).format(n=_n(entries))
+            + _DOT
+            + words.ngettext("{n} purchase", "{n} purchases", purchases).format(n=_n(purchases)),
+            words.ngettext("{n} point issued", "{n} points issued", r["points_issued"]).format(
+                n=_n(r["points_issued"])
+            ),
+            words.ngettext("{n} redemption", "{n} redemptions", redemptions).format(
+                n=_n(redemptions)
+            )
+            + f" ({_points(r['points_redeemed'], words)})",
+            *_corrections(r, words),
+            words.gettext("first {first} · last {last}").format(
+                first=_moment(r["first"], period, words), last=_moment(r["last"], period, words)
+            ),
         ]
     return split_messages(lines)
 
@@ -242,33 +340,64 @@ def _last_blank(lines: list[str]) -> int:
     return len(lines)
 
 
-def _corrections(r: StaffRow) -> list[str]:
+def _corrections(r: StaffRow, words: Words) -> list[str]:
     """What a cashier corrected, on one line; nothing when they corrected nothing."""
-    made = [
-        _plural(n, one)
-        for n, one in (
-            (r["voids"], "void"),
-            (r["refunds"], "refund"),
-            (r["adjustments"], "adjustment"),
+    made = []
+    if r["voids"]:
+        made.append(words.ngettext("{n} void", "{n} voids", r["voids"]).format(n=_n(r["voids"])))
+    if r["refunds"]:
+        made.append(
+            words.ngettext("{n} refund", "{n} refunds", r["refunds"]).format(n=_n(r["refunds"]))
         )
-        if n
-    ]
+    if r["adjustments"]:
+        made.append(
+            words.ngettext("{n} adjustment", "{n} adjustments", r["adjustments"]).format(
+                n=_n(r["adjustments"])
+            )
+        )
     if not made:
         return []
-    moved = [f"{r['points_reversed']:,} points taken back"] if r["points_reversed"] else []
+    moved = []
+    if r["points_reversed"]:
+        moved.append(
+            words.ngettext(
+                "{n} point taken back", "{n} points taken back", r["points_reversed"]
+            ).format(n=_n(r["points_reversed"]))
+        )
     if r["points_returned"]:
-        moved.append(f"{r['points_returned']:,} given back")
+        moved.append(words.gettext("{n} given back").format(n=_n(r["points_returned"])))
     return [_DOT.join(made) + (f" ({', '.join(moved)})" if moved else "")]
 
 
-def _voided(count: int, what: str) -> list[str]:
-    """A line saying how many of the period's purchases or redemptions were voided since (and
-    so are not counted above); nothing when none were."""
-    return [f"(not counted: {_plural(count, 'voided ' + what)})"] if count else []
+def _voided_purchases(count: int, words: Words) -> list[str]:
+    """A line saying how many of the period's purchases were voided since (and so are not
+    counted above); nothing when none were."""
+    if not count:
+        return []
+    return [
+        words.ngettext(
+            "(not counted: {n} voided purchase)", "(not counted: {n} voided purchases)", count
+        ).format(n=_n(count))
+    ]
 
 
-def _plural(count: int, one: str, many: str | None = None) -> str:
-    return f"{count:,} {one if count == 1 else many or one + 's'}"
+def _voided_redemptions(count: int, words: Words) -> list[str]:
+    """The same for redemptions."""
+    if not count:
+        return []
+    return [
+        words.ngettext(
+            "(not counted: {n} voided redemption)", "(not counted: {n} voided redemptions)", count
+        ).format(n=_n(count))
+    ]
+
+
+def _points(count: int, words: Words) -> str:
+    return words.ngettext("{n} point", "{n} points", count).format(n=_n(count))
+
+
+def _n(count: int) -> str:
+    return f"{count:,}"
 
 
 def money(value: Decimal, currency: str) -> str:
@@ -289,16 +418,20 @@ def _percent(fraction: Decimal) -> str:
     return f"{fraction * 100:.1f}%"
 
 
-def _day(moment: dt.datetime, period: Period) -> str:
+def day_month(day: dt.date, words: Words = ENGLISH) -> str:
+    """'14 Oct', in the reader's language."""
+    return words.gettext(_DAY_OF[day.month - 1]).format(day=day.day)
+
+
+def _day(moment: dt.datetime, period: Period, words: Words) -> str:
     local = moment.astimezone(period.tz)
-    return f"{local.day} {SHORT_MONTHS[local.month - 1]} {local.year}"
+    return f"{day_month(local, words)} {local.year}"
 
 
-def _day_month(moment: dt.datetime, period: Period) -> str:
+def _day_month(moment: dt.datetime, period: Period, words: Words) -> str:
+    return day_month(moment.astimezone(period.tz), words)
+
+
+def _moment(moment: dt.datetime, period: Period, words: Words) -> str:
     local = moment.astimezone(period.tz)
-    return f"{local.day} {SHORT_MONTHS[local.month - 1]}"
-
-
-def _moment(moment: dt.datetime, period: Period) -> str:
-    local = moment.astimezone(period.tz)
-    return f"{local.day} {SHORT_MONTHS[local.month - 1]} {local:%H:%M}"
+    return f"{day_month(local, words)} {local:%H:%M}"

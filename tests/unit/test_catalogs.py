@@ -24,7 +24,8 @@ from core.config import SHIPPED_LANGUAGES
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATED = [lang for lang in i18n.LANGUAGES if lang != i18n.SOURCE]
-KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
+# "gettext": core's `words.gettext(...)` (core/marks.py), as pybabel's default keywords read it.
+KEYWORDS = {"_": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 
 
 def _marked_in_code() -> set[str]:
