@@ -21,6 +21,10 @@ customer, the other logs that it stands by. Then, each round:
    machine's other load;
 4. the killed bot is started again and waits as the new standby.
 
+The kill comes just after the standby's latest try for the lock (it tries once a second, and a
+round starts as soon as it logs that it stands by), so each takeover includes nearly the whole
+second of waiting for the next try: close to the worst case, not an average.
+
 The verdict is on the slowest round's `answered_s` against the 10 s target, and on the ledger
 at the end: exactly one earn per round, with each round's amount, and every balance equal to
 the sum of its ledger (no Confirm lost or recorded twice across the kills).
