@@ -106,22 +106,14 @@ class BotProcess:
 
     def cpu_seconds(self) -> float:
         """User + system CPU time so far, every thread of the process included."""
-        stat = Path(f"/proc/{self.pid}/stat").read_text()
-        fields = stat.rsplit(")", 1)[1].split()  # the name in (...) may itself hold spaces
-        return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime: fields 14 and 15
+        return cpu_seconds(self.pid)
 
     def cpu_wait_seconds(self) -> float:
         """Time its threads were ready to run but waiting for a CPU (/proc schedstat).
 
         On a shared machine this says how much of the bot's slowness was other people's load.
         """
-        waited = 0
-        for task in Path(f"/proc/{self.pid}/task").iterdir():
-            try:
-                waited += int((task / "schedstat").read_text().split()[1])  # nanoseconds
-            except (FileNotFoundError, ProcessLookupError):
-                continue  # a thread that ended while we looked
-        return waited / 1e9
+        return cpu_wait_seconds(self.pid)
 
     def peak_rss_mb(self) -> float:
         """VmHWM: the most memory the process has held resident, in MiB."""
@@ -164,6 +156,24 @@ class BotProcess:
             except subprocess.TimeoutExpired:
                 self.popen.kill()
         return self.popen.wait()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process `pid` so far, every thread included (ended ones too)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat.rsplit(")", 1)[1].split()  # the name in (...) may itself hold spaces
+    return (int(fields[11]) + int(fields[12])) / _TICKS  # utime, stime: fields 14 and 15
+
+
+def cpu_wait_seconds(pid: int) -> float:
+    """Time the threads of process `pid` that still run were ready but had no CPU."""
+    waited = 0
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            waited += int((task / "schedstat").read_text().split()[1])  # nanoseconds
+        except (FileNotFoundError, ProcessLookupError):
+            continue  # a thread that ended while we looked
+    return waited / 1e9
 
 
 def _repo_root() -> Path:
