@@ -7,8 +7,9 @@
     loyalty-bot db copy --to URL        the whole database into another (e.g. PostgreSQL):
                                         batches, resumable, verified (the bot must be stopped)
 
-check, backup and restore work on a SQLite file (the default); for another database use its
-own tools (pg_dump).
+backup and restore work on a SQLite file (the default). A PostgreSQL database is backed up and
+restored with PostgreSQL's own tools (pg_dump, point-in-time recovery: docs/operations.md), so
+there they refuse in one line; check reads PostgreSQL's books with the same invariants.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ import datetime as dt
 import sys
 from pathlib import Path
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from core.config import Config, redact_url
 from core.db import backup as backups
 from core.db.copy import Copied, CopyRefused, copy_database
 from core.db.engine import open_engine, sqlite_file
 from core.db.faults import check_file, check_folder, translated
-from core.db.health import check
+from core.db.health import check, check_url
 from core.db.lock import DatabaseLock
 from core.db.migrate import current_revision, upgrade
 
@@ -83,10 +86,13 @@ def run(args: argparse.Namespace, config: Config) -> int:
     if action == "check" and args.source is not None:
         return _check(args.source, quick=args.quick)
     path = sqlite_file(config.database_url)
+    if path is None and action == "check":
+        return _check_url(config.database_url)
     if path is None:
         print(
-            f"loyalty-bot db {action}: works on a SQLite file, and the database is "
-            f"{redact_url(config.database_url)}: use its own tools (pg_dump)",
+            f"loyalty-bot db {action}: {redact_url(config.database_url)} is backed up and "
+            f"restored with PostgreSQL's own tools (pg_dump, point-in-time recovery): see "
+            f'"Backing up PostgreSQL" in docs/operations.md',
             file=sys.stderr,
         )
         return 2
@@ -119,6 +125,23 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
 def _check(path: Path, *, quick: bool) -> int:
     health = check(path, thorough=not quick)
+    print(health.report())
+    return 0 if health.ok else 1
+
+
+def _check_url(url: str) -> int:
+    """The ledger's invariants on a server database (a PostgreSQL URL); a server that can't be
+    reached or refuses the login is one line, exit 1."""
+    try:
+        with translated(None):
+            health = check_url(url)
+    except (OSError, SQLAlchemyError) as error:
+        cause: BaseException = error
+        while isinstance(cause, SQLAlchemyError) and cause.__cause__ is not None:
+            cause = cause.__cause__
+        reason = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+        print(f"loyalty-bot db check: cannot read {redact_url(url)}: {reason}", file=sys.stderr)
+        return 1
     print(health.report())
     return 0 if health.ok else 1
 

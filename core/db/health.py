@@ -11,20 +11,31 @@ Two kinds of check, both read-only:
   consistent (a message is done exactly when it has an outcome).
 
 Used by `loyalty-bot db check`, and on every backup before it is called verified and on every
-file before it is restored. SQLite only: PostgreSQL has its own tools (amcheck, pg_dump).
+file before it is restored. On PostgreSQL (`check_url`) the ledger's invariants are the same
+SQL, read in one REPEATABLE READ snapshot; the pages are PostgreSQL's own business (its
+checksums, amcheck), so that check is replaced by one that every constraint is validated.
+Backups and restores of PostgreSQL are its own too (docs/operations.md).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import sqlite3
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
+
+from sqlalchemy import Connection, make_url
 
 from .faults import SQLITE_CORRUPT, SQLITE_NOTADB, open_read_only
 
 EXAMPLES: Final = 3  # cards quoted per failed check
+
+# Runs one statement and returns its rows: a sqlite3 connection's or SQLAlchemy's, so the same
+# checks read a SQLite file and a PostgreSQL database.
+Read = Callable[[str], Sequence[Sequence[Any]]]
 
 
 @dataclass(frozen=True)
@@ -36,7 +47,7 @@ class Finding:
 
 @dataclass
 class Health:
-    path: Path
+    path: Path | str  # the file, or a PostgreSQL database's URL without its password
     revision: str | None = None
     customers: int = 0
     entries: int = 0
@@ -95,18 +106,78 @@ def check(path: Path, *, thorough: bool = True) -> Health:
         # hand edit, and the books say which cards are affected.
         try:
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-            if not _schema(db, health, tables, known_revisions()):
-                return health
-            _books(db, health)
-            if "lots" in tables:
-                _lots(db, health)
-            if "outbox" in tables:
-                _outbox(db, health)
+            _ledger_checks(_reader(db), health, tables, known_revisions())
         except sqlite3.DatabaseError as error:
             if not _damaged(error):
                 raise
             health.add("books", False, "damaged pages stop them being read: restore a backup")
     return health
+
+
+def check_url(url: str) -> Health:
+    """Checks the PostgreSQL database at `url` without changing it: the same invariants as
+    `check`, in one read-only snapshot, and that no constraint was added NOT VALID."""
+    from .engine import open_engine
+    from .migrate import known_revisions
+
+    health = Health(make_url(url).render_as_string(hide_password=True))
+
+    def read_all(conn: Connection) -> None:
+        def read(sql: str) -> Sequence[Sequence[Any]]:
+            return [tuple(row) for row in conn.exec_driver_sql(sql).all()]
+
+        tables = {r[0] for r in read(_PG_TABLES)}
+        unvalidated = [str(r[0]) for r in read(_PG_UNVALIDATED)]
+        if unvalidated:
+            health.add(
+                "constraints",
+                False,
+                f"not validated: {', '.join(unvalidated[:EXAMPLES])}: ALTER TABLE ... VALIDATE "
+                "CONSTRAINT, or restore",
+            )
+        else:
+            health.add("constraints", True, "every constraint and foreign key is validated")
+        _ledger_checks(read, health, tables, known_revisions())
+
+    async def go() -> None:
+        engine = open_engine(url)
+        try:
+            async with engine.connect() as conn:
+                conn = await conn.execution_options(isolation_level="REPEATABLE READ")
+                async with conn.begin():
+                    await conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+                    await conn.run_sync(read_all)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(go())
+    return health
+
+
+_PG_TABLES: Final = "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+_PG_UNVALIDATED: Final = """
+SELECT conrelid::regclass || '.' || conname FROM pg_constraint
+WHERE NOT convalidated AND connamespace = current_schema()::regnamespace ORDER BY 1
+"""
+
+
+def _reader(db: sqlite3.Connection) -> Read:
+    return lambda sql: db.execute(sql).fetchall()
+
+
+def _one(read: Read, sql: str) -> Any:
+    return read(sql)[0][0]
+
+
+def _ledger_checks(read: Read, health: Health, tables: set[str], known: list[str]) -> None:
+    """Everything after the pages: the schema's revision, then the books, lots and outbox."""
+    if not _schema(read, health, tables, known):
+        return
+    _books(read, health)
+    if "lots" in tables:
+        _lots(read, health)
+    if "outbox" in tables:
+        _outbox(read, health)
 
 
 def _damaged(error: sqlite3.DatabaseError) -> bool:
@@ -124,13 +195,13 @@ def _pages(db: sqlite3.Connection, health: Health, *, thorough: bool) -> None:
         health.add("pages", False, f"{pragma}: {'; '.join(rows[:EXAMPLES])}{more}")
 
 
-def _schema(db: sqlite3.Connection, health: Health, tables: set[str], known: list[str]) -> bool:
+def _schema(read: Read, health: Health, tables: set[str], known: list[str]) -> bool:
     """Checks the schema revision; False when the books can't be read with this schema."""
     if "alembic_version" not in tables:
         health.add("schema", False, "no loyalty-bot schema revision: not a loyalty-bot database")
         return False
-    row = db.execute("SELECT version_num FROM alembic_version").fetchone()
-    health.revision = row[0] if row else None
+    rows = read("SELECT version_num FROM alembic_version")
+    health.revision = rows[0][0] if rows else None
     head = known[-1] if known else None
     if health.revision not in known:
         health.add(
@@ -155,13 +226,21 @@ def _schema(db: sqlite3.Connection, health: Health, tables: set[str], known: lis
     return True
 
 
-# Per card: its balance and lifetime totals, and what its ledger entries add up to.
+# Per card: its balance and lifetime totals, and what its ledger entries add up to. The
+# lifetime sums are core.rules.lifetime_change in SQL: a void or a refund moves back the total
+# of what it reverses (taking back an earn lowers lifetime_earned; giving back a redemption
+# lowers lifetime_redeemed), every other entry adds its credit or its debit. (CASE, not
+# SQLite's two-argument MIN and MAX, so that PostgreSQL reads it too.)
 _SUMS: Final = """
 WITH sums AS (
     SELECT customer_id,
            SUM(points) AS total,
-           SUM(CASE WHEN points > 0 THEN points ELSE 0 END) AS earned,
-           SUM(CASE WHEN points < 0 THEN -points ELSE 0 END) AS redeemed
+           SUM(CASE WHEN kind IN ('void', 'refund')
+                    THEN CASE WHEN points < 0 THEN points ELSE 0 END
+                    ELSE CASE WHEN points > 0 THEN points ELSE 0 END END) AS earned,
+           SUM(CASE WHEN kind IN ('void', 'refund')
+                    THEN CASE WHEN points > 0 THEN -points ELSE 0 END
+                    ELSE CASE WHEN points < 0 THEN -points ELSE 0 END END) AS redeemed
     FROM ledger GROUP BY customer_id
 )
 SELECT c.card_number, c.balance, COALESCE(s.total, 0),
@@ -179,17 +258,17 @@ SELECT COUNT(*) FROM (
     SELECT balance_after,
            SUM(points) OVER (PARTITION BY customer_id ORDER BY id) AS running
     FROM ledger
-) WHERE balance_after != running
+) AS entries WHERE balance_after != running
 """
 _ORPHANS: Final = """
 SELECT COUNT(*) FROM ledger l LEFT JOIN customers c ON c.id = l.customer_id WHERE c.id IS NULL
 """
 
 
-def _books(db: sqlite3.Connection, health: Health) -> None:
-    health.customers = db.execute("SELECT COUNT(*) FROM customers").fetchone()[0]
-    health.entries = db.execute("SELECT COUNT(*) FROM ledger").fetchone()[0]
-    rows = db.execute(_SUMS).fetchall()
+def _books(read: Read, health: Health) -> None:
+    health.customers = int(_one(read, "SELECT COUNT(*) FROM customers"))
+    health.entries = int(_one(read, "SELECT COUNT(*) FROM ledger"))
+    rows = read(_SUMS)
     off_balance = [(r[0], r[1], r[2]) for r in rows if r[1] != r[2]]
     off_lifetime = [r for r in rows if r[3] != r[4] or r[5] != r[6]]
     negative = [(r[0], r[1]) for r in rows if r[1] < 0]
@@ -225,7 +304,7 @@ def _books(db: sqlite3.Connection, health: Health) -> None:
     else:
         health.add("negative balances", True, "none")
 
-    running = db.execute(_RUNNING).fetchone()[0]
+    running = _one(read, _RUNNING)
     if running:
         health.add(
             "running balances",
@@ -234,7 +313,7 @@ def _books(db: sqlite3.Connection, health: Health) -> None:
         )
     else:
         health.add("running balances", True, "every entry's balance_after is the running sum")
-    orphans = db.execute(_ORPHANS).fetchone()[0]
+    orphans = _one(read, _ORPHANS)
     if orphans:
         health.add("ledger owners", False, f"{orphans} ledger entries belong to no customer")
     else:
@@ -258,27 +337,28 @@ WHERE l.points < 0 AND COALESCE(u.taken, 0) != -l.points
 """
 
 
-def _lots(db: sqlite3.Connection, health: Health) -> None:
+def _lots(read: Read, health: Health) -> None:
     """The lots expiry works on (migration 0008) must hold each card's balance exactly, and
     every debit must say which lots it took its points from."""
-    off = db.execute(LOTS_OFF).fetchall()
+    off = read(LOTS_OFF)
     if off:
         shown = ", ".join(f"card {c}: balance {b} vs lots {h}" for c, b, h in off[:EXAMPLES])
         health.add("lots", False, f"{_cards(len(off))} hold a balance their lots don't ({shown})")
     else:
         health.add("lots", True, "every card's lots hold exactly its balance")
-    unmatched = db.execute(USES_OFF).fetchone()[0]
+    unmatched = _one(read, USES_OFF)
     if unmatched:
         health.add("lot uses", False, f"{unmatched} debit entries don't say which lots they took")
     else:
         health.add("lot uses", True, "every debit took its points from recorded lots")
 
 
-def _outbox(db: sqlite3.Connection, health: Health) -> None:
-    owed = db.execute("SELECT COUNT(*) FROM outbox WHERE done_at IS NULL").fetchone()[0]
-    bad = db.execute(
-        "SELECT COUNT(*) FROM outbox WHERE (done_at IS NULL) != (outcome IS NULL) OR attempts < 0"
-    ).fetchone()[0]
+def _outbox(read: Read, health: Health) -> None:
+    owed = _one(read, "SELECT COUNT(*) FROM outbox WHERE done_at IS NULL")
+    bad = _one(
+        read,
+        "SELECT COUNT(*) FROM outbox WHERE (done_at IS NULL) != (outcome IS NULL) OR attempts < 0",
+    )
     if bad:
         health.add(
             "outbox",

@@ -9,6 +9,7 @@ shop's zone as "YYYY-MM-DD HH:MM:SS", which spreadsheets read as a date and time
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -33,8 +34,10 @@ def text_cell(value: str) -> str:
     return value
 
 
-def money(minor: int) -> str:
-    """Pence to "12.50", in exact integer arithmetic."""
+def money(minor: int | Decimal) -> str:
+    """Pence to "12.50", in exact integer arithmetic. (PostgreSQL's SUM of integers is a
+    numeric, which arrives as a whole Decimal: made an int first, as SQLite's already is.)"""
+    minor = int(minor)
     sign = "-" if minor < 0 else ""
     whole, pence = divmod(abs(minor), 100)
     return f"{sign}{whole}.{pence:02d}"

@@ -1,12 +1,14 @@
-"""Charts of the story's ledger: valid PNGs, phone-sized, drawn off the event loop."""
+"""Charts of the story's ledger: valid PNGs, phone-sized, drawn off the event loop.
+
+On both engines (tests/support/report_ledger.py: the story on SQLite and on PostgreSQL).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
 import struct
-from collections.abc import AsyncIterator
-from pathlib import Path
+from collections.abc import AsyncIterator, Iterator
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -15,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from core.db.engine import open_engine
 from core.reports import charts, queries, series
 from core.reports.periods import Period, parse_period
-from tests.support.report_ledger import NOW, PROGRAM, build_file
+from tests.support.report_ledger import ENGINES, NOW, PROGRAM, Story, story_databases
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 LONDON = ZoneInfo("Europe/London")
@@ -41,16 +43,17 @@ def assert_phone_sized_png(data: bytes) -> None:
     assert data.endswith(b"IEND\xaeB`\x82")  # complete, not cut off
 
 
-@pytest.fixture(scope="module")
-def story(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("story") / "story.db"
-    build_file(db)
-    return db
+@pytest.fixture(scope="module", params=ENGINES)
+def story(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Story]:
+    for stories in story_databases(request, tmp_path_factory.mktemp("story"), "story"):
+        yield stories["story"]
 
 
 @pytest.fixture
-async def engine(story: Path) -> AsyncIterator[AsyncEngine]:
-    engine = open_engine(f"sqlite+aiosqlite:///{story}")
+async def engine(story: Story) -> AsyncIterator[AsyncEngine]:
+    engine = open_engine(story.url)
     yield engine
     await engine.dispose()
 

@@ -1,13 +1,15 @@
-"""CSV exports of the story's ledger: they parse back to the report's numbers, safely."""
+"""CSV exports of the story's ledger: they parse back to the report's numbers, safely.
+
+On both engines (tests/support/report_ledger.py: the story on SQLite and on PostgreSQL),
+the `loyalty-bot report` command line included."""
 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import csv
 import datetime as dt
 import io
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,20 +21,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.cli import report as report_cli
 from core.db.engine import open_engine
-from core.db.migrate import upgrade
 from core.reports import csv_export, queries
 from core.reports.cells import LocalTimes, neutralise, text_cell
 from core.reports.periods import ALL_TIME_START, Period, parse_period
 from tests.support.report_ledger import (
+    ENGINES,
     EVE_NAME,
     NOW,
     PHONES,
     PROGRAM,
     SAM_NAME,
+    Story,
     at,
-    build,
-    build_file,
-    correct,
+    story_databases,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -42,16 +43,22 @@ def month(key: str) -> Period:
     return parse_period(key, now=NOW, tz=LONDON)
 
 
-@pytest.fixture(scope="module")
-def story(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("story") / "story.db"
-    build_file(db)
-    return db
+@pytest.fixture(scope="module", params=ENGINES)
+def stories(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Story]]:
+    """The story, and the story with its corrections, on SQLite or on PostgreSQL."""
+    yield from story_databases(request, tmp_path_factory.mktemp("story"), "story", "corrected")
 
 
 @pytest.fixture
-async def engine(story: Path) -> AsyncIterator[AsyncEngine]:
-    engine = open_engine(f"sqlite+aiosqlite:///{story}")
+def story(stories: dict[str, Story]) -> Story:
+    return stories["story"]
+
+
+@pytest.fixture
+async def engine(story: Story) -> AsyncIterator[AsyncEngine]:
+    engine = open_engine(story.url)
     yield engine
     await engine.dispose()
 
@@ -200,11 +207,11 @@ async def test_an_empty_period_exports_just_the_header(engine: AsyncEngine) -> N
 
 @pytest.mark.parametrize(("data", "rows"), [("customers", 5), ("ledger", 9), ("redemptions", 3)])
 def test_loyalty_bot_report_writes_each_csv_to_a_file(
-    story: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], data: str, rows: int
+    story: Story, tmp_path: Path, capsys: pytest.CaptureFixture[str], data: str, rows: int
 ) -> None:
     out = tmp_path / f"{data}.csv"
     args = argparse.Namespace(
-        config=story.with_name("config.toml"),
+        config=story.config,
         period="2026-10",
         format="csv",
         data=data,
@@ -218,11 +225,11 @@ def test_loyalty_bot_report_writes_each_csv_to_a_file(
 
 
 def test_loyalty_bot_report_includes_contacts_only_with_the_flag(
-    story: Path, tmp_path: Path
+    story: Story, tmp_path: Path
 ) -> None:
     out = tmp_path / "customers.csv"
     args = argparse.Namespace(
-        config=story.with_name("config.toml"),
+        config=story.config,
         period="all",
         format="csv",
         data="customers",
@@ -235,13 +242,13 @@ def test_loyalty_bot_report_includes_contacts_only_with_the_flag(
     assert phones == {"'" + phone for phone in PHONES.values()}
 
 
-def test_the_report_sub_command_parses_its_options_and_runs(story: Path, tmp_path: Path) -> None:
+def test_the_report_sub_command_parses_its_options_and_runs(story: Story, tmp_path: Path) -> None:
     # As bot/cli wires it: a main parser with --config, and `report` added to its commands.
     parser = argparse.ArgumentParser(prog="loyalty-bot")
     parser.add_argument("--config", type=Path)
     report_cli.add_parser(parser.add_subparsers(dest="command"))
     out = tmp_path / "redemptions.csv"
-    config = str(story.with_name("config.toml"))
+    config = str(story.config)
     command = f"--config {config} report --period 2026-10 --format csv --data redemptions"
     args = parser.parse_args([*command.split(), "--out", str(out), "--now", NOW.isoformat()])
     assert report_cli.run(args) == 0
@@ -332,27 +339,10 @@ async def test_the_all_time_export_holds_bobs_purchase_after_octobers_end(
     assert next(r for r in october if r["name"] == "Bob")["purchases_in_period"] == "1"
 
 
-@pytest.fixture(scope="module")
-def corrected_story(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The story with its corrections (report_ledger.correct)."""
-    db = tmp_path_factory.mktemp("corrected") / "corrected.db"
-
-    async def make() -> None:
-        engine = open_engine(f"sqlite+aiosqlite:///{db}")
-        try:
-            await upgrade(engine)
-            await build(engine)
-            await correct(engine)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(make())
-    return db
-
-
 @pytest.fixture
-async def corrected(corrected_story: Path) -> AsyncIterator[AsyncEngine]:
-    engine = open_engine(f"sqlite+aiosqlite:///{corrected_story}")
+async def corrected(stories: dict[str, Story]) -> AsyncIterator[AsyncEngine]:
+    """The story with its corrections (report_ledger.correct)."""
+    engine = open_engine(stories["corrected"].url)
     yield engine
     await engine.dispose()
 

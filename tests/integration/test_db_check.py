@@ -6,6 +6,7 @@ restore, a bug or an edit in an sqlite3 shell would, and the check must name it 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import shutil
 import sqlite3
@@ -13,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from core.db.engine import open_engine
 from core.db.faults import StorageFault
 from core.db.health import check
 from core.db.migrate import known_revisions
+from tests.support.report_ledger import build_file, correct
 from tests.support.storage import build_shop, digest, garbled_page, random_bytes, stamped
 
 
@@ -175,3 +178,22 @@ def test_no_file_is_a_storage_fault_and_creates_nothing(tmp_path: Path) -> None:
 def test_the_quick_check_also_passes_a_healthy_shop(db: Path) -> None:
     health = check(db, thorough=False)
     assert health.ok and "quick_check" in health.findings[0].detail
+
+
+def test_voids_and_refunds_move_back_the_lifetime_total_they_reverse(tmp_path: Path) -> None:
+    """A void of a purchase lowers lifetime earned, not raises lifetime redeemed (as
+    core.rules.lifetime_change says): a shop with corrections is healthy, and so is its backup."""
+    path = tmp_path / "story.db"
+    build_file(path)
+
+    async def corrections() -> None:
+        engine = open_engine(f"sqlite+aiosqlite:///{path}")
+        try:
+            await correct(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(corrections())
+    health = check(path)
+    assert health.ok, health.report()
+    assert health.entries == 20

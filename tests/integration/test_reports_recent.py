@@ -1,15 +1,18 @@
 """Distinct customers of a period from each customer's latest visits (core/reports/recent.py)
 agree exactly with grouping the period's entries, whatever the period and the ledger, voids and
-refunds included (a voided purchase or redemption no longer counts, in either path)."""
+refunds included (a voided purchase or redemption no longer counts, in either path).
+
+On both engines: the story on SQLite and on PostgreSQL (tests/support/report_ledger.py), and
+the property on a SQLite database in memory and on the worker's PostgreSQL database. The
+query-plan test is SQLite's."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,14 +23,14 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.db.engine import open_engine
-from core.db.migrate import upgrade
 from core.db.store import Store
 from core.db.tables import customers, ledger, metadata
 from core.errors import InsufficientPoints, LoyaltyError
 from core.reports import queries, recent
 from core.reports.periods import Period
 from core.types import NewCustomer, Reward
-from tests.support.report_ledger import NOW, PROGRAM, at, build, build_file, correct
+from tests.support.postgres import emptied
+from tests.support.report_ledger import ENGINES, NOW, PROGRAM, Story, at, story_databases
 
 UTC = ZoneInfo("UTC")
 COFFEE = PROGRAM.rewards[0]
@@ -43,39 +46,22 @@ async def grouped(conn: AsyncConnection, period: Period, reward: Reward | None) 
     return {name: int(value or 0) for name, value in row._mapping.items()}
 
 
-@pytest.fixture(scope="module")
-def story(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    db = tmp_path_factory.mktemp("story") / "story.db"
-    build_file(db)
-    return db
-
-
-@pytest.fixture(scope="module")
-def corrected_story(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The story with its corrections (report_ledger.correct): voids in November of an
-    October purchase and an October redemption, a refund and an adjustment in October."""
-    db = tmp_path_factory.mktemp("corrected") / "corrected.db"
-
-    async def make() -> None:
-        engine = open_engine(f"sqlite+aiosqlite:///{db}")
-        try:
-            await upgrade(engine)
-            await build(engine)
-            await correct(engine)
-        finally:
-            await engine.dispose()
-
-    asyncio.run(make())
-    return db
+@pytest.fixture(scope="module", params=ENGINES)
+def stories(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, Story]]:
+    """The story, and the story with its corrections (report_ledger.correct: voids in November
+    of an October purchase and an October redemption, a refund and an adjustment in October),
+    on SQLite or on PostgreSQL."""
+    yield from story_databases(request, tmp_path_factory.mktemp("story"), "story", "corrected")
 
 
 @pytest.fixture(params=["story", "corrected"])
 async def engine(
-    request: pytest.FixtureRequest, story: Path, corrected_story: Path
+    request: pytest.FixtureRequest, stories: dict[str, Story]
 ) -> AsyncIterator[AsyncEngine]:
     """The story's database, and the same with its corrections: every test runs on both."""
-    path = story if request.param == "story" else corrected_story
-    engine = open_engine(f"sqlite+aiosqlite:///{path}")
+    engine = open_engine(stories[request.param].url)
     yield engine
     await engine.dispose()
 
@@ -157,6 +143,8 @@ async def test_a_recent_period_counts_people_from_indexes_only(engine: AsyncEngi
 
 
 async def plan_of(engine: AsyncEngine, statement: Any) -> str:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's query plan: PostgreSQL chooses by its statistics")
     sql = str(statement.compile(engine.sync_engine, compile_kwargs={"literal_binds": True}))
     async with engine.connect() as conn:
         rows = await conn.execute(text("EXPLAIN QUERY PLAN " + sql))
@@ -176,12 +164,15 @@ windows = st.lists(st.tuples(hours, hours), min_size=1, max_size=6)
 
 
 async def check_any_ledger(
-    entries: list[tuple[int, str, int]], periods: list[tuple[int, int]]
+    entries: list[tuple[int, str, int]], periods: list[tuple[int, int]], postgres: str | None
 ) -> None:
-    engine = open_engine("sqlite+aiosqlite:///:memory:")
-    try:
+    if postgres is None:
+        engine = open_engine("sqlite+aiosqlite:///:memory:")
         async with engine.begin() as conn:
             await conn.run_sync(metadata.create_all)
+    else:
+        engine = await emptied(postgres)
+    try:
         store = Store(engine, PROGRAM)
         ids = []
         for n in range(4):
@@ -227,4 +218,12 @@ async def check_any_ledger(
 def test_any_ledger_and_any_period_count_the_same_people_both_ways(
     entries: list[tuple[int, str, int]], periods: list[tuple[int, int]]
 ) -> None:
-    asyncio.run(check_any_ledger(entries, periods))
+    asyncio.run(check_any_ledger(entries, periods, None))
+
+
+@settings(max_examples=15, deadline=None)
+@given(entries=visits, periods=windows)
+def test_any_ledger_and_any_period_count_the_same_people_both_ways_on_postgresql(
+    postgres_db: str, entries: list[tuple[int, str, int]], periods: list[tuple[int, int]]
+) -> None:
+    asyncio.run(check_any_ledger(entries, periods, postgres_db))

@@ -359,11 +359,16 @@ def test_db_usage_mistakes_are_one_line_and_exit_2(
     assert not (tmp_path / "loyalty.db").exists()
 
 
-def test_db_check_on_postgresql_points_to_its_own_tools(
+def test_db_check_on_a_postgresql_server_it_cannot_reach_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """(tests/integration/test_db_postgres.py checks a reachable one, and backup's refusal.)"""
     config = tmp_path / "config.toml"
-    config.write_text('[database]\nurl = "postgresql+asyncpg://bot:hunter2@db/loyalty"\n')
+    config.write_text('[database]\nurl = "postgresql+asyncpg://bot:hunter2@127.0.0.1:9/loyalty"\n')
     code = cli.main(["db", "check", "--config", str(config)])
     err = capsys.readouterr().err
-    assert code == 2 and "pg_dump" in err and "hunter2" not in err
+    assert code == 1 and "hunter2" not in err and "Traceback" not in err
+    assert err.splitlines() == [
+        "loyalty-bot db check: cannot read postgresql+asyncpg://bot:***@127.0.0.1:9/loyalty: "
+        + err.split("/loyalty: ", 1)[1].strip()
+    ]

@@ -41,11 +41,15 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import datetime as dt
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
-from typing import Final
+from typing import Any, Final, Literal, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncEngine
+import pytest
+from sqlalchemy import make_url, text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from core.config import DEFAULT_PROGRAM
 from core.db.engine import open_engine
@@ -162,3 +166,95 @@ def build_file(path: Path) -> dict[str, int]:
         encoding="utf-8",
     )
     return ids
+
+
+# --- the story on either engine ----------------------------------------------------------------
+
+# The engines a report test module runs its story on: the parameter of its module-scoped
+# `stories` fixture (PostgreSQL is skipped without LOYALTY_BOT_TEST_POSTGRES: tests/conftest.py).
+ENGINES: Final = ("sqlite", "postgresql")
+StoryName = Literal["story", "corrected"]
+_T = TypeVar("_T")
+
+
+@dataclasses.dataclass(frozen=True)
+class Story:
+    """A database holding the story (and, for "corrected", its corrections)."""
+
+    url: str
+    ids: dict[str, int]  # customer ids by first name
+    config: Path  # a config.toml naming the database, for the CLI tests
+
+    @property
+    def engine_name(self) -> str:
+        return make_url(self.url).get_backend_name()
+
+
+def story_databases(
+    request: pytest.FixtureRequest, folder: Path, *names: StoryName
+) -> Iterator[dict[str, Story]]:
+    """The named story databases on request.param's engine, built once for a module (reports
+    only read, so its tests can share them); a PostgreSQL one is a database of its own beside
+    the worker's, dropped when the module is done."""
+    made: list[str] = []
+    stories: dict[str, Story] = {}
+    for name in names:
+        if request.param == "postgresql":
+            worker = str(request.getfixturevalue("postgres_db"))  # skips without a server
+            database = f"{make_url(worker).database}_{name}"
+            url = make_url(worker).set(database=database).render_as_string(hide_password=False)
+            _in_a_thread(_recreate(worker, database))
+            made.append(url)
+        else:
+            url = f"sqlite+aiosqlite:///{folder / f'{name}.db'}"
+        ids = _in_a_thread(_fill(url, corrected=name == "corrected"))
+        config = folder / f"{name}.toml"
+        config.write_text(
+            f'[database]\nurl = "{url}"\n'
+            "[program]\nsignup_bonus = 50\n"
+            '[reports]\ntimezone = "Europe/London"\n',
+            encoding="utf-8",
+        )
+        stories[name] = Story(url, ids, config)
+    yield stories
+    for url in made:
+        found = make_url(url)
+        admin = found.set(database="postgres").render_as_string(hide_password=False)
+        _in_a_thread(_drop(admin, str(found.database)))
+
+
+def _in_a_thread(work: Coroutine[Any, Any, _T]) -> _T:
+    # A loop of its own: a module's first test may already be inside pytest-asyncio's.
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, work).result()
+
+
+async def _recreate(server: str, database: str) -> None:
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+            await conn.execute(text(f'CREATE DATABASE "{database}"'))
+    finally:
+        await admin.dispose()
+
+
+async def _drop(server: str, database: str) -> None:
+    admin = create_async_engine(server, isolation_level="AUTOCOMMIT")
+    try:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+    finally:
+        await admin.dispose()
+
+
+async def _fill(url: str, *, corrected: bool) -> dict[str, int]:
+    engine = open_engine(url)
+    try:
+        await upgrade(engine)
+        ids = await build(engine)
+        if corrected:
+            await correct(engine)
+        return ids
+    finally:
+        await engine.dispose()
