@@ -37,7 +37,7 @@ CORRECTION = {
 ADJUSTED = {"en": "Adjusted card", "es": "ajustada en", "ru": "скорректирована на"}
 TIER_UP = {
     "en": "Tier up: now Silver!",
-    "es": "Subida de nivel: ahora Silver!",
+    "es": "Sube de nivel: ahora Silver!",
     "ru": "Новый уровень: Silver!",
 }
 ADMINS = {"en": "Admins", "es": "Administradores", "ru": "Администраторы"}
