@@ -30,7 +30,7 @@ from sqlalchemy import Boolean, Date, DateTime, Table, text
 from sqlalchemy.engine import URL, make_url
 
 from bench.generate import Generated
-from core.db.copy import _move_sequences
+from core.db.copy import move_sequences
 from core.db.engine import open_engine
 from core.db.migrate import upgrade
 from core.db.tables import metadata
@@ -90,7 +90,7 @@ async def copied(made: Generated, admin_url: str | None = None) -> str:
     try:
         await upgrade(target)  # the bot's own migrations: the same schema as a real shop's
         await _load(made, make_url(url))
-        await _move_sequences(target)
+        await move_sequences(target)
         async with target.connect() as conn:
             conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
             await conn.execute(text("VACUUM ANALYZE"))

@@ -80,7 +80,7 @@ async def copy_database(
             batches += 1
             if stop_after is not None and batches >= stop_after:
                 raise CopyInterrupted(f"stopped after {batches} batches")
-    await _move_sequences(target)
+    await move_sequences(target)
     return await _verify(source, target)
 
 
@@ -138,7 +138,7 @@ async def _check_prefix(source: AsyncEngine, target: AsyncEngine, table: Table, 
         )
 
 
-async def _move_sequences(target: AsyncEngine) -> None:
+async def move_sequences(target: AsyncEngine) -> None:
     """PostgreSQL: the next id of each table with an integer id comes after the copied ones."""
     if target.dialect.name != "postgresql":
         return  # SQLite's next id is always after the largest
