@@ -65,7 +65,8 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bench.process import cpu_seconds, cpu_wait_seconds
 from bench.throughput import machine
 from bot.offline import Answer, SentCall
-from bot.persistence import RECENT_UPDATES
+from bot.persistence import META, RECENT_UPDATES
+from core.db import bot_state
 from core.db.engine import open_engine
 from tests.support.chat import Chat
 from tests.support.fake_bot_api import FakeBotApi, _ParsedRequest
@@ -364,13 +365,7 @@ async def _kept_updates(url: str) -> list[int]:
     """The ids of the updates whose changes the bot has written (bot/persistence.py)."""
     engine = open_engine(url)
     try:
-        async with engine.connect() as conn:
-            value = (
-                await conn.execute(
-                    text("SELECT value FROM bot_state WHERE kind = 'meta' AND key = :key"),
-                    {"key": RECENT_UPDATES},
-                )
-            ).scalar_one_or_none()
+        value = (await bot_state.load(engine, META)).get(RECENT_UPDATES)
     finally:
         await engine.dispose()
     return [] if value is None else list(pickle.loads(value))  # the bot's own rows
